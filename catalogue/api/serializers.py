@@ -1,0 +1,136 @@
+"""Products in JSON: the request body schema and the representation (SPEC §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalogue.models import Product
+from config.api.localized import localized_output
+from config.api.records import (
+    LOCALIZED_API_NAMES,
+    bookkeeping_output,
+    check_sources,
+    common_fields,
+    localized_fields,
+    source_fields,
+)
+from config.api.validation import (
+    Choice,
+    Ean,
+    Errors,
+    Field,
+    Int,
+    ListOf,
+    Obj,
+    OneOf,
+    Scalar,
+    Str,
+    add_error,
+)
+from integrations.services import sources_output
+
+ATTRIBUTE = Obj(
+    {
+        "name": Str(
+            min_length=1,
+            max_length=64,
+            pattern=r"[A-Z0-9_]+",
+            pattern_message="1-64 characters of A-Z0-9_ (upper case).",
+        ),
+        "value": Scalar(),
+    },
+    required=("name", "value"),
+)
+ID_REF = Obj({"id": Int(minimum=1, maximum=None)}, required=("id",))
+SOURCE_REF = Obj(
+    {"sourceId": source_fields()["sourceId"], "source": source_fields()["source"]},
+    required=("sourceId", "source"),
+)
+CATEGORY_REF = OneOf(
+    [ID_REF, SOURCE_REF],
+    nullable=True,
+    description="The primary category: {id} or {sourceId, source}, or null.",
+)
+
+
+def _check_product(cleaned: dict, path: str, errs: Errors) -> None:
+    check_sources(cleaned, path, errs)
+    names = [a["name"] for a in cleaned.get("attributes") or []]
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            add_error(errs, f"attributes[{index}].name", f"Attribute '{name}' appears twice.")
+        seen.add(name)
+
+
+def product_fields() -> dict[str, Field]:
+    return {
+        **common_fields(),
+        **localized_fields(LOCALIZED_API_NAMES),
+        "sku": Str(max_length=128, nullable=True),
+        "eanCode": Ean(nullable=True, attr="ean_code"),
+        "manufacturer": Str(nullable=True),
+        "manufacturerCode": Str(nullable=True, attr="manufacturer_code"),
+        "supplier": Str(nullable=True),
+        "supplierCode": Str(nullable=True, attr="supplier_code"),
+        "status": Choice(Product.Status.values, description="A, N, T, P, S or R"),
+        "unit": Int(minimum=1),
+        "minimumQuantity": Int(minimum=1, attr="minimum_quantity"),
+        "package": Str(max_length=64, nullable=True),
+        "taxCode": Choice(Product.TaxCode.values, attr="tax_code"),
+        "attributes": ListOf(ATTRIBUTE, max_items=500),
+        "parent": CATEGORY_REF,
+        "cluster": Obj({"id": Int()}, nullable=True, read_only=True),
+        "categories": ListOf(Int(), read_only=True),
+        **source_fields(),
+    }
+
+
+PRODUCT_BODY = Obj(product_fields(), required=("names",), check=_check_product)
+PRODUCT_PATCH = Obj(product_fields(), check=_check_product)
+
+
+def product_representation(
+    product: Product, *, language: str | None = None, expands: set[str] = frozenset()
+) -> dict[str, Any]:
+    data: dict[str, Any] = bookkeeping_output(product)
+    data["language"] = product.language.upper()
+    for api_name, base in LOCALIZED_API_NAMES.items():
+        data[api_name] = localized_output(product, base, language)
+    data.update(
+        {
+            "sku": product.sku or None,
+            "eanCode": product.ean_code or None,
+            "manufacturer": product.manufacturer or None,
+            "manufacturerCode": product.manufacturer_code or None,
+            "supplier": product.supplier or None,
+            "supplierCode": product.supplier_code or None,
+            "status": product.status,
+            "hidden": product.hidden,
+            "unit": product.unit,
+            "minimumQuantity": product.minimum_quantity,
+            "package": product.package or None,
+            "taxCode": product.tax_code,
+            "priority": product.priority,
+            "attributes": [{"name": a.name, "value": a.value} for a in product.attributes.all()],
+            "parent": {"id": product.parent_id} if product.parent_id else None,
+            "cluster": None,
+            "sources": sources_output(product),
+        }
+    )
+    return data
+
+
+def product_schema() -> dict[str, Any]:
+    """The OpenAPI schema of a product as read."""
+    schema = Obj(product_fields()).openapi(for_write=False)
+    props = schema["properties"]
+    for name in ("source", "sourceId"):
+        props.pop(name)
+    props["parent"] = {
+        "type": "object",
+        "nullable": True,
+        "properties": {"id": {"type": "integer"}},
+    }
+    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "names"]
+    return schema

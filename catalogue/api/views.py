@@ -1,0 +1,177 @@
+"""Product routes (SPEC §9): parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+from catalogue import selectors, services
+from catalogue.api.serializers import (
+    PRODUCT_BODY,
+    PRODUCT_PATCH,
+    product_representation,
+    product_schema,
+)
+from config.api import errors
+from config.api.filters import parse_bool_param, parse_expands, parse_language_param
+from config.api.pagination import paginate
+from config.api.params import (
+    BOOL,
+    STRING,
+    language_param,
+    lookup_params,
+    paging_params,
+    record_filter_params,
+)
+from config.api.responses import deleted, listing, record
+from config.api.routing import ApiView, Operation, QueryParam
+from config.api.views import body, if_match
+
+READ, WRITE = ("products:read",), ("products:write",)
+LOOKUP_ERRORS = (
+    errors.InvalidLookupKey,
+    errors.ProductNotFound,
+    errors.ProductMultipleFound,
+    errors.SchemaValidationException,
+)
+WRITE_ERRORS = (
+    errors.SchemaValidationException,
+    errors.InvalidJSONPayload,
+    errors.UnsupportedMediaType,
+    errors.ProductExists,
+    errors.ParentCategoryNotFound,
+    errors.DefaultTranslationRequired,
+)
+EXPANDS: tuple[str, ...] = ()
+PRODUCT_FILTERS = (
+    *record_filter_params(),
+    QueryParam("sku", STRING),
+    QueryParam("eanCode", STRING),
+    QueryParam("supplier", STRING),
+    QueryParam("supplierCode", STRING),
+    QueryParam("manufacturer", STRING),
+    QueryParam(
+        "status",
+        {"type": "string", "pattern": r"^[ANTPSR](,[ANTPSR])*$"},
+        "Comma-separated statuses.",
+    ),
+    QueryParam("category", {"type": "integer", "minimum": 1}, "Category id."),
+    QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
+)
+DETAIL_PARAMS = (language_param(), *lookup_params("source", "supplier"))
+
+
+def _render(product, request) -> dict:
+    params = request.query_params
+    return product_representation(
+        product,
+        language=parse_language_param(params),
+        expands=parse_expands(params, EXPANDS),
+    )
+
+
+class ProductCollectionView(ApiView):
+    tag = "Products"
+    operations = {
+        "GET": Operation(
+            READ,
+            "List products",
+            response=product_schema,
+            many=True,
+            query=(
+                *paging_params(list(selectors.PRODUCT_SORTS)),
+                *PRODUCT_FILTERS,
+                language_param(),
+            ),
+            errors=(errors.SchemaValidationException, errors.PaginatedResponseException),
+        ),
+        "POST": Operation(
+            WRITE,
+            "Create a product",
+            request=PRODUCT_BODY,
+            response=product_schema,
+            status=201,
+            errors=WRITE_ERRORS,
+        ),
+    }
+
+    def get(self, request):
+        params = request.query_params
+        language = parse_language_param(params)
+        expands = parse_expands(params, EXPANDS)
+        page = paginate(
+            selectors.product_list(params),
+            sort=params.get("sort"),
+            allowed_sorts=selectors.PRODUCT_SORTS,
+            page_size=params.get("pageSize"),
+            cursor=params.get("cursor"),
+            with_count=parse_bool_param(params, "withCount"),
+            request=request,
+        )
+        data = [product_representation(p, language=language, expands=expands) for p in page.rows]
+        return listing(page, data)
+
+    def post(self, request):
+        product = services.product_create(data=body(request, PRODUCT_BODY))
+        product = selectors.product_get("id", str(product.pk), {})
+        location = request.build_absolute_uri(f"/v2/products/id/{product.pk}")
+        return record(_render(product, request), "Product created", status=201, location=location)
+
+
+class ProductDetailView(ApiView):
+    tag = "Products"
+    operations = {
+        "GET": Operation(
+            READ,
+            "Get a product",
+            response=product_schema,
+            query=DETAIL_PARAMS,
+            errors=LOOKUP_ERRORS,
+        ),
+        "PATCH": Operation(
+            WRITE,
+            "Update a product (partial)",
+            request=PRODUCT_PATCH,
+            response=product_schema,
+            query=lookup_params("source", "supplier"),
+            errors=(*LOOKUP_ERRORS, *WRITE_ERRORS, errors.PreconditionFailed),
+        ),
+        "DELETE": Operation(
+            WRITE,
+            "Delete a product",
+            query=lookup_params("source", "supplier"),
+            errors=(*LOOKUP_ERRORS, errors.PreconditionFailed),
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value):
+        product = selectors.product_get(lookup_key, lookup_value, request.query_params)
+        return record(_render(product, request))
+
+    def patch(self, request, lookup_key, lookup_value):
+        product = selectors.product_get(lookup_key, lookup_value, request.query_params)
+        data = body(request, PRODUCT_PATCH, partial=True)
+        services.product_update(product_id=product.pk, data=data, if_match=if_match(request))
+        product = selectors.product_get("id", str(product.pk), {})
+        return record(_render(product, request), "Product updated")
+
+    def delete(self, request, lookup_key, lookup_value):
+        product = selectors.product_get(lookup_key, lookup_value, request.query_params)
+        services.product_delete(product_id=product.pk, if_match=if_match(request))
+        return deleted("Product deleted")
+
+
+class ProductTranslationView(ApiView):
+    tag = "Products"
+    operations = {
+        "DELETE": Operation(
+            WRITE,
+            "Remove every localized value of one language",
+            response=product_schema,
+            query=lookup_params("source", "supplier"),
+            errors=(*LOOKUP_ERRORS, errors.TranslationNotFound, errors.DefaultTranslationRequired),
+        ),
+    }
+
+    def delete(self, request, lookup_key, lookup_value, language):
+        product = selectors.product_get(lookup_key, lookup_value, request.query_params)
+        services.product_remove_translation(product_id=product.pk, language=language)
+        product = selectors.product_get("id", str(product.pk), {})
+        return record(_render(product, request), "Translation deleted")

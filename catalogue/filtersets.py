@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, QuerySet
+
+from catalogue.models import Product, ProductAttribute, ProductSource
+from config.api.errors import SchemaValidationException
+from config.api.filters import CommaCharFilter, RecordFilterSet, parse_bool_param
+from taxonomy.models import Category
+from taxonomy.selectors import subtree_condition
+
+ATTRIBUTE_PREFIX = "attribute."
+
+
+class ProductFilterSet(RecordFilterSet):
+    sku = django_filters.CharFilter(field_name="sku")
+    eanCode = django_filters.CharFilter(field_name="ean_code")
+    supplier = django_filters.CharFilter(field_name="supplier")
+    supplierCode = django_filters.CharFilter(field_name="supplier_code")
+    manufacturer = django_filters.CharFilter(field_name="manufacturer")
+    status = CommaCharFilter(field_name="status", lookup_expr="in")
+    category = django_filters.NumberFilter(method="filter_category")
+
+    q_columns = ("sku", "ean_code", "supplier_code", "manufacturer_code")
+    source_model = ProductSource
+    source_owner = "product"
+
+    class Meta:
+        model = Product
+        fields: list[str] = []
+
+    def filter_category(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        category = Category.objects.filter(pk=int(value)).first()
+        if category is None:
+            return queryset.none()
+        if parse_bool_param(self.data, "includeDescendants"):
+            return queryset.filter(subtree_condition(category, "parent__"))
+        return queryset.filter(parent=category)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        statuses = self.form.cleaned_data.get("status") or []
+        bad = [s for s in statuses if s not in Product.Status.values]
+        if bad:
+            raise SchemaValidationException(
+                fields={
+                    "status": [
+                        f"Unknown status {', '.join(bad)}; use {', '.join(Product.Status.values)}."
+                    ]
+                }
+            )
+        for key, value in self.data.items():
+            if key.startswith(ATTRIBUTE_PREFIX):
+                name = key[len(ATTRIBUTE_PREFIX) :]
+                queryset = queryset.filter(
+                    Exists(
+                        ProductAttribute.objects.filter(
+                            product=OuterRef("pk"), name=name, value_text=value
+                        )
+                    )
+                )
+        return queryset

@@ -1,0 +1,55 @@
+"""Read use cases for products: the querysets lists and details render from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db.models import Prefetch, QuerySet
+
+from catalogue.filtersets import ATTRIBUTE_PREFIX, ProductFilterSet
+from catalogue.models import Product, ProductAttribute, ProductSource
+from config.api import errors
+from config.api.filters import filter_queryset
+from config.api.lookups import LookupSpec, by_field, by_id, by_source
+
+PRODUCT_LOOKUP = LookupSpec(
+    label="Product",
+    keys={
+        "id": by_id,
+        "sourceId": by_source(),
+        "sku": by_field("sku", "sku"),
+        "supplierCode": by_field("supplier_code", "supplierCode", ("supplier", "supplier")),
+    },
+    not_found=errors.ProductNotFound,
+    multiple=errors.ProductMultipleFound,
+)
+PRODUCT_SORTS = {
+    "id": "id",
+    "createdAt": "created_at",
+    "lastModifiedAt": "last_modified_at",
+    "priority": "priority",
+    "name": "sort_name",
+    "sku": "sku",
+}
+
+
+def products_for_output() -> QuerySet:
+    """Products with what their representation reads, in a constant number of queries."""
+    return Product.objects.select_related(None).prefetch_related(
+        Prefetch("sources", queryset=ProductSource.objects.order_by("pk")),
+        Prefetch("attributes", queryset=ProductAttribute.objects.order_by("position")),
+    )
+
+
+def product_list(params: Mapping[str, str]) -> QuerySet:
+    return filter_queryset(
+        ProductFilterSet,
+        params,
+        products_for_output(),
+        extra_params=("includeDescendants",),
+        prefixes=(ATTRIBUTE_PREFIX,),
+    )
+
+
+def product_get(key: str, value: str, params: Mapping[str, str]) -> Product:
+    return PRODUCT_LOOKUP.get(products_for_output(), key, value, params)

@@ -1,0 +1,87 @@
+"""The one place that turns exceptions into the error envelope of SPEC §4."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework import exceptions as drf
+
+from config.api import errors
+from config.api.context import request_id_var
+
+logger = logging.getLogger("catalogue.errors")
+
+
+def more_info_url(request: HttpRequest | None, code: int) -> str:
+    path = f"/docs/errors#{code}"
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def error_body(exc: errors.ApiError, request: HttpRequest | None) -> dict:
+    body = exc.as_dict()
+    body["moreInfo"] = more_info_url(request, exc.code)
+    body["requestId"] = getattr(request, "request_id", None) or request_id_var.get()
+    return {"error": body}
+
+
+def error_response(exc: errors.ApiError, request: HttpRequest | None) -> HttpResponse:
+    response = HttpResponse(
+        orjson.dumps(error_body(exc, request)),
+        status=exc.status,
+        content_type="application/json",
+    )
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+def bearer_challenge(error: str | None = None, scope: str | None = None) -> str:
+    parts = ['Bearer realm="api"']
+    if error:
+        parts.append(f'error="{error}"')
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return ", ".join(parts)
+
+
+def to_api_error(exc: Exception, request: HttpRequest | None = None) -> errors.ApiError:
+    """Map framework exceptions onto the catalogue; anything unknown becomes a 500 (10021)."""
+    if isinstance(exc, errors.ApiError):
+        return exc
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        return errors.Unauthorized(headers={"WWW-Authenticate": bearer_challenge()})
+    if isinstance(exc, drf.MethodNotAllowed):
+        method = getattr(request, "method", "")
+        return errors.MethodNotAllowed(f"Method {method} is not allowed on this route.")
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return errors.UnsupportedMediaType()
+    if isinstance(exc, drf.ParseError):
+        return errors.InvalidJSONPayload(str(exc.detail))
+    if isinstance(exc, Http404 | drf.NotFound):
+        return errors.NotFound("The requested resource does not exist.")
+    if isinstance(exc, RequestDataTooBig):
+        return errors.PayloadTooLarge("The request body is over the byte limit.")
+    if isinstance(exc, drf.Throttled):
+        return errors.TooManyRequests(headers={"Retry-After": str(int(exc.wait or 1))})
+    if isinstance(exc, drf.ValidationError):
+        return errors.SchemaValidationException(fields={"": [str(exc.detail)]})
+    logger.exception("Unhandled error", exc_info=exc)
+    return errors.InternalError()
+
+
+def api_exception_handler(exc: Exception, context: dict) -> HttpResponse:
+    request = context.get("request")
+    return error_response(to_api_error(exc, request), request)
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(
+        errors.NotFound(f"No route matches {request.method} {request.path}."), request
+    )
+
+
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    return error_response(errors.InternalError(), request)

@@ -1,0 +1,134 @@
+"""Strict list filters shared by every collection (SPEC §13), on top of django-filter.
+
+django-filter silently ignores a boolean it cannot parse; here every filter value that does not
+parse is a 400 (10007) naming the parameter, and unknown parameters are refused too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from config.api.errors import SchemaValidationException
+from config.api.localized import column, languages
+
+PAGING_PARAMS = frozenset({"pageSize", "cursor", "sort", "withCount", "language", "expands"})
+
+
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", (("true", "true"), ("false", "false")))
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
+class CommaIntegerFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class CommaCharFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    pass
+
+
+class StrictDateTimeFilter(django_filters.IsoDateTimeFilter):
+    pass
+
+
+class RecordFilterSet(django_filters.FilterSet):
+    """Filters every record type offers: ids, sources, hidden, q, date ranges."""
+
+    ids = CommaIntegerFilter(field_name="id", lookup_expr="in")
+    source = django_filters.CharFilter(method="filter_source")
+    sourceId = django_filters.CharFilter(method="filter_source")
+    hidden = StrictBooleanFilter(field_name="hidden")
+    q = django_filters.CharFilter(method="filter_q")
+    createdAtFrom = StrictDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    createdAtTo = StrictDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    lastModifiedAtFrom = StrictDateTimeFilter(field_name="last_modified_at", lookup_expr="gte")
+    lastModifiedAtTo = StrictDateTimeFilter(field_name="last_modified_at", lookup_expr="lt")
+
+    #: columns, besides names in every language, that ``q`` searches
+    q_columns: tuple[str, ...] = ()
+    source_model = None  # the SourceLink subclass
+    source_owner = ""
+
+    def filter_source(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if name == "sourceId" and "source" in self.data:
+            return queryset  # both handled together under "source"
+        links = self.source_model.objects.filter(**{self.source_owner: OuterRef("pk")})
+        source, source_id = self.data.get("source"), self.data.get("sourceId")
+        if source:
+            links = links.filter(source=source)
+        if source_id:
+            links = links.filter(source_id=source_id)
+        return queryset.filter(Exists(links))
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        condition = Q()
+        for language in languages():
+            condition |= Q(**{f"{column('name', language)}__icontains": value})
+        for col in self.q_columns:
+            condition |= Q(**{f"{col}__icontains": value})
+        return queryset.filter(condition)
+
+
+def filter_queryset(
+    filterset_class: type[RecordFilterSet],
+    params: Mapping[str, str],
+    queryset: QuerySet,
+    *,
+    extra_params: Iterable[str] = (),
+    prefixes: Iterable[str] = (),
+) -> QuerySet:
+    """Apply a FilterSet, refusing unknown parameters and values that do not parse (10007)."""
+    known = set(filterset_class.base_filters) | PAGING_PARAMS | set(extra_params)
+    unknown = [
+        key for key in params if key not in known and not any(key.startswith(p) for p in prefixes)
+    ]
+    if unknown:
+        raise SchemaValidationException(
+            fields={key: [f"Unknown query parameter '{key}'."] for key in unknown}
+        )
+    filterset = filterset_class(params, queryset=queryset)
+    if not filterset.is_valid():
+        raise SchemaValidationException(
+            fields={key: [str(m) for m in messages] for key, messages in filterset.errors.items()}
+        )
+    return filterset.qs
+
+
+def parse_bool_param(params: Mapping[str, str], name: str) -> bool:
+    value = params.get(name)
+    if value in (None, ""):
+        return False
+    if value not in ("true", "false"):
+        raise SchemaValidationException(fields={name: ["Must be true or false."]})
+    return value == "true"
+
+
+def parse_language_param(params: Mapping[str, str]) -> str | None:
+    value = params.get("language")
+    if not value:
+        return None
+    if value.lower() not in languages():
+        raise SchemaValidationException(fields={"language": [f"Unknown language '{value}'."]})
+    return value.lower()
+
+
+def parse_expands(params: Mapping[str, str], allowed: Iterable[str]) -> set[str]:
+    raw = params.get("expands", "")
+    wanted = {part.strip() for part in raw.split(",") if part.strip()}
+    allowed = set(allowed)
+    if wanted - allowed:
+        raise SchemaValidationException(
+            fields={
+                "expands": [
+                    f"Unknown expansion(s) {', '.join(sorted(wanted - allowed))}; "
+                    f"allowed: {', '.join(sorted(allowed)) or 'none'}."
+                ]
+            }
+        )
+    return wanted

@@ -1,0 +1,82 @@
+"""Lookup keys (SPEC §5): ``/v2/<resource>/{lookupKey}/{lookupValue}``.
+
+A key that matches several records is an error (``…MultipleFound``), never a silent pick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from django.db.models import Model, Q, QuerySet
+
+from config.api.errors import ApiError, InvalidLookupKey, SchemaValidationException
+
+KeyBuilder = Callable[[str, Mapping[str, str]], tuple[Q, str]]
+
+
+def by_id(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
+    if not value.isdigit() or int(value) < 1 or int(value) > 2**63 - 1:
+        raise SchemaValidationException(fields={"lookupValue": ["id must be a positive integer."]})
+    return Q(pk=int(value)), f"id [{value}]"
+
+
+def by_source(relation: str = "sources") -> KeyBuilder:
+    def build(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
+        source = params.get("source")
+        if not source:
+            raise SchemaValidationException(
+                "The query parameter 'source' is required with the sourceId lookup key.",
+                fields={"source": ["Required with lookup key sourceId."]},
+            )
+        q = Q(**{f"{relation}__source": source, f"{relation}__source_id": value})
+        return q, f"sourceId [{value}] and source [{source}]"
+
+    return build
+
+
+def by_field(column: str, label: str, qualifier: tuple[str, str] | None = None) -> KeyBuilder:
+    """A plain column; ``qualifier`` is an optional (query parameter, column) narrowing it."""
+
+    def build(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
+        q = Q(**{column: value})
+        text = f"{label} [{value}]"
+        if qualifier and params.get(qualifier[0]):
+            q &= Q(**{qualifier[1]: params[qualifier[0]]})
+            text += f" and {qualifier[0]} [{params[qualifier[0]]}]"
+        return q, text
+
+    return build
+
+
+@dataclass(frozen=True)
+class LookupSpec:
+    label: str
+    keys: Mapping[str, KeyBuilder]
+    not_found: type[ApiError]
+    multiple: type[ApiError]
+
+    def condition(self, key: str, value: str, params: Mapping[str, str]) -> tuple[Q, str]:
+        builder = self.keys.get(key)
+        if builder is None:
+            raise InvalidLookupKey(
+                f"Lookup key '{key}' is not supported for {self.label.lower()}s; "
+                f"use one of {', '.join(self.keys)}."
+            )
+        return builder(value, params)
+
+    def get(
+        self,
+        queryset: QuerySet,
+        key: str,
+        value: str,
+        params: Mapping[str, str],
+        not_found: type[ApiError] | None = None,
+    ) -> Model:
+        condition, text = self.condition(key, value, params)
+        found = list(queryset.filter(condition).distinct()[:2])
+        if not found:
+            raise (not_found or self.not_found)(f"{self.label} with {text} not found.")
+        if len(found) > 1:
+            raise self.multiple(f"Several {self.label.lower()}s match {text}; use another key.")
+        return found[0]

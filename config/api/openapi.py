@@ -1,0 +1,174 @@
+"""The OpenAPI 3 document, generated from the route table (``ApiView.operations``).
+
+The same declarations drive scope checks and request validation, so the document cannot drift
+from what the service does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+
+from config.api import errors
+from config.api.routing import ApiView, Operation, api_views
+from config.api.scopes import SCOPES
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+_PATH_PARAM = re.compile(r"{(\w+)}")
+# Every authenticated route can answer these besides its own errors.
+COMMON_ERRORS = (
+    errors.Unauthorized,
+    errors.InsufficientScope,
+    errors.PayloadTooLarge,
+    errors.TooManyRequests,
+    errors.InternalError,
+)
+BODY_ERRORS = (
+    errors.InvalidJSONPayload,
+    errors.UnsupportedMediaType,
+    errors.SchemaValidationException,
+)
+
+
+def _error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "code", "type", "messages", "moreInfo", "requestId"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "code": {"type": "integer", "enum": [e.code for e in errors.catalogue()]},
+                    "type": {"type": "string"},
+                    "messages": {"type": "array", "items": {"type": "string"}},
+                    "moreInfo": {"type": "string"},
+                    "requestId": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            }
+        },
+    }
+
+
+def _pagination_schema() -> dict[str, Any]:
+    nullable = {"type": "string", "nullable": True}
+    return {
+        "type": "object",
+        "required": ["pageSize", "nextCursor", "previousCursor", "next", "previous"],
+        "properties": {
+            "pageSize": {"type": "integer"},
+            "nextCursor": nullable,
+            "previousCursor": nullable,
+            "next": nullable,
+            "previous": nullable,
+            "total": {"type": "integer"},
+        },
+    }
+
+
+def _success(op: Operation) -> dict[str, Any]:
+    data = op.response() if op.response else {"type": "object"}
+    properties: dict[str, Any] = {
+        "data": {"type": "array", "items": data} if op.many else data,
+        "messages": {"type": "array", "items": {"type": "string"}},
+    }
+    required = ["data", "messages"]
+    if op.many:
+        properties["pagination"] = {"$ref": "#/components/schemas/Pagination"}
+        required.append("pagination")
+    properties.update(op.extra_response)
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> dict[str, Any]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in _PATH_PARAM.findall(path)
+    ]
+    params += [
+        {
+            "name": q.name,
+            "in": "query",
+            "required": q.required,
+            "schema": q.schema,
+            **({"description": q.description} if q.description else {}),
+        }
+        for q in op.query
+    ]
+    failures = set(COMMON_ERRORS if op.scopes else (errors.InternalError,)) | set(op.errors)
+    if op.request is not None:
+        failures |= set(BODY_ERRORS)
+    if params:
+        failures.add(errors.SchemaValidationException)
+    responses: dict[str, Any] = {
+        str(op.status): {
+            "description": op.summary,
+            "content": {"application/json": {"schema": _success(op)}},
+        }
+    }
+    for status in sorted({e.status for e in failures}):
+        kinds = sorted((e for e in failures if e.status == status), key=lambda e: e.code)
+        responses[str(status)] = {
+            "description": "; ".join(f"{e.code} {e.type_name()}" for e in kinds),
+            "content": {"application/json": {"schema": ERROR_REF}},
+        }
+    operation: dict[str, Any] = {
+        "operationId": f"{view.__name__.removesuffix('View')}_{method.lower()}",
+        "summary": op.summary,
+        "tags": [view.tag or "API"],
+        "parameters": params,
+        "responses": responses,
+        "security": [{"oauth2": list(op.scopes)}] if op.scopes else [],
+    }
+    if op.scopes:
+        operation["description"] = f"Scopes: {', '.join(op.scopes)}."
+    if op.request is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": op.request.openapi()}},
+        }
+    return operation
+
+
+def build_schema(base_url: str = "") -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for path, view in api_views():
+        item = paths.setdefault(path, {})
+        for method, op in view.operations.items():
+            item[method.lower()] = _operation(path, view, method, op)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Product Management API",
+            "version": "2.4.4",
+            "description": (
+                "System of record for a product catalogue. Every /v2/ call needs an OAuth2 "
+                "client-credentials bearer token; each operation lists the scopes it needs. "
+                f"Languages: {', '.join(c.upper() for c in settings.CATALOGUE_LANGUAGES)}. "
+                "Error codes: /docs/errors."
+            ),
+        },
+        "servers": [{"url": base_url or "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": {"ErrorEnvelope": _error_schema(), "Pagination": _pagination_schema()},
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": f"{base_url}/oauth2/token/",
+                            "scopes": SCOPES,
+                        }
+                    },
+                }
+            },
+        },
+    }

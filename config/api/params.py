@@ -1,0 +1,58 @@
+"""Query parameters shared by the routes, declared once for the views and the OpenAPI document."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from config.api.routing import QueryParam
+
+STRING = {"type": "string"}
+BOOL = {"type": "string", "enum": ["true", "false"]}
+DATETIME = {"type": "string", "format": "date-time"}
+
+
+def language_param() -> QueryParam:
+    return QueryParam(
+        "language",
+        {
+            "type": "string",
+            "enum": [
+                variant for code in settings.CATALOGUE_LANGUAGES for variant in (code, code.upper())
+            ],
+        },
+        "Narrow every localized array to this language.",
+    )
+
+
+def paging_params(sorts: list[str]) -> tuple[QueryParam, ...]:
+    sort_values = "|".join(sorts)
+    return (
+        QueryParam(
+            "pageSize", {"type": "integer", "minimum": 1, "maximum": 500}, "1-500, default 50"
+        ),
+        QueryParam("cursor", STRING, "Opaque cursor from next/previous."),
+        QueryParam(
+            "sort",
+            {"type": "string", "pattern": rf"^-?({sort_values})(,-?({sort_values}))*$"},
+            f"Comma-separated fields, '-' for descending: {', '.join(sorts)}.",
+        ),
+        QueryParam("withCount", BOOL, "Add pagination.total."),
+    )
+
+
+def record_filter_params() -> tuple[QueryParam, ...]:
+    return (
+        QueryParam("ids", {"type": "string", "pattern": r"^\d+(,\d+)*$"}, "Comma-separated ids."),
+        QueryParam("source", STRING),
+        QueryParam("sourceId", STRING),
+        QueryParam("hidden", BOOL),
+        QueryParam("q", {"type": "string", "maxLength": 200}, "Text over names and codes."),
+        QueryParam("createdAtFrom", DATETIME, "Inclusive."),
+        QueryParam("createdAtTo", DATETIME, "Exclusive."),
+        QueryParam("lastModifiedAtFrom", DATETIME, "Inclusive."),
+        QueryParam("lastModifiedAtTo", DATETIME, "Exclusive."),
+    )
+
+
+def lookup_params(*extra: str) -> tuple[QueryParam, ...]:
+    return tuple(QueryParam(name, STRING, f"Disambiguates the lookup ({name}).") for name in extra)

@@ -1,0 +1,295 @@
+"""What every catalogue record shares on the write path: localized merges, default-language name,
+slugs, sort name, source links, version and ``If-Match`` (SPEC §6–§8).
+
+Resource services (``product_update``, ``category_create`` …) compose these; none of them
+re-implements a rule that lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Model
+from django.utils import timezone
+
+from config.api import errors
+from config.api.localized import (
+    Localized,
+    SlugValue,
+    column,
+    present_languages,
+    slugify_text,
+)
+from config.api.validation import (
+    Bool,
+    Errors,
+    Field,
+    Int,
+    Language,
+    ListOf,
+    Obj,
+    Str,
+    Url,
+    add_error,
+)
+from integrations.models import SOURCE_PATTERN
+from integrations.services import sync_sources
+
+# API name → model base column of every localized field (SPEC §6).
+LOCALIZED_API_NAMES = {
+    "names": "name",
+    "descriptions": "description",
+    "shortDescriptions": "short_description",
+    "slugs": "slug",
+    "metadataTitles": "metadata_title",
+    "metadataDescriptions": "metadata_description",
+    "metadataKeywords": "metadata_keywords",
+    "metadataCanonicalUrls": "metadata_canonical_url",
+}
+SERVER_OWNED = ("id", "version", "createdAt", "lastModifiedAt")
+
+
+def localized_fields(names: Iterable[str]) -> dict[str, Field]:
+    values: dict[str, Field] = {
+        "names": Localized("name", Str(max_length=255)),
+        "descriptions": Localized("description"),
+        "shortDescriptions": Localized("short_description"),
+        "slugs": Localized("slug", SlugValue()),
+        "metadataTitles": Localized("metadata_title", Str(max_length=255)),
+        "metadataDescriptions": Localized("metadata_description"),
+        "metadataKeywords": Localized("metadata_keywords"),
+        "metadataCanonicalUrls": Localized("metadata_canonical_url", Url()),
+    }
+    return {name: values[name] for name in names}
+
+
+SOURCE_ITEM = Obj(
+    {
+        "source": Str(
+            max_length=64,
+            min_length=1,
+            pattern=SOURCE_PATTERN,
+            pattern_message="1-64 characters of A-Za-z0-9_.-",
+        ),
+        "sourceId": Str(max_length=255, min_length=1),
+    },
+    required=("source", "sourceId"),
+)
+
+
+def source_fields() -> dict[str, Field]:
+    return {
+        "sources": ListOf(SOURCE_ITEM, max_items=100),
+        "source": SOURCE_ITEM.fields["source"],
+        "sourceId": SOURCE_ITEM.fields["sourceId"],
+    }
+
+
+def check_sources(cleaned: dict, path: str, errs: Errors) -> None:
+    """Flat ``source`` + ``sourceId`` or a ``sources`` list, never both (SPEC §7)."""
+    flat = {"source", "sourceId"} & set(cleaned)
+    if flat and "sources" in cleaned:
+        add_error(errs, path or "sources", "Send either source + sourceId or sources, not both.")
+        return
+    if flat and flat != {"source", "sourceId"}:
+        missing = ({"source", "sourceId"} - flat).pop()
+        add_error(
+            errs,
+            f"{path}.{missing}" if path else missing,
+            "source and sourceId must be sent together.",
+        )
+        return
+    if "sources" in cleaned:
+        pairs = [(s["source"], s["sourceId"]) for s in cleaned["sources"]]
+        if len(set(pairs)) != len(pairs):
+            add_error(
+                errs, f"{path}.sources" if path else "sources", "A source pair appears twice."
+            )
+
+
+def common_fields() -> dict[str, Field]:
+    """Read-only bookkeeping fields plus ``language``, ``hidden``, ``priority``."""
+    return {
+        "id": Int(minimum=1, maximum=None, read_only=True),
+        "version": Int(minimum=1, maximum=None, read_only=True),
+        "createdAt": Str(read_only=True, description="ISO 8601 UTC, milliseconds"),
+        "lastModifiedAt": Str(read_only=True, description="ISO 8601 UTC, milliseconds"),
+        "language": Language(description="The record's default language."),
+        "hidden": Bool(),
+        "priority": Int(),
+    }
+
+
+def timestamp(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def bookkeeping_output(obj: Model) -> dict[str, Any]:
+    return {
+        "id": obj.pk,
+        "version": obj.version,
+        "createdAt": timestamp(obj.created_at),
+        "lastModifiedAt": timestamp(obj.last_modified_at),
+    }
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """How one resource type stores the shared parts of a record."""
+
+    label: str  # "Product"
+    localized: tuple[str, ...]  # model base columns, e.g. ("name", "description", …)
+    source_model: type[Model]
+    source_owner_field: str
+    exists_error: type[errors.ApiError]
+
+    @property
+    def model(self) -> type[Model]:
+        return self.source_model._meta.get_field(self.source_owner_field).related_model
+
+
+def check_if_match(if_match: str | None, instance: Model) -> None:
+    """``If-Match: "<version>"`` against the locked row; a stale value is 412 (10009)."""
+    if if_match is None:
+        return
+    tags = [tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")]
+    if "*" in tags or str(instance.version) in tags:
+        return
+    raise errors.PreconditionFailed(
+        f'If-Match {if_match} does not match the current version "{instance.version}".'
+    )
+
+
+def snapshot(instance: Model) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def merge_localized(
+    instance: Model,
+    values: dict[str, dict[str, str | None]],
+    *,
+    replace: bool = False,
+    keep_default_name: bool = True,
+) -> None:
+    """Per-language merge: absent languages keep their value, ``None`` clears one.
+
+    With ``replace`` (the bulk directive ``replaceTranslationsOnUpdate``) languages absent from
+    the item are cleared, except the default-language name.
+    """
+    for base, per_language in values.items():
+        if replace:
+            for language in settings.CATALOGUE_LANGUAGES:
+                if language in per_language:
+                    continue
+                if keep_default_name and base == "name" and language == instance.language:
+                    continue
+                setattr(instance, column(base, language), None)
+        for language, value in per_language.items():
+            setattr(instance, column(base, language), value)
+
+
+def finish_localized(instance: Model, spec: RecordSpec, *, slug_errors: bool = True) -> None:
+    """Enforce the default-language name, generate missing slugs, refresh the sort name.
+
+    Raises ``DefaultTranslationRequired`` (10019) and ``spec.exists_error`` (409) for a
+    client-supplied slug that another record of the type already uses.
+    """
+    default_name = getattr(instance, column("name", instance.language), None)
+    if not default_name:
+        raise errors.DefaultTranslationRequired(
+            f"names must contain the default language {instance.language.upper()}."
+        )
+    if "slug" in spec.localized:
+        _ensure_slugs(instance, spec)
+    instance.sort_name = default_name.lower()[:255]
+
+
+def _ensure_slugs(instance: Model, spec: RecordSpec) -> None:
+    manager = type(instance)._default_manager
+    others = manager.exclude(pk=instance.pk) if instance.pk else manager.all()
+    for language in settings.CATALOGUE_LANGUAGES:
+        slug_column = column("slug", language)
+        slug = getattr(instance, slug_column, None)
+        if slug:
+            if others.filter(**{slug_column: slug}).exists():
+                raise spec.exists_error(
+                    f"{spec.label} with slug [{slug}] in language {language.upper()} already exists."
+                )
+            continue
+        name = getattr(instance, column("name", language), None)
+        if not name:
+            continue
+        base = slugify_text(name)
+        taken = set(
+            others.filter(**{f"{slug_column}__startswith": base}).values_list(
+                slug_column, flat=True
+            )
+        )
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        setattr(instance, slug_column, candidate)
+
+
+def save_record(
+    instance: Model, before: dict[str, Any] | None, *, extra_changed: bool = False
+) -> bool:
+    """Insert, or update when something changed (bumping ``version`` and ``lastModifiedAt``)."""
+    if before is None:
+        instance.save()
+        return True
+    changed = extra_changed or snapshot(instance) != before
+    if changed:
+        instance.version = before["version"] + 1
+        instance.last_modified_at = timezone.now()
+        instance.save()
+    return changed
+
+
+def apply_sources(instance: Model, spec: RecordSpec, data: dict) -> bool:
+    """Flat pair adds; ``sources`` is the full set on create and replaces the set on update."""
+    if "sources" in data:
+        pairs = [(s["source"], s["sourceId"]) for s in data["sources"]]
+        replace = True
+    elif "source" in data:
+        pairs, replace = [(data["source"], data["sourceId"])], False
+    else:
+        return False
+    return sync_sources(
+        owner=instance,
+        link_model=spec.source_model,
+        owner_field=spec.source_owner_field,
+        pairs=pairs,
+        replace=replace,
+        exists_error=spec.exists_error,
+        label=spec.label,
+    )
+
+
+def remove_translation(instance: Model, spec: RecordSpec, language: str) -> None:
+    """Clear every localized value of ``language`` (SPEC §6); the caller saves."""
+    language = language.lower()
+    if language not in settings.CATALOGUE_LANGUAGES:
+        raise errors.SchemaValidationException(
+            fields={"language": [f"Unknown language '{language}'."]}
+        )
+    if language == instance.language:
+        raise errors.DefaultTranslationRequired(
+            f"{language.upper()} is the record's default language and cannot be removed."
+        )
+    if language not in present_languages(instance, spec.localized):
+        raise errors.TranslationNotFound(
+            f"{spec.label} has no value in language {language.upper()}."
+        )
+    for base in spec.localized:
+        setattr(instance, column(base, language), None)
+
+
+def localized_input(data: dict, spec: RecordSpec) -> dict[str, dict[str, str | None]]:
+    return {base: data[base] for base in spec.localized if base in data}

@@ -1,0 +1,62 @@
+"""Route declarations: one table per view drives URL patterns, scope checks and OpenAPI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.urls import re_path
+from rest_framework.views import APIView
+
+from config.api.errors import ApiError
+from config.api.validation import Obj
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    schema: dict[str, Any]
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one method of one route does: scopes, body, answer and the errors it can return."""
+
+    scopes: tuple[str, ...]
+    summary: str
+    request: Obj | None = None
+    response: Callable[[], dict[str, Any]] | None = None  # schema of ``data``; None: ``{}``
+    many: bool = False  # ``data`` is a list with ``pagination``
+    status: int = 200
+    errors: tuple[type[ApiError], ...] = ()
+    query: tuple[QueryParam, ...] = ()
+    extra_response: dict[str, Any] = field(default_factory=dict)  # extra top-level keys
+
+
+class ApiView(APIView):
+    """Base of every ``/v2/`` view: JSON only, GET/POST/PATCH/DELETE, scopes per method."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head"]
+    operations: ClassVar[dict[str, Operation]] = {}
+    tag: ClassVar[str] = ""
+
+
+_ROUTES: list[tuple[str, type[ApiView]]] = []
+_PARAM = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def api_path(route: str, view: type[ApiView], name: str):
+    """``/v2/<route>`` answering with and without a trailing slash (no redirects)."""
+    _ROUTES.append(("/v2/" + _PARAM.sub(r"{\1}", route), view))
+    return re_path(rf"^v2/{route}/?$", view.as_view(), name=name)
+
+
+def api_views() -> list[tuple[str, type[ApiView]]]:
+    """Every declared ``/v2/`` route with its view, in declaration order."""
+    import config.urls  # noqa: F401  (declaring the URLconf fills the table)
+
+    return list(_ROUTES)

@@ -1,0 +1,210 @@
+"""Settings, read from environment variables only (SPEC §17).
+
+Every knob an operator may turn is an environment variable; nothing secret has a default outside
+DEBUG. ``LANGUAGES`` is schema (modeltranslation adds one column per language), so changing
+``CATALOGUE_LANGUAGES`` needs ``makemigrations`` (see the README).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
+    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "modeltranslation",  # must precede django.contrib.admin
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "oauth2_provider",
+    "django_filters",
+    "mptt",
+    "drf_spectacular_sidecar",
+    "config.api",
+    "integrations",
+    "taxonomy",
+    "catalogue",
+]
+
+MIDDLEWARE = [
+    "config.api.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+APPEND_SLASH = False  # API routes answer with and without the slash themselves; no redirects
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+(BASE_DIR / "var").mkdir(exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'var' / 'catalogue.sqlite3'}",
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout make the embedded database usable by a dev server and a shell at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHE_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Languages: the catalogue languages are schema (one column per language and localized field).
+CATALOGUE_LANGUAGES = [code.lower() for code in env_list("CATALOGUE_LANGUAGES", "en,nl,de,fr")]
+CATALOGUE_DEFAULT_LANGUAGE = os.environ.get("CATALOGUE_DEFAULT_LANGUAGE", "en").lower()
+if CATALOGUE_DEFAULT_LANGUAGE not in CATALOGUE_LANGUAGES:
+    raise ImproperlyConfigured("CATALOGUE_DEFAULT_LANGUAGE must be one of CATALOGUE_LANGUAGES.")
+LANGUAGE_CODE = CATALOGUE_DEFAULT_LANGUAGE
+LANGUAGES = [(code, code.upper()) for code in CATALOGUE_LANGUAGES]
+MODELTRANSLATION_DEFAULT_LANGUAGE = CATALOGUE_DEFAULT_LANGUAGE
+MODELTRANSLATION_LANGUAGES = tuple(CATALOGUE_LANGUAGES)
+MODELTRANSLATION_ENABLE_FALLBACKS = False  # the API reads the raw per-language columns
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or env_bool("TESTING")
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Limits (SPEC §18)
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 16 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 1800)
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "integrations.hashers.ClientSecretHasher",
+]
+
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_TTL_SECONDS,
+    "SCOPES_BACKEND_CLASS": "integrations.oauth.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "integrations.oauth.CatalogueOAuth2Validator",
+    "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client",
+    "ALLOWED_GRANT_TYPES": ["client_credentials"],
+    "PKCE_REQUIRED": False,
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.api.permissions.DeclaredScopes"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.renderers.JSONBodyParser"],
+    "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.FastJSONRenderer"],
+    "EXCEPTION_HANDLER": "config.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": [],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "config.api.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
+}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+
+from config.api.scopes import SCOPES as _SCOPES  # noqa: E402  (plain data, no Django imports)
+
+OAUTH2_PROVIDER["SCOPES"] = _SCOPES
+OAUTH2_PROVIDER["DEFAULT_SCOPES"] = ["__all__"]  # resolved per client by ClientScopes
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

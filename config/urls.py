@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from oauth2_provider import views as oauth_views
+
+from config.api import docs, health
+from config.api.exceptions import not_found_view
+from integrations.views import IntrospectView
+
+handler404 = "config.api.exceptions.not_found_view"
+handler500 = "config.api.exceptions.server_error_view"
+
+urlpatterns = [
+    re_path(r"^oauth2/token/?$", oauth_views.TokenView.as_view(), name="oauth2-token"),
+    re_path(r"^oauth2/revoke/?$", oauth_views.RevokeTokenView.as_view(), name="oauth2-revoke"),
+    re_path(r"^oauth2/introspect/?$", IntrospectView.as_view(), name="oauth2-introspect"),
+    re_path(r"^healthz/?$", health.healthz, name="healthz"),
+    re_path(r"^readyz/?$", health.readyz, name="readyz"),
+    re_path(r"^v2/schema/?$", docs.SchemaView.as_view(), name="openapi-schema"),
+    re_path(r"^docs/errors/?$", docs.errors_page, name="docs-errors"),
+    re_path(r"^docs/?$", docs.swagger_page, name="docs"),
+    path("admin/", admin.site.urls),
+    path("", include("catalogue.api.urls")),
+    # Anything else answers the JSON 404 envelope, in DEBUG too (no HTML for API clients).
+    re_path(r"^(?!admin/|static/)", not_found_view),
+]

@@ -1,0 +1,321 @@
+from __future__ import annotations
+
+import pytest
+
+from catalogue.models import Product
+from tests.catalogue.factories import ProductFactory, ProductSourceFactory
+from tests.conftest import envelope_error
+from tests.taxonomy.factories import CategoryFactory
+
+pytestmark = pytest.mark.django_db
+
+JACKET = {
+    "names": [{"language": "en", "value": "Crème Jacket"}, {"language": "NL", "value": "Jas"}],
+    "sku": "J-1",
+    "eanCode": "4006381333931",
+    "source": "ERP",
+    "sourceId": "A-17",
+    "attributes": [{"name": "COLOR", "value": "red"}, {"name": "SIZE", "value": 42}],
+}
+
+
+def create(api, **overrides):
+    response = api.post("/v2/products", {**JACKET, **overrides})
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
+
+
+def test_create_returns_201_envelope_location_and_etag(api):
+    response = api.post("/v2/products", JACKET)
+    assert response.status_code == 201
+    body = response.json()
+    data = body["data"]
+    assert body["messages"] == ["Product created"]
+    assert response["Location"].endswith(f"/v2/products/id/{data['id']}")
+    assert response["ETag"] == '"1"'
+    assert data["version"] == 1
+    assert data["language"] == "EN"
+    assert data["names"] == [
+        {"language": "EN", "value": "Crème Jacket"},
+        {"language": "NL", "value": "Jas"},
+    ]
+    assert data["slugs"] == [
+        {"language": "EN", "value": "creme-jacket"},
+        {"language": "NL", "value": "jas"},
+    ]
+    assert data["sources"] == [{"source": "ERP", "sourceId": "A-17"}]
+    assert data["attributes"] == JACKET["attributes"]
+    assert data["status"] == "A" and data["taxCode"] == "H" and data["unit"] == 1
+    assert data["createdAt"].endswith("Z") and len(data["createdAt"]) == 24
+    assert data["parent"] is None and data["cluster"] is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "params"),
+    [
+        ("id", None, {}),
+        ("sourceId", "A-17", {"source": "ERP"}),
+        ("sku", "J-1", {}),
+        ("supplierCode", "SUP-9", {"supplier": "Acme"}),
+    ],
+)
+def test_get_by_every_lookup_key(api, key, value, params):
+    created = create(api, supplier="Acme", supplierCode="SUP-9")
+    value = value or str(created["id"])
+    response = api.get(f"/v2/products/{key}/{value}", params)
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == created["id"]
+    assert response["ETag"] == '"1"'
+
+
+def test_ambiguous_sku_is_400_multiple_found(api):
+    ProductFactory.create_batch(2, sku="DUP")
+    envelope_error(api.get("/v2/products/sku/DUP"), 400, 80005)
+
+
+def test_source_id_without_source_is_400(api):
+    create(api)
+    error = envelope_error(api.get("/v2/products/sourceId/A-17"), 400, 10007)
+    assert "source" in error["fields"]
+
+
+def test_unknown_lookup_key_is_400(api):
+    envelope_error(api.get("/v2/products/ean/123"), 400, 10006)
+
+
+def test_missing_product_is_404_with_message(api):
+    error = envelope_error(api.get("/v2/products/sourceId/X?source=ERP"), 404, 80006)
+    assert error["messages"] == ["Product with sourceId [X] and source [ERP] not found."]
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"eanCode": "4006381333932"}, "eanCode"),
+        ({"eanCode": "12345"}, "eanCode"),
+        ({"names": [{"language": "XX", "value": "a"}]}, "names[0].language"),
+        ({"status": "Z"}, "status"),
+        ({"taxCode": "Q"}, "taxCode"),
+        ({"unit": 0}, "unit"),
+        ({"minimumQuantity": "1"}, "minimumQuantity"),
+        ({"sku": "x" * 129}, "sku"),
+        ({"attributes": [{"name": "color", "value": "red"}]}, "attributes[0].name"),
+        (
+            {"attributes": [{"name": "C", "value": 1}, {"name": "C", "value": 2}]},
+            "attributes[1].name",
+        ),
+        ({"attributes": [{"name": "C", "value": {"x": 1}}]}, "attributes[0].value"),
+        (
+            {"metadataCanonicalUrls": [{"language": "EN", "value": "ftp://x"}]},
+            "metadataCanonicalUrls[0].value",
+        ),
+        ({"slugs": [{"language": "EN", "value": "Bad Slug"}]}, "slugs[0].value"),
+        ({"names": [{"language": "EN", "value": "x" * 256}]}, "names[0].value"),
+        ({"unknownField": 1}, "unknownField"),
+        ({"id": 5}, "id"),
+        ({"version": 5}, "version"),
+        ({"cluster": {"id": 1}}, "cluster"),
+        ({"source": "ERP"}, "sourceId"),
+        ({"source": "ERP", "sourceId": "1", "sources": []}, "sources"),
+        ({"sources": [{"source": "bad source", "sourceId": "1"}]}, "sources[0].source"),
+        ({"parent": {"slug": "x"}}, "parent"),
+    ],
+)
+def test_validation_errors_name_the_field(api, body, path):
+    response = api.post("/v2/products", {"names": [{"language": "EN", "value": "Shoe"}], **body})
+    error = envelope_error(response, 400, 10007)
+    assert path in error["fields"], error["fields"]
+    assert Product.objects.count() == 0
+
+
+def test_names_required_in_default_language(api):
+    response = api.post("/v2/products", {"names": [{"language": "NL", "value": "Schoen"}]})
+    envelope_error(response, 422, 10019)
+    error = envelope_error(api.post("/v2/products", {"sku": "x"}), 400, 10007)
+    assert "names" in error["fields"]
+
+
+def test_record_default_language_may_differ(api):
+    data = create(
+        api,
+        language="nl",
+        names=[{"language": "NL", "value": "Schoen"}],
+        source="ERP",
+        sourceId="NL-1",
+    )
+    assert data["language"] == "NL"
+
+
+def test_bad_json_and_non_json_bodies(api):
+    envelope_error(api.post("/v2/products", b"{not json"), 400, 10005)
+    response = api.http.post(
+        "/v2/products", {"a": "b"}, headers={"Authorization": f"Bearer {api.token}"}
+    )
+    envelope_error(response, 415, 10004)
+    envelope_error(api.post("/v2/products", [1, 2]), 400, 10007)
+
+
+def test_patch_merges_translations_and_bumps_version(api):
+    created = create(api)
+    path = f"/v2/products/id/{created['id']}"
+    response = api.patch(
+        path, {"names": [{"language": "DE", "value": "Jacke"}, {"language": "NL", "value": None}]}
+    )
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert response.json()["messages"] == ["Product updated"]
+    assert data["names"] == [
+        {"language": "EN", "value": "Crème Jacket"},
+        {"language": "DE", "value": "Jacke"},
+    ]
+    assert data["version"] == 2
+    assert response["ETag"] == '"2"'
+    assert data["sku"] == "J-1"  # omitted fields keep their value
+
+
+def test_patch_that_changes_nothing_keeps_version(api):
+    created = create(api)
+    response = api.patch(f"/v2/products/id/{created['id']}", {"sku": "J-1"})
+    assert response.json()["data"]["version"] == 1
+    assert response.json()["data"]["lastModifiedAt"] == created["lastModifiedAt"]
+
+
+def test_patch_cannot_drop_default_language_name(api):
+    created = create(api)
+    response = api.patch(
+        f"/v2/products/id/{created['id']}", {"names": [{"language": "EN", "value": None}]}
+    )
+    envelope_error(response, 422, 10019)
+
+
+def test_language_param_narrows_localized_output(api):
+    created = create(api)
+    data = api.get(f"/v2/products/id/{created['id']}", {"language": "nl"}).json()["data"]
+    assert data["names"] == [{"language": "NL", "value": "Jas"}]
+    envelope_error(api.get(f"/v2/products/id/{created['id']}", {"language": "xx"}), 400, 10007)
+
+
+def test_if_match_stale_is_412_and_changes_nothing(api):
+    created = create(api)
+    path = f"/v2/products/id/{created['id']}"
+    envelope_error(api.patch(path, {"sku": "NEW"}, headers={"If-Match": '"7"'}), 412, 10009)
+    assert api.get(path).json()["data"]["sku"] == "J-1"
+    ok = api.patch(path, {"sku": "NEW"}, headers={"If-Match": '"1"'})
+    assert ok.status_code == 200 and ok.json()["data"]["version"] == 2
+    envelope_error(api.delete(path, headers={"If-Match": '"1"'}), 412, 10009)
+    assert api.delete(path, headers={"If-Match": '"2"'}).status_code == 200
+
+
+def test_delete_returns_empty_data(api):
+    created = create(api)
+    response = api.delete(f"/v2/products/id/{created['id']}")
+    assert response.status_code == 200
+    assert response.json() == {"data": {}, "messages": ["Product deleted"]}
+    envelope_error(api.get(f"/v2/products/id/{created['id']}"), 404, 80006)
+
+
+def test_translation_removal(api):
+    created = create(api, descriptions=[{"language": "NL", "value": "Warm"}])
+    path = f"/v2/products/id/{created['id']}/translation"
+    response = api.delete(f"{path}/nl")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["messages"] == ["Translation deleted"]
+    assert body["data"]["names"] == [{"language": "EN", "value": "Crème Jacket"}]
+    assert body["data"]["descriptions"] == []
+    assert body["data"]["slugs"] == [{"language": "EN", "value": "creme-jacket"}]
+    assert body["data"]["version"] == 2
+    envelope_error(api.delete(f"{path}/nl"), 404, 10018)
+    envelope_error(api.delete(f"{path}/EN"), 422, 10019)
+    envelope_error(api.delete(f"{path}/xx"), 400, 10007)
+
+
+def test_generated_slugs_get_a_counter_and_stay_stable(api):
+    first = create(api, source="ERP", sourceId="1")
+    second = create(api, source="ERP", sourceId="2")
+    third = create(api, source="ERP", sourceId="3")
+    assert [p["slugs"][0]["value"] for p in (first, second, third)] == [
+        "creme-jacket",
+        "creme-jacket-2",
+        "creme-jacket-3",
+    ]
+    renamed = api.patch(
+        f"/v2/products/id/{first['id']}", {"names": [{"language": "EN", "value": "Other"}]}
+    ).json()["data"]
+    assert renamed["slugs"][0]["value"] == "creme-jacket"
+
+
+def test_client_supplied_duplicate_slug_is_409(api):
+    create(api, slugs=[{"language": "EN", "value": "taken"}])
+    response = api.post(
+        "/v2/products", {**JACKET, "sourceId": "B", "slugs": [{"language": "EN", "value": "taken"}]}
+    )
+    envelope_error(response, 409, 80004)
+
+
+def test_source_pair_is_unique_per_type(api):
+    create(api)
+    envelope_error(api.post("/v2/products", JACKET), 409, 80004)
+    other = create(api, sourceId="B-1")
+    response = api.patch(f"/v2/products/id/{other['id']}", {"source": "ERP", "sourceId": "A-17"})
+    envelope_error(response, 409, 80004)
+
+
+def test_sources_flat_adds_and_list_replaces(api):
+    created = create(api)
+    path = f"/v2/products/id/{created['id']}"
+    added = api.patch(path, {"source": "PIM", "sourceId": "p-1"}).json()["data"]
+    assert added["sources"] == [
+        {"source": "ERP", "sourceId": "A-17"},
+        {"source": "PIM", "sourceId": "p-1"},
+    ]
+    replaced = api.patch(path, {"sources": [{"source": "WEB", "sourceId": "w"}]}).json()["data"]
+    assert replaced["sources"] == [{"source": "WEB", "sourceId": "w"}]
+    assert replaced["version"] == 3
+
+
+def test_attributes_replace_whole_list(api):
+    created = create(api)
+    data = api.patch(
+        f"/v2/products/id/{created['id']}",
+        {"attributes": [{"name": "FIT", "value": ["slim", "tall"]}]},
+    ).json()["data"]
+    assert data["attributes"] == [{"name": "FIT", "value": ["slim", "tall"]}]
+
+
+def test_parent_by_id_or_source_pair_and_missing_parent(api):
+    category = CategoryFactory()
+    category.sources.create(source="ERP", source_id="C-1")
+    data = create(api, parent={"id": category.pk})
+    assert data["parent"] == {"id": category.pk}
+    data = create(api, sourceId="B", parent={"sourceId": "C-1", "source": "ERP"})
+    assert data["parent"] == {"id": category.pk}
+    response = api.post("/v2/products", {**JACKET, "sourceId": "C", "parent": {"id": 999999}})
+    envelope_error(response, 404, 30007)
+
+
+def test_put_is_405_with_allow(api):
+    created = create(api)
+    response = api._send("put", f"/v2/products/id/{created['id']}", {}, None)
+    error = envelope_error(response, 405, 10003)
+    assert "PUT" in error["messages"][0]
+    assert set(response["Allow"].replace(" ", "").split(",")) >= {"GET", "PATCH", "DELETE"}
+
+
+def test_trailing_slash_answers_without_redirect(api):
+    created = create(api)
+    assert api.get(f"/v2/products/id/{created['id']}/").status_code == 200
+    assert api.get("/v2/products/").status_code == 200
+
+
+def test_detail_and_list_query_counts(api, django_assert_max_num_queries):
+    product = ProductFactory()
+    ProductSourceFactory(product=product)
+    ProductFactory.create_batch(30)
+    # token lookup + product + sources + attributes
+    with django_assert_max_num_queries(4):
+        assert api.get(f"/v2/products/id/{product.pk}").status_code == 200
+    with django_assert_max_num_queries(4):
+        assert api.get("/v2/products", {"pageSize": 100}).status_code == 200
+    with django_assert_max_num_queries(5):
+        assert api.get("/v2/products", {"withCount": "true"}).status_code == 200
