@@ -36,6 +36,8 @@ class RequestContextMiddleware:
             logger.info(
                 "request",
                 extra={
+                    "requestId": request_id,
+                    "clientId": client_id_var.get() or None,
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,

@@ -1,0 +1,132 @@
+"""Cross-cutting contract tests: envelopes, request ids, limits, docs, the route table."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from unittest import mock
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import get_resolver
+
+from config.api import errors
+from config.api.routing import api_views
+from tests.conftest import envelope_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_route_is_json_404_envelope(api):
+    error = envelope_error(api.get("/v2/nothing/here"), 404, 10008)
+    assert error["type"] == "NotFound"
+    envelope_error(Client().get("/no-such-page"), 404, 10008)
+
+
+def test_request_id_is_echoed_or_generated(api):
+    response = api.get("/v2/products", headers={"X-Request-ID": "abc-123"})
+    assert response["X-Request-ID"] == "abc-123"
+    generated = api.get("/v2/products", headers={"X-Request-ID": "bad id with spaces"})
+    assert re.fullmatch(r"[0-9a-f]{32}", generated["X-Request-ID"])
+    assert Client().get("/healthz")["X-Request-ID"]
+
+
+@override_settings(MAX_REQUEST_BYTES=100)
+def test_body_over_limit_is_413_before_any_work(api):
+    response = api.post("/v2/products", {"names": [{"language": "EN", "value": "x" * 200}]})
+    error = envelope_error(response, 413, 10011)
+    assert "100" in error["messages"][0]
+
+
+def test_unexpected_exception_is_500_envelope_without_internals(api):
+    with mock.patch("catalogue.selectors.product_list", side_effect=RuntimeError("secret SQL")):
+        response = api.get("/v2/products")
+    error = envelope_error(response, 500, 10021)
+    assert "secret" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert error["type"] == "InternalError"
+
+
+def test_database_error_is_500_envelope(api):
+    from django.db import DatabaseError
+
+    with mock.patch(
+        "catalogue.selectors.product_list", side_effect=DatabaseError('relation "x" does not exist')
+    ):
+        response = api.get("/v2/products")
+    envelope_error(response, 500, 10021)
+    assert "relation" not in response.content.decode()
+
+
+def test_health_and_readiness_are_public():
+    assert Client().get("/healthz").json() == {"status": "ok"}
+    ready = Client().get("/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+
+
+def test_readiness_reports_unreachable_database():
+    with mock.patch("config.api.health.connection") as conn:
+        conn.cursor.side_effect = Exception("down")
+        response = Client().get("/readyz")
+    assert response.status_code == 503
+
+
+def test_error_catalogue_page_lists_every_code():
+    page = Client().get("/docs/errors").content.decode()
+    for error in errors.catalogue():
+        assert f'id="{error.code}"' in page
+        assert error.type_name() in page
+    assert {e.code for e in errors.catalogue()} >= {10001, 10023, 20004, 30012, 80006}
+
+
+def test_docs_page_uses_local_assets():
+    page = Client().get("/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
+
+
+def _resolver_routes(resolver=None, prefix="") -> set[str]:
+    """Every /v2/ route the URLconf answers, as an OpenAPI path template."""
+    routes = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        regex = prefix + pattern.pattern.regex.pattern.lstrip("^")
+        if hasattr(pattern, "url_patterns"):
+            routes |= _resolver_routes(pattern, regex)
+        elif regex.startswith("v2/") and "schema" not in regex:
+            path = regex.removesuffix("$").removesuffix("/?")
+            routes.add("/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path))
+    return routes
+
+
+def test_every_route_is_documented_and_every_documented_path_exists():
+    schema = json.loads(Client().get("/v2/schema/").content)
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == _resolver_routes()
+
+
+def test_every_operation_documents_scopes_and_error_shapes():
+    schema = json.loads(Client().get("/v2/schema/").content)
+    for path, view in api_views():
+        for method, op in view.operations.items():
+            documented = schema["paths"][path][method.lower()]
+            assert documented["security"] == [{"oauth2": list(op.scopes)}]
+            assert {"401", "403", "500"} <= set(documented["responses"])
+            assert str(op.status) in documented["responses"]
+            if op.request is not None:
+                assert {"400", "415"} <= set(documented["responses"])
+    scopes = schema["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    assert "products:read" in scopes["scopes"]
+
+
+def test_access_log_is_one_json_line_with_context(api, caplog):
+    from config.api.logging import JsonFormatter
+
+    with caplog.at_level(logging.INFO, logger="catalogue.access"):
+        api.get("/v2/products", headers={"X-Request-ID": "log-1"})
+    record = next(r for r in caplog.records if r.name == "catalogue.access")
+    line = json.loads(JsonFormatter().format(record))
+    assert line["requestId"] == "log-1"
+    assert line["clientId"] == api.client_id
+    assert line["method"] == "GET" and line["path"] == "/v2/products" and line["status"] == 200
+    assert isinstance(line["durationMs"], float)
