@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import random
-from operator import attrgetter
 from datetime import timedelta
+from operator import attrgetter
 
 import pytest
 from django.utils import timezone
