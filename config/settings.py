@@ -168,8 +168,26 @@ OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "integrations.oauth.ClientScopes",
     "OAUTH2_VALIDATOR_CLASS": "integrations.oauth.CatalogueOAuth2Validator",
     "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client",
-    "ALLOWED_GRANT_TYPES": ["client_credentials"],
-    "PKCE_REQUIRED": False,
+    # Only client credentials are used; adopt every RFC 9700 (OAuth 2.0 Security BCP) default,
+    # including storing token checksums only (lookups never need the plaintext).
+    **{
+        f"COMPLIANT_BCP_RFC9700_{flag}": True
+        for flag in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
 REST_FRAMEWORK = {
@@ -202,6 +220,8 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 from config.api.scopes import SCOPES as _SCOPES  # noqa: E402  (plain data, no Django imports)
 

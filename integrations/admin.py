@@ -1,0 +1,60 @@
+"""API clients in the admin: DOT's Application with the scopes the client holds (superusers)."""
+
+from django import forms
+from django.contrib import admin
+from oauth2_provider.admin import ApplicationAdmin
+from oauth2_provider.models import Application
+
+from config.api.scopes import SCOPES
+from integrations.models import ClientProfile
+
+
+class ClientProfileForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=list(SCOPES.items()), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = ClientProfile
+        fields = ["scopes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["scopes"] = self.instance.scope_list
+
+    def clean_scopes(self):
+        return " ".join(self.cleaned_data["scopes"])
+
+
+class ClientProfileInline(admin.StackedInline):
+    model = ClientProfile
+    form = ClientProfileForm
+    can_delete = False
+    verbose_name = "API scopes"
+
+
+class SuperuserOnly:
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class ApiClientAdmin(SuperuserOnly, ApplicationAdmin):
+    inlines = [ClientProfileInline]
+    list_display = ("name", "client_id", "client_type", "authorization_grant_type", "created")
+
+
+admin.site.unregister(Application)
+admin.site.register(Application, ApiClientAdmin)
