@@ -228,3 +228,7 @@ from config.api.scopes import SCOPES as _SCOPES  # noqa: E402  (plain data, no D
 OAUTH2_PROVIDER["SCOPES"] = _SCOPES
 OAUTH2_PROVIDER["DEFAULT_SCOPES"] = ["__all__"]  # resolved per client by ClientScopes
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
+RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 1200)
+TOKEN_FAILURES_PER_MINUTE = env_int("TOKEN_FAILURES_PER_MINUTE", 20)
+IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)

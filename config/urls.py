@@ -4,13 +4,13 @@ from oauth2_provider import views as oauth_views
 
 from config.api import docs, health
 from config.api.exceptions import not_found_view
-from integrations.views import IntrospectView
+from integrations.views import IntrospectView, ThrottledTokenView
 
 handler404 = "config.api.exceptions.not_found_view"
 handler500 = "config.api.exceptions.server_error_view"
 
 urlpatterns = [
-    re_path(r"^oauth2/token/?$", oauth_views.TokenView.as_view(), name="oauth2-token"),
+    re_path(r"^oauth2/token/?$", ThrottledTokenView.as_view(), name="oauth2-token"),
     re_path(r"^oauth2/revoke/?$", oauth_views.RevokeTokenView.as_view(), name="oauth2-revoke"),
     re_path(r"^oauth2/introspect/?$", IntrospectView.as_view(), name="oauth2-introspect"),
     re_path(r"^healthz/?$", health.healthz, name="healthz"),

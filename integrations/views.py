@@ -3,16 +3,23 @@ with HTTP Basic like the others (DOT's own view wants a bearer token with an ext
 
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
 import hashlib
+from urllib.parse import unquote_plus
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.views import TokenView
 from oauthlib.common import Request as OauthlibRequest
+
+from config.api.ratelimit import failures_exceeded, record_failure
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -66,4 +73,40 @@ class IntrospectView(View):
     @staticmethod
     def _no_store(response: JsonResponse) -> JsonResponse:
         response["Cache-Control"] = "no-store"
+        return response
+
+
+def _client_id(request) -> str:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip()).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])
+    return request.POST.get("client_id", "")
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ThrottledTokenView(TokenView):
+    """DOT's token endpoint, refusing a client id after repeated bad secrets (SPEC §18)."""
+
+    def post(self, request, *args, **kwargs):
+        client_id = _client_id(request)
+        limit = settings.TOKEN_FAILURES_PER_MINUTE
+        wait = failures_exceeded("token", client_id, limit)
+        if wait is not None:
+            response = JsonResponse(
+                {
+                    "error": "invalid_client",
+                    "error_description": f"Too many failed authentications; retry in {wait} s.",
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            response["Cache-Control"] = "no-store"
+            return response
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 401:
+            record_failure("token", client_id)
         return response

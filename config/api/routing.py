@@ -10,7 +10,10 @@ from typing import Any, ClassVar
 from django.urls import re_path
 from rest_framework.views import APIView
 
+from config.api import idempotency
+from config.api.context import client_id_var
 from config.api.errors import ApiError
+from config.api.ratelimit import request_budget
 from config.api.validation import Obj
 
 
@@ -38,11 +41,34 @@ class Operation:
 
 
 class ApiView(APIView):
-    """Base of every ``/v2/`` view: JSON only, GET/POST/PATCH/DELETE, scopes per method."""
+    """Base of every ``/v2/`` view: JSON only, GET/POST/PATCH/DELETE, scopes per method, the
+    per-client rate limit and ``Idempotency-Key`` handling."""
 
     http_method_names = ["get", "post", "patch", "delete", "head"]
     operations: ClassVar[dict[str, Operation]] = {}
     tag: ClassVar[str] = ""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, scopes
+        client_id = client_id_var.get()
+        request.rate_budget = request_budget(client_id)
+        request.idempotency = idempotency.begin(request, client_id)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        budget = getattr(request, "rate_budget", None)
+        if budget is not None:
+            for name, value in budget.headers().items():
+                response[name] = value
+        ticket = getattr(request, "idempotency", None)
+        if ticket is not None:
+            idempotency.finish(ticket, response)
+        return response
 
 
 _ROUTES: list[tuple[str, type[ApiView]]] = []
