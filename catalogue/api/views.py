@@ -117,6 +117,7 @@ class ProductCollectionView(ApiView):
 
 class ProductDetailView(ApiView):
     tag = "Products"
+    path_schemas = selectors.PRODUCT_LOOKUP.path_schemas()
     operations = {
         "GET": Operation(
             READ,
@@ -160,6 +161,7 @@ class ProductDetailView(ApiView):
 
 class ProductTranslationView(ApiView):
     tag = "Products"
+    path_schemas = selectors.PRODUCT_LOOKUP.path_schemas()
     operations = {
         "DELETE": Operation(
             WRITE,

@@ -92,6 +92,11 @@ def filter_queryset(
         raise SchemaValidationException(
             fields={key: [f"Unknown query parameter '{key}'."] for key in unknown}
         )
+    empty = [key for key, value in params.items() if value == ""]
+    if empty:
+        raise SchemaValidationException(
+            fields={key: ["Must not be empty; omit the parameter instead."] for key in empty}
+        )
     filterset = filterset_class(params, queryset=queryset)
     if not filterset.is_valid():
         raise SchemaValidationException(

@@ -16,19 +16,21 @@ KeyBuilder = Callable[[str, Mapping[str, str]], tuple[Q, str]]
 
 
 def by_id(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
-    if not value.isdigit() or int(value) < 1 or int(value) > 2**63 - 1:
+    if not value.isascii() or not value.isdigit():
         raise SchemaValidationException(fields={"lookupValue": ["id must be a positive integer."]})
-    return Q(pk=int(value)), f"id [{value}]"
+    number = int(value)
+    # An id no row can have (0, or beyond bigint) is simply not found.
+    return (Q(pk=number) if 0 < number < 2**63 else Q(pk__in=[])), f"id [{value}]"
 
 
 def by_source(relation: str = "sources") -> KeyBuilder:
+    """``sourceId`` narrowed by ``?source=``; without it, a sourceId used by several sources
+    is ambiguous (``…MultipleFound``), never a silent pick."""
+
     def build(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
         source = params.get("source")
         if not source:
-            raise SchemaValidationException(
-                "The query parameter 'source' is required with the sourceId lookup key.",
-                fields={"source": ["Required with lookup key sourceId."]},
-            )
+            return Q(**{f"{relation}__source_id": value}), f"sourceId [{value}]"
         q = Q(**{f"{relation}__source": source, f"{relation}__source_id": value})
         return q, f"sourceId [{value}] and source [{source}]"
 
@@ -56,6 +58,13 @@ class LookupSpec:
     not_found: type[ApiError]
     multiple: type[ApiError]
 
+    def path_schemas(self) -> dict[str, dict]:
+        """OpenAPI schemas of ``{lookup_key}`` (and of ``{lookup_value}``)."""
+        return {
+            "lookup_key": {"type": "string", "enum": list(self.keys)},
+            "lookup_value": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"},
+        }
+
     def condition(self, key: str, value: str, params: Mapping[str, str]) -> tuple[Q, str]:
         builder = self.keys.get(key)
         if builder is None:
@@ -78,5 +87,10 @@ class LookupSpec:
         if not found:
             raise (not_found or self.not_found)(f"{self.label} with {text} not found.")
         if len(found) > 1:
-            raise self.multiple(f"Several {self.label.lower()}s match {text}; use another key.")
+            hint = (
+                "add ?source="
+                if key == "sourceId" and not params.get("source")
+                else "use another key"
+            )
+            raise self.multiple(f"Several {self.label.lower()}s match {text}; {hint}.")
         return found[0]

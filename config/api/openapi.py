@@ -87,9 +87,18 @@ def _success(op: Operation) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": properties}
 
 
+def _path_schema(view: type[ApiView], name: str) -> dict[str, Any]:
+    if name in view.path_schemas:
+        return view.path_schemas[name]
+    if name == "language":
+        codes = [v for c in settings.CATALOGUE_LANGUAGES for v in (c, c.upper())]
+        return {"type": "string", "enum": codes}
+    return {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+
+
 def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> dict[str, Any]:
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(view, name)}
         for name in _PATH_PARAM.findall(path)
     ]
     params += [

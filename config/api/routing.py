@@ -47,6 +47,8 @@ class ApiView(APIView):
     http_method_names = ["get", "post", "patch", "delete", "head"]
     operations: ClassVar[dict[str, Operation]] = {}
     tag: ClassVar[str] = ""
+    #: JSON schemas of path parameters beyond a plain string (e.g. the lookup keys' enum)
+    path_schemas: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, scopes

@@ -73,14 +73,20 @@ def test_ambiguous_sku_is_400_multiple_found(api):
     envelope_error(api.get("/v2/products/sku/DUP"), 400, 80005)
 
 
-def test_source_id_without_source_is_400(api):
-    create(api)
-    error = envelope_error(api.get("/v2/products/sourceId/A-17"), 400, 10007)
-    assert "source" in error["fields"]
+def test_source_id_without_source_resolves_when_unambiguous(api):
+    created = create(api)
+    assert api.get("/v2/products/sourceId/A-17").json()["data"]["id"] == created["id"]
+    create(api, source="PIM")  # the same sourceId in a second source
+    error = envelope_error(api.get("/v2/products/sourceId/A-17"), 400, 80005)
+    assert "?source=" in error["messages"][0]
+    assert api.get("/v2/products/sourceId/A-17?source=PIM").status_code == 200
 
 
 def test_unknown_lookup_key_is_400(api):
     envelope_error(api.get("/v2/products/ean/123"), 400, 10006)
+    envelope_error(api.get("/v2/products/id/abc"), 400, 10007)
+    envelope_error(api.get("/v2/products/id/0"), 404, 80006)
+    envelope_error(api.get(f"/v2/products/id/{2**70}"), 404, 80006)
 
 
 def test_missing_product_is_404_with_message(api):
