@@ -23,7 +23,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -49,7 +49,10 @@ def planner_estimate(queryset: QuerySet) -> int:
     filtered list it is the planner's selectivity estimate from the column statistics.
     """
     query = queryset.order_by().query
-    sql, params = query.get_compiler(using=queryset.db).as_sql()
+    try:
+        sql, params = query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:  # e.g. queryset.none(): nothing to ask the planner
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
@@ -94,9 +97,16 @@ class IndexedChangeList(ChangeList):
 
     def get_ordering(self, request, queryset):
         ordering = super().get_ordering(request, queryset)
-        if len(ordering) > 1 and ordering[-1] == "-pk" and isinstance(ordering[0], str):
-            ordering[-1] = "-pk" if ordering[0].startswith("-") else "pk"
-        return ordering
+        first = ordering[0] if ordering else None
+        if not isinstance(first, str):
+            return ordering
+        pk_names = {"pk", self.lookup_opts.pk.name, self.lookup_opts.pk.attname}
+        if first.lstrip("-") in pk_names:
+            return [first]
+        # Nothing after a unique column matters: drop the admin's default "-pk" and Django's tie
+        # breaker, then break ties by pk in the main column's direction.
+        rest = [p for p in ordering if not (isinstance(p, str) and p.lstrip("-") in pk_names)]
+        return [*rest, "-pk" if first.startswith("-") else "pk"]
 
 
 def api_validator(field: validation.Field) -> Callable[[Any], None]:

@@ -134,6 +134,11 @@ class CategoryAdmin(TranslatedRecordAdmin):
             '<span style="padding-left: {}em">{}</span>', 1.5 * category.level, category
         )
 
+    def has_delete_permission(self, request, obj=None):
+        """Deleting a category needs the category service's emptiness check and tree lock (SPEC
+        §10); the stock delete page would also list every product of the category."""
+        return False
+
     def save_through_service(self, request, form, formsets, change):
         data = {name: form.cleaned_data[name] for name in SCALAR_FIELDS}
         data.update(self.localized_data(form))

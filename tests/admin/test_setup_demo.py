@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_setup_demo_prints_admin_credentials_that_log_in():
+    out = io.StringIO()
+    call_command("setup_demo", stdout=out)
+    text = out.getvalue()
+    match = re.search(r"Admin: \S+/admin/\s+user (\S+)\s+password (\S+)", text)
+    assert match, text
+    client = Client()
+    assert client.login(username=match[1], password=match[2])
+    response = client.get("/admin/catalogue/product/")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 200
+    assert "client_id:" in text and "client_secret:" in text
