@@ -114,6 +114,9 @@ class ProductSourceInline(SourceInline):
 
 
 class ProductForm(TranslatedRecordForm):
+    class Meta:
+        labels = {"sku": "SKU", "ean_code": "EAN", "tax_code": "Tax code"}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "ean_code" in self.fields:
@@ -130,8 +133,8 @@ class ProductAdmin(TranslatedRecordAdmin):
     list_display = (
         "name_column",
         "id",
-        "sku",
-        "ean_code",
+        "sku_column",
+        "ean_column",
         "status",
         "hidden",
         "parent",
@@ -141,7 +144,15 @@ class ProductAdmin(TranslatedRecordAdmin):
     list_display_links = ("name_column",)
     # Sortable columns are those with a (column, id) index: name (sort_name), id, sku, EAN,
     # status, priority and last modified; hidden and category are not sortable.
-    sortable_by = ("name_column", "id", "sku", "ean_code", "status", "priority", "last_modified_at")
+    sortable_by = (
+        "name_column",
+        "id",
+        "sku_column",
+        "ean_column",
+        "status",
+        "priority",
+        "last_modified_at",
+    )
     list_select_related = ("parent",)
     list_filter = ("status", "hidden", CategorySubtreeFilter, SourceListFilter)
     search_fields = ("name",)  # the search itself is RecordAdmin.get_search_results
@@ -184,6 +195,14 @@ class ProductAdmin(TranslatedRecordAdmin):
     @admin.display(description="name", ordering="sort_name")
     def name_column(self, product: Product) -> str:
         return str(product)
+
+    @admin.display(description="SKU", ordering="sku")
+    def sku_column(self, product: Product) -> str:
+        return product.sku
+
+    @admin.display(description="EAN", ordering="ean_code")
+    def ean_column(self, product: Product) -> str:
+        return product.ean_code
 
     # -- writes through catalogue.services ---------------------------------------------------
 

@@ -38,6 +38,10 @@ from config.api.errors import ApiError, DefaultTranslationRequired
 from config.api.filters import text_condition
 from config.api.localized import SlugValue, column
 
+admin.site.site_header = "Catalogue back office"
+admin.site.site_title = "Catalogue back office"
+admin.site.index_title = "Catalogue"
+
 #: Below this many (estimated) rows a list is counted exactly; above it the estimate is shown.
 EXACT_COUNT_LIMIT = 10_000
 

@@ -165,8 +165,8 @@ def test_only_indexed_columns_are_sortable(admin_client):
     assert sortable == {
         "name": True,
         "ID": True,
-        "sku": True,
-        "ean code": True,
+        "SKU": True,
+        "EAN": True,
         "status": True,
         "hidden": False,
         "parent": False,
