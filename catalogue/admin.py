@@ -137,7 +137,7 @@ class ProductAdmin(TranslatedRecordAdmin):
         "ean_column",
         "status",
         "hidden",
-        "parent",
+        "category_column",
         "priority",
         "last_modified_at",
     )
@@ -195,6 +195,10 @@ class ProductAdmin(TranslatedRecordAdmin):
     @admin.display(description="name", ordering="sort_name")
     def name_column(self, product: Product) -> str:
         return str(product)
+
+    @admin.display(description="category")
+    def category_column(self, product: Product):
+        return product.parent  # list_select_related: no query per row
 
     @admin.display(description="SKU", ordering="sku")
     def sku_column(self, product: Product) -> str:

@@ -169,7 +169,7 @@ def test_only_indexed_columns_are_sortable(admin_client):
         "EAN": True,
         "status": True,
         "hidden": False,
-        "parent": False,
+        "category": False,
         "priority": True,
         "last modified at": True,
     }

@@ -116,6 +116,7 @@ def test_screenshots_of_the_product_list_and_form(admin_page, tmp_path):
     seed_catalogue(products=120, categories=20, seed=1)
     target = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
     target.mkdir(parents=True, exist_ok=True)
+    admin_page.set_viewport_size({"width": 1680, "height": 1000})
     admin_page.goto("/admin/catalogue/product/?o=-9")
     admin_page.screenshot(path=str(target / "product-list.png"))
     product = Product.objects.filter(parent__isnull=False).exclude(name_nl=None).first()
