@@ -107,10 +107,13 @@ class IndexedChangeList(ChangeList):
         pk_names = {"pk", self.lookup_opts.pk.name, self.lookup_opts.pk.attname}
         if first.lstrip("-") in pk_names:
             return [first]
-        # Nothing after a unique column matters: drop the admin's default "-pk" and Django's tie
-        # breaker, then break ties by pk in the main column's direction.
-        rest = [p for p in ordering if not (isinstance(p, str) and p.lstrip("-") in pk_names)]
-        return [*rest, "-pk" if first.startswith("-") else "pk"]
+        # Nothing after the first pk matters (it is unique): keep the columns before it and break
+        # their ties by pk in the main column's direction.
+        for index, part in enumerate(ordering):
+            if isinstance(part, str) and part.lstrip("-") in pk_names:
+                ordering = ordering[:index]
+                break
+        return [*ordering, "-pk" if first.startswith("-") else "pk"]
 
 
 def api_validator(field: validation.Field) -> Callable[[Any], None]:
