@@ -82,9 +82,10 @@ class AttributeValueField(forms.CharField):
         # ``initial`` is the displayed text (see ProductAttributeForm), ``data`` the posted text.
         before = None if initial in (None, "") else attribute_parse(initial)
         try:
-            return before != self.to_python(data)
+            after = self.to_python(data)
         except forms.ValidationError:
             return True
+        return json.dumps(before, sort_keys=True) != json.dumps(after, sort_keys=True)
 
 
 class ProductAttributeForm(forms.ModelForm):

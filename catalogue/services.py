@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -69,7 +70,7 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
         return False
     current = [(a.name, a.value) for a in ProductAttribute.objects.filter(product=product)]
     wanted = [(a["name"], a["value"]) for a in attributes]
-    if current == wanted:
+    if _typed(current) == _typed(wanted):  # 1, 1.0 and true are equal in Python, not in JSON
         return False
     ProductAttribute.objects.filter(product=product).delete()
     ProductAttribute.objects.bulk_create(
@@ -79,6 +80,10 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
         for i, (name, value) in enumerate(wanted)
     )
     return True
+
+
+def _typed(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    return [(name, json.dumps(value, sort_keys=True)) for name, value in pairs]
 
 
 @transaction.atomic

@@ -437,3 +437,13 @@ def test_stock_bulk_delete_is_not_offered(admin_client):
     actions = dict(admin_client.get(LIST).context["action_form"].fields["action"].choices)
     assert "delete_selected" not in actions
     assert {"hide_products", "show_products", "set_status"} <= set(actions)
+
+
+def test_changing_an_attribute_value_type_is_a_change(admin_client):
+    product = ProductFactory()
+    ProductAttribute.objects.create(product=product, position=0, name="WATERPROOF", value=1)
+    data = changeform_data(admin_client.get(change_url(product)), **{"attributes-0-value": "true"})
+    assert admin_client.post(change_url(product), data).status_code == 302
+    product.refresh_from_db()
+    assert product.attributes.get().value is True
+    assert product.version == 2
