@@ -124,6 +124,17 @@ def category_get(
     return category
 
 
+def category_find(
+    key: str,
+    value: str,
+    params: Mapping[str, str],
+    *,
+    not_found: type[errors.ApiError] | None = None,
+) -> Category:
+    """The category of a URL, bare (for writes and sub-resources, which render other rows)."""
+    return CATEGORY_LOOKUP.get(Category.objects.all(), key, value, params, not_found)
+
+
 def category_children(category: Category, params: Mapping[str, str]) -> QuerySet:
     """Direct children, filtered like the list; paginate with ``CHILDREN_SORTS``."""
     return category_list(params).filter(parent=category)

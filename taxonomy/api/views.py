@@ -76,9 +76,18 @@ def _render(category, request) -> dict:
     return category_representation(category, language=parse_language_param(request.query_params))
 
 
-def _get(request, lookup_key, lookup_value, *, not_found=None):
-    return selectors.category_get(
-        lookup_key, lookup_value, request.query_params, not_found=not_found
+def _find(request, lookup_key, lookup_value):
+    """The category the route acts on (30006 when missing)."""
+    return selectors.category_find(lookup_key, lookup_value, request.query_params)
+
+
+def _parent(request, lookup_key, lookup_value):
+    """The category of a sub-resource route (30007 when missing)."""
+    return selectors.category_find(
+        lookup_key,
+        lookup_value,
+        request.query_params,
+        not_found=errors.ParentCategoryNotFound,
     )
 
 
@@ -235,16 +244,17 @@ class CategoryDetailView(ApiView):
     }
 
     def get(self, request, lookup_key, lookup_value):
-        return record(_render(_get(request, lookup_key, lookup_value), request))
+        category = selectors.category_get(lookup_key, lookup_value, request.query_params)
+        return record(_render(category, request))
 
     def patch(self, request, lookup_key, lookup_value):
-        category = _get(request, lookup_key, lookup_value)
+        category = _find(request, lookup_key, lookup_value)
         data = body(request, CATEGORY_PATCH, partial=True)
         services.category_update(category_id=category.pk, data=data, if_match=if_match(request))
         return record(_reloaded(category, request), "Category updated")
 
     def delete(self, request, lookup_key, lookup_value):
-        category = _get(request, lookup_key, lookup_value)
+        category = _find(request, lookup_key, lookup_value)
         services.category_delete(category_id=category.pk, if_match=if_match(request))
         return deleted("Category deleted")
 
@@ -262,7 +272,7 @@ class CategoryTranslationView(ApiView):
     }
 
     def delete(self, request, lookup_key, lookup_value, language):
-        category = _get(request, lookup_key, lookup_value)
+        category = _find(request, lookup_key, lookup_value)
         services.category_remove_translation(category_id=category.pk, language=language)
         return record(_reloaded(category, request), "Translation deleted")
 
@@ -286,7 +296,7 @@ class CategoryMoveView(ApiView):
     }
 
     def post(self, request, lookup_key, lookup_value):
-        category = _get(request, lookup_key, lookup_value)
+        category = _find(request, lookup_key, lookup_value)
         data = body(request, MOVE_BODY)
         services.category_move(
             category_id=category.pk,
@@ -318,7 +328,7 @@ class CategoryChildrenView(ApiView):
     }
 
     def get(self, request, lookup_key, lookup_value):
-        category = _get(request, lookup_key, lookup_value, not_found=errors.ParentCategoryNotFound)
+        category = _parent(request, lookup_key, lookup_value)
         params = _list_params(request, lookup_key)
         page = _page(
             request,
@@ -344,7 +354,7 @@ class CategoryAncestorsView(ApiView):
     }
 
     def get(self, request, lookup_key, lookup_value):
-        category = _get(request, lookup_key, lookup_value, not_found=errors.ParentCategoryNotFound)
+        category = _parent(request, lookup_key, lookup_value)
         language = parse_language_param(request.query_params)
         return ok(
             [
@@ -361,7 +371,7 @@ class LinkedItemsView(ApiView):
     kind_key: ClassVar[str] = ""
 
     def get(self, request, lookup_key, lookup_value):
-        category = _get(request, lookup_key, lookup_value, not_found=errors.ParentCategoryNotFound)
+        category = _parent(request, lookup_key, lookup_value)
         params = _list_params(request, lookup_key)
         kind = relationships.link_kind(self.kind_key)
         scope = selectors.category_scope(
@@ -424,7 +434,7 @@ class LinkItemsView(ApiView):
     action: ClassVar[relationships.LinkAction] = "add"
 
     def post(self, request, lookup_key, lookup_value):
-        category = _get(request, lookup_key, lookup_value, not_found=errors.ParentCategoryNotFound)
+        category = _parent(request, lookup_key, lookup_value)
         items = body(request, self.operations["POST"].request)
         outcomes = relationships.category_link_items(
             category_id=category.pk, items=items, action=self.action

@@ -10,7 +10,10 @@ from tests.taxonomy.factories import CategoryFactory, CategorySourceFactory
 pytestmark = pytest.mark.django_db
 
 SHOES = {
-    "names": [{"language": "en", "value": "Shoes & Boots"}, {"language": "NL", "value": "Schoenen"}],
+    "names": [
+        {"language": "en", "value": "Shoes & Boots"},
+        {"language": "NL", "value": "Schoenen"},
+    ],
     "descriptions": [{"language": "EN", "value": "Everything for your feet"}],
     "source": "ERP",
     "sourceId": "C-1",
