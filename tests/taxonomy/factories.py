@@ -54,7 +54,9 @@ def build_tree(size: int, *, fanout: int, max_level: int) -> list[Category]:
         positions[node] = (counter, 0)
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(children[node]))
-    tree_id = (Category.objects.order_by("-tree_id").values_list("tree_id", flat=True).first() or 0) + 1
+    tree_id = (
+        Category.objects.order_by("-tree_id").values_list("tree_id", flat=True).first() or 0
+    ) + 1
     rows = {}
     with Category.objects.disable_mptt_updates():
         for node in sorted(levels, key=levels.get):
