@@ -142,7 +142,7 @@ class ProductDetailView(ApiView):
             "Update a product (partial)",
             request=PRODUCT_PATCH,
             response=product_schema,
-            query=lookup_params("source", "supplier"),
+            query=DETAIL_PARAMS,
             errors=(*LOOKUP_ERRORS, *WRITE_ERRORS, errors.PreconditionFailed),
         ),
         "DELETE": Operation(
@@ -178,7 +178,7 @@ class ProductTranslationView(ApiView):
             WRITE,
             "Remove every localized value of one language",
             response=product_schema,
-            query=lookup_params("source", "supplier"),
+            query=DETAIL_PARAMS,
             errors=(*LOOKUP_ERRORS, errors.TranslationNotFound, errors.DefaultTranslationRequired),
         ),
     }
