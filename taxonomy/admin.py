@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from config.admin import SourceInline, SourceListFilter, TranslatedRecordAdmin, sources_data
 from taxonomy.models import Category, CategorySource
-from taxonomy.selectors import subtree_condition
+from taxonomy.selectors import category_scope
 from taxonomy.services import SCALAR_FIELDS, category_create, category_update
 
 
@@ -67,7 +67,7 @@ class CategorySubtreeFilter(admin.ListFilter):
             return queryset
         if self.category is None:
             return queryset.none()
-        subtree = Category.objects.filter(subtree_condition(self.category)).values("pk")
+        subtree = category_scope(self.category, include_descendants=True)
         return queryset.filter(**{f"{self.filter_path}__in": subtree})
 
     def choices(self, changelist):

@@ -27,7 +27,7 @@ def test_the_migration_creates_the_merchandiser_group():
         ("catalogue", "change_product"),
         *(
             ("catalogue", f"{action}_{model}")
-            for model in ("productsource", "productattribute")
+            for model in ("productsource", "productattribute", "productcategory")
             for action in ("view", "add", "change", "delete")
         ),
         ("taxonomy", "view_category"),

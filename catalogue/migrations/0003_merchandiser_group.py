@@ -1,5 +1,6 @@
-"""The Merchandiser group may view, add and change products, and edit their source links and
-attributes. Deleting products is left to integrations and superusers."""
+"""The Merchandiser group may view, add and change products, and edit their source links,
+attributes and secondary category links. Deleting products is left to integrations and
+superusers."""
 
 from functools import partial
 
@@ -11,12 +12,13 @@ GRANTS = {
     "product": ("view", "add", "change"),
     "productsource": ("view", "add", "change", "delete"),
     "productattribute": ("view", "add", "change", "delete"),
+    "productcategory": ("view", "add", "change", "delete"),
 }
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalogue", "0001_initial"),
+        ("catalogue", "0002_product_category"),
         ("taxonomy", "0002_merchandiser_group"),
     ]
 
