@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "integrations",
     "taxonomy",
     "catalogue",
+    "clusters",
 ]
 
 MIDDLEWARE = [
