@@ -54,6 +54,7 @@ PRODUCT_FILTERS = (
     ),
     QueryParam("category", {"type": "integer", "minimum": 1}, "Category id."),
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
+    QueryParam("cluster", {"type": "integer", "minimum": 1}, "Cluster id."),
 )
 DETAIL_PARAMS = (language_param(), *lookup_params("source", "supplier"))
 
@@ -131,7 +132,12 @@ class ProductDetailView(ApiView):
             request=PRODUCT_PATCH,
             response=product_schema,
             query=lookup_params("source", "supplier"),
-            errors=(*LOOKUP_ERRORS, *WRITE_ERRORS, errors.PreconditionFailed),
+            errors=(
+                *LOOKUP_ERRORS,
+                *WRITE_ERRORS,
+                errors.PreconditionFailed,
+                errors.PayloadValidationError,
+            ),
         ),
         "DELETE": Operation(
             WRITE,
