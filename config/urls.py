@@ -20,6 +20,7 @@ urlpatterns = [
     re_path(r"^docs/?$", docs.swagger_page, name="docs"),
     path("admin/", admin.site.urls),
     path("", include("catalogue.api.urls")),
+    path("", include("clusters.api.urls")),
     # Anything else answers the JSON 404 envelope, in DEBUG too (no HTML for API clients).
     re_path(r"^(?!admin/|static/)", not_found_view),
 ]
