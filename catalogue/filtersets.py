@@ -21,6 +21,8 @@ class ProductFilterSet(RecordFilterSet):
     manufacturer = django_filters.CharFilter(field_name="manufacturer")
     status = CommaCharFilter(field_name="status", lookup_expr="in")
     category = django_filters.NumberFilter(method="filter_category")
+    # The clusters app's membership, reached by its relation name (catalogue sits below clusters).
+    cluster = django_filters.NumberFilter(field_name="cluster_membership__cluster_id")
 
     q_columns = ("sku", "ean_code", "supplier_code", "manufacturer_code")
     source_model = ProductSource

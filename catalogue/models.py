@@ -11,7 +11,8 @@ from integrations.models import SourceLink
 
 
 class Product(CatalogueRecord, LocalizedContent):
-    """A sellable article. Its primary home is a category (``parent``) or, later, a cluster.
+    """A sellable article. Its primary home is a category (``parent``) or a cluster (the
+    clusters app's ``cluster_membership``), never both.
 
     String codes are stored as ``""`` when absent so that every sortable column is NOT NULL, which
     keeps keyset pagination simple and index-friendly.

@@ -59,9 +59,25 @@ def _apply(product: Product, data: dict[str, Any]) -> None:
             setattr(product, name, "" if value is None and name in BLANK_WHEN_NULL else value)
     if "parent" in data:
         ref = data["parent"]
+        if ref is not None:
+            _refuse_second_home(product)
         product.parent = category_by_ref(ref) if ref is not None else None
     merge_localized(product, localized_input(data, PRODUCT))
     finish_localized(product, PRODUCT)
+
+
+def _refuse_second_home(product: Product) -> None:
+    """A product has one primary home: a category (``parent``) or a cluster, never both.
+
+    The membership is the clusters app's reverse one-to-one, reached by name (catalogue sits
+    below clusters). Moving a product out of its cluster is the cluster's ``unassign``.
+    """
+    membership = getattr(product, "cluster_membership", None) if product.pk else None
+    if membership is not None:
+        raise errors.PayloadValidationError(
+            f"Product [{product.pk}] is in cluster [{membership.cluster_id}], its primary home; "
+            "move it to a category with the cluster's products/unassign (target category)."
+        )
 
 
 def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "integrations",
     "taxonomy",
     "catalogue",
+    "clusters",
 ]
 
 MIDDLEWARE = [

@@ -87,6 +87,12 @@ PRODUCT_BODY = Obj(product_fields(), required=("names",), check=_check_product)
 PRODUCT_PATCH = Obj(product_fields(), check=_check_product)
 
 
+def cluster_reference(product: Product) -> dict[str, int] | None:
+    """``{"id"}`` of the product's cluster, read from the joined ``cluster_membership``."""
+    membership = getattr(product, "cluster_membership", None)  # missing: AttributeError subclass
+    return {"id": membership.cluster_id} if membership is not None else None
+
+
 def product_representation(
     product: Product, *, language: str | None = None, expands: set[str] = frozenset()
 ) -> dict[str, Any]:
@@ -111,7 +117,7 @@ def product_representation(
             "priority": product.priority,
             "attributes": [{"name": a.name, "value": a.value} for a in product.attributes.all()],
             "parent": {"id": product.parent_id} if product.parent_id else None,
-            "cluster": None,
+            "cluster": cluster_reference(product),
             "sources": sources_output(product),
         }
     )

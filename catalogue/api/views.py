@@ -54,6 +54,7 @@ PRODUCT_FILTERS = (
     ),
     QueryParam("category", {"type": "integer", "minimum": 1}, "Category id."),
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
+    QueryParam("cluster", {"type": "integer", "minimum": 1}, "Cluster id."),
 )
 EXPANDS_PARAM = QueryParam(
     "expands",
@@ -144,7 +145,12 @@ class ProductDetailView(ApiView):
             request=PRODUCT_PATCH,
             response=product_schema,
             query=DETAIL_PARAMS,
-            errors=(*LOOKUP_ERRORS, *WRITE_ERRORS, errors.PreconditionFailed),
+            errors=(
+                *LOOKUP_ERRORS,
+                *WRITE_ERRORS,
+                errors.PreconditionFailed,
+                errors.PayloadValidationError,
+            ),
         ),
         "DELETE": Operation(
             WRITE,

@@ -1,0 +1,52 @@
+from clusters.api import views
+from config.api.routing import api_path
+
+LOOKUP = r"(?P<lookup_key>[^/]+)/(?P<lookup_value>[^/]+)"
+CLUSTER = f"clusters/{LOOKUP}"
+CONFIG = f"clusterconfigs/{LOOKUP}"
+OPTION = f"clusteroptions/{LOOKUP}"
+TRANSLATION = "translation/(?P<language>[^/]+)"
+
+urlpatterns = [
+    api_path("clusterconfigs", views.ClusterConfigCollectionView, "clusterconfig-list"),
+    api_path(CONFIG, views.ClusterConfigDetailView, "clusterconfig-detail"),
+    api_path(f"{CONFIG}/settings", views.ClusterConfigSettingCollectionView, "setting-list"),
+    api_path(
+        rf"{CONFIG}/settings/(?P<setting_id>\d+)",
+        views.ClusterConfigSettingDetailView,
+        "setting-detail",
+    ),
+    api_path("clusters", views.ClusterCollectionView, "cluster-list"),
+    api_path(CLUSTER, views.ClusterDetailView, "cluster-detail"),
+    api_path(f"{CLUSTER}/{TRANSLATION}", views.ClusterTranslationView, "cluster-translation"),
+    api_path(f"{CLUSTER}/validate", views.ClusterValidateView, "cluster-validate"),
+    api_path(f"{CLUSTER}/products", views.ClusterProductCollectionView, "cluster-product-list"),
+    api_path(
+        f"{CLUSTER}/products/assign", views.ClusterProductAssignView, "cluster-product-assign"
+    ),
+    api_path(
+        f"{CLUSTER}/products/unassign",
+        views.ClusterProductUnassignView,
+        "cluster-product-unassign",
+    ),
+    api_path(
+        rf"{CLUSTER}/products/(?P<product_id>\d+)",
+        views.ClusterProductDetailView,
+        "cluster-product-detail",
+    ),
+    api_path(f"{CLUSTER}/options", views.ClusterOptionCollectionView, "cluster-option-list"),
+    api_path(
+        rf"{CLUSTER}/options/(?P<option_id>\d+)",
+        views.ClusterOptionNestedDetailView,
+        "cluster-option-nested-detail",
+    ),
+    api_path(OPTION, views.ClusterOptionDetailView, "clusteroption-detail"),
+    api_path(
+        f"{OPTION}/{TRANSLATION}", views.ClusterOptionTranslationView, "clusteroption-translation"
+    ),
+    api_path(f"{OPTION}/products", views.OptionProductCollectionView, "option-product-list"),
+    api_path(f"{OPTION}/products/assign", views.OptionProductAssignView, "option-product-assign"),
+    api_path(
+        f"{OPTION}/products/unassign", views.OptionProductUnassignView, "option-product-unassign"
+    ),
+]

@@ -1,0 +1,890 @@
+"""Cluster config, cluster, cluster product and cluster option routes (SPEC §11, §12).
+
+Views parse, call a selector or service, render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalogue import services as product_services
+from catalogue.api.serializers import (
+    PRODUCT_BODY,
+    PRODUCT_PATCH,
+    product_representation,
+    product_schema,
+)
+from catalogue.api.views import PRODUCT_FILTERS
+from catalogue.selectors import PRODUCT_SORTS, product_get
+from clusters import selectors, services
+from clusters.api.serializers import (
+    ASSIGN_BODY,
+    CLUSTER_BODY,
+    CLUSTER_PATCH,
+    CONFIG_BODY,
+    CONFIG_PATCH,
+    MAX_LINK_ITEMS,
+    OPTION_BODY,
+    OPTION_PATCH,
+    SETTING_BODY,
+    SETTING_PATCH,
+    UNASSIGN_BODY,
+    assign_outcomes_schema,
+    cluster_representation,
+    cluster_schema,
+    config_representation,
+    config_schema,
+    option_representation,
+    option_schema,
+    report_schema,
+    setting_representation,
+    setting_schema,
+)
+from clusters.models import ClusterConfigSetting
+from clusters.outcomes import Outcome
+from clusters.readiness import cluster_report
+from config.api import errors
+from config.api.filters import parse_bool_param, parse_expands, parse_language_param
+from config.api.pagination import paginate
+from config.api.params import (
+    BOOL,
+    STRING,
+    language_param,
+    lookup_params,
+    paging_params,
+    record_filter_params,
+)
+from config.api.responses import deleted, listing, ok, record
+from config.api.routing import ApiView, Operation, QueryParam
+from config.api.validation import Obj
+from config.api.views import body, if_match
+
+CLUSTERS_READ, CLUSTERS_WRITE = ("clusters:read",), ("clusters:write",)
+CONFIGS_READ, CONFIGS_WRITE = ("cluster-configs:read",), ("cluster-configs:write",)
+OPTIONS_READ, OPTIONS_WRITE = ("cluster-options:read",), ("cluster-options:write",)
+
+BODY_ERRORS = (
+    errors.SchemaValidationException,
+    errors.InvalidJSONPayload,
+    errors.UnsupportedMediaType,
+)
+CONFIG_LOOKUP_ERRORS = (errors.InvalidLookupKey, errors.ClusterConfigNotFound)
+CLUSTER_LOOKUP_ERRORS = (
+    errors.InvalidLookupKey,
+    errors.ClusterNotFound,
+    errors.ClusterMultipleFound,
+    errors.SchemaValidationException,
+)
+PARENT_LOOKUP_ERRORS = (
+    errors.InvalidLookupKey,
+    errors.ParentClusterNotFound,
+    errors.ClusterMultipleFound,
+    errors.SchemaValidationException,
+)
+OPTION_LOOKUP_ERRORS = (
+    errors.InvalidLookupKey,
+    errors.ClusterOptionNotFound,
+    errors.ClusterOptionMultipleFound,
+    errors.SchemaValidationException,
+)
+CLUSTER_WRITE_ERRORS = (
+    *BODY_ERRORS,
+    errors.ClusterExists,
+    errors.ClusterConfigNotFound,
+    errors.ParentCategoryNotFound,
+    errors.DefaultTranslationRequired,
+    errors.PayloadValidationError,
+)
+OPTION_WRITE_ERRORS = (
+    *BODY_ERRORS,
+    errors.ClusterOptionExists,
+    errors.DefaultTranslationRequired,
+    errors.PayloadValidationError,
+)
+PRODUCT_WRITE_ERRORS = (
+    *BODY_ERRORS,
+    errors.ProductExists,
+    errors.ParentCategoryNotFound,
+    errors.DefaultTranslationRequired,
+    errors.PayloadValidationError,
+)
+ITEM_ERRORS = (*BODY_ERRORS, errors.BulkLimitExceeded)
+
+SOURCE_PARAM = lookup_params("source")
+_EXPAND = "(products|options|clusterConfig|defaultProduct)"
+CLUSTER_EXPANDS_PARAM = QueryParam(
+    "expands",
+    {"type": "string", "pattern": f"^{_EXPAND}(,{_EXPAND})*$"},
+    "Comma-separated: products, options, clusterConfig, defaultProduct.",
+)
+OPTION_EXPANDS_PARAM = QueryParam(
+    "expands", {"type": "string", "enum": ["products"]}, "products: the selectable product ids."
+)
+CLUSTER_FILTERS = (
+    *record_filter_params(),
+    QueryParam("code", STRING),
+    QueryParam("clusterConfig", {"type": "integer", "minimum": 1}, "Cluster config id."),
+    QueryParam("category", {"type": "integer", "minimum": 1}, "Primary category id."),
+    QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
+)
+OPTION_FILTERS = (*record_filter_params(), QueryParam("isRequired", BOOL))
+CONFIG_FILTERS = (
+    QueryParam("ids", {"type": "string", "pattern": r"^\d+(,\d+)*$"}, "Comma-separated ids."),
+    QueryParam("name", STRING),
+    QueryParam("q", {"type": "string", "maxLength": 200}, "Text in the name."),
+    QueryParam("attributeName", STRING, "Configs with a setting for this attribute."),
+    *record_filter_params()[-4:],  # the date ranges
+)
+SETTING_FILTERS = (
+    QueryParam("ids", {"type": "string", "pattern": r"^\d+(,\d+)*$"}, "Comma-separated ids."),
+    QueryParam("attributeName", STRING),
+    QueryParam("displayType", {"type": "string", "enum": ClusterConfigSetting.DisplayType.values}),
+)
+
+
+def _page(request, queryset, sorts: dict[str, str], default_sort: str | None = None):
+    params = request.query_params
+    return paginate(
+        queryset,
+        sort=params.get("sort") or default_sort,
+        allowed_sorts=sorts,
+        page_size=params.get("pageSize"),
+        cursor=params.get("cursor"),
+        with_count=parse_bool_param(params, "withCount"),
+        request=request,
+    )
+
+
+def _items(request, schema: Obj) -> dict[str, Any]:
+    """The body of an assign/unassign request: over MAX_LINK_ITEMS items → 413 before anything."""
+    items = request.data.get("products") if isinstance(request.data, dict) else None
+    if isinstance(items, list) and len(items) > MAX_LINK_ITEMS:
+        raise errors.BulkLimitExceeded(
+            f"At most {MAX_LINK_ITEMS} products per request; got {len(items)}."
+        )
+    return body(request, schema)
+
+
+def _list_params(request, lookup_key: str):
+    """The list filters of a sub-resource: with the ``sourceId`` lookup key, ``?source=``
+    qualifies the record in the URL and is not a filter of the list."""
+    params = request.query_params.copy()
+    if lookup_key == "sourceId":
+        params.pop("source", None)
+    return params
+
+
+def _outcomes(request, outcomes: list[Outcome], verb: str):
+    done = sum(1 for o in outcomes if o.success)
+    return ok(
+        [o.as_dict(request) for o in outcomes],
+        f"{done} {verb}, {len(outcomes) - done} failed",
+    )
+
+
+# Cluster configs ----------------------------------------------------------------------------
+
+
+def _config_path(config) -> str:
+    return f"/v2/clusterconfigs/id/{config.pk}"
+
+
+class ClusterConfigCollectionView(ApiView):
+    tag = "Cluster configs"
+    operations = {
+        "GET": Operation(
+            CONFIGS_READ,
+            "List cluster configs",
+            response=config_schema,
+            many=True,
+            query=(*paging_params(list(selectors.CONFIG_SORTS)), *CONFIG_FILTERS),
+            errors=(errors.SchemaValidationException, errors.PaginatedResponseException),
+        ),
+        "POST": Operation(
+            CONFIGS_WRITE,
+            "Create a cluster config with its settings",
+            request=CONFIG_BODY,
+            response=config_schema,
+            status=201,
+            errors=(*BODY_ERRORS, errors.ClusterConfigExists),
+        ),
+    }
+
+    def get(self, request):
+        page = _page(request, selectors.config_list(request.query_params), selectors.CONFIG_SORTS)
+        return listing(page, [config_representation(c) for c in page.rows])
+
+    def post(self, request):
+        config = services.cluster_config_create(data=body(request, CONFIG_BODY))
+        config = selectors.config_get("id", str(config.pk))
+        return record(
+            config_representation(config),
+            "Cluster config created",
+            status=201,
+            location=request.build_absolute_uri(_config_path(config)),
+        )
+
+
+class ClusterConfigDetailView(ApiView):
+    tag = "Cluster configs"
+    operations = {
+        "GET": Operation(
+            CONFIGS_READ,
+            "Get a cluster config",
+            response=config_schema,
+            errors=CONFIG_LOOKUP_ERRORS,
+        ),
+        "PATCH": Operation(
+            CONFIGS_WRITE,
+            "Update a cluster config (settings replace the list; name cannot change)",
+            request=CONFIG_PATCH,
+            response=config_schema,
+            errors=(
+                *CONFIG_LOOKUP_ERRORS,
+                *BODY_ERRORS,
+                errors.PayloadValidationError,
+                errors.PreconditionFailed,
+            ),
+        ),
+        "DELETE": Operation(
+            CONFIGS_WRITE,
+            "Delete a cluster config (refused while clusters use it)",
+            errors=(*CONFIG_LOOKUP_ERRORS, errors.ClusterConfigInUse, errors.PreconditionFailed),
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value):
+        return record(config_representation(selectors.config_get(lookup_key, lookup_value)))
+
+    def patch(self, request, lookup_key, lookup_value):
+        config = selectors.config_get(lookup_key, lookup_value)
+        data = body(request, CONFIG_PATCH, partial=True)
+        services.cluster_config_update(config_id=config.pk, data=data, if_match=if_match(request))
+        config = selectors.config_get("id", str(config.pk))
+        return record(config_representation(config), "Cluster config updated")
+
+    def delete(self, request, lookup_key, lookup_value):
+        config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
+        services.cluster_config_delete(config_id=config.pk, if_match=if_match(request))
+        return deleted("Cluster config deleted")
+
+
+class ClusterConfigSettingCollectionView(ApiView):
+    tag = "Cluster configs"
+    operations = {
+        "GET": Operation(
+            CONFIGS_READ,
+            "List the settings of a cluster config",
+            response=setting_schema,
+            many=True,
+            query=(*paging_params(list(selectors.SETTING_SORTS)), *SETTING_FILTERS),
+            errors=(
+                *CONFIG_LOOKUP_ERRORS,
+                errors.SchemaValidationException,
+                errors.PaginatedResponseException,
+            ),
+        ),
+        "POST": Operation(
+            CONFIGS_WRITE,
+            "Add a setting to a cluster config",
+            request=SETTING_BODY,
+            response=setting_schema,
+            status=201,
+            errors=(*CONFIG_LOOKUP_ERRORS, *BODY_ERRORS, errors.ClusterConfigSettingExists),
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value):
+        config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
+        queryset = selectors.config_setting_list(config, request.query_params)
+        page = _page(request, queryset, selectors.SETTING_SORTS)
+        return listing(page, [setting_representation(s) for s in page.rows])
+
+    def post(self, request, lookup_key, lookup_value):
+        config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
+        data = body(request, SETTING_BODY)
+        setting = services.cluster_config_setting_create(config_id=config.pk, data=data)
+        return ok(
+            setting_representation(setting),
+            "Cluster config setting created",
+            status=201,
+            headers={
+                "Location": request.build_absolute_uri(
+                    f"{_config_path(config)}/settings/{setting.pk}"
+                )
+            },
+        )
+
+
+class ClusterConfigSettingDetailView(ApiView):
+    tag = "Cluster configs"
+    operations = {
+        "GET": Operation(
+            CONFIGS_READ,
+            "Get a setting of a cluster config",
+            response=setting_schema,
+            errors=(*CONFIG_LOOKUP_ERRORS, errors.ClusterConfigSettingNotFound),
+        ),
+        "PATCH": Operation(
+            CONFIGS_WRITE,
+            "Update a setting of a cluster config",
+            request=SETTING_PATCH,
+            response=setting_schema,
+            errors=(
+                *CONFIG_LOOKUP_ERRORS,
+                *BODY_ERRORS,
+                errors.ClusterConfigSettingNotFound,
+                errors.ClusterConfigSettingExists,
+            ),
+        ),
+        "DELETE": Operation(
+            CONFIGS_WRITE,
+            "Delete a setting of a cluster config",
+            errors=(*CONFIG_LOOKUP_ERRORS, errors.ClusterConfigSettingNotFound),
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value, setting_id):
+        config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
+        setting = selectors.config_setting_get(config, int(setting_id))
+        return ok(setting_representation(setting))
+
+    def patch(self, request, lookup_key, lookup_value, setting_id):
+        config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
+        data = body(request, SETTING_PATCH, partial=True)
+        setting = services.cluster_config_setting_update(
+            config_id=config.pk, setting_id=int(setting_id), data=data
+        )
+        return ok(setting_representation(setting), "Cluster config setting updated")
+
+    def delete(self, request, lookup_key, lookup_value, setting_id):
+        config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
+        services.cluster_config_setting_delete(config_id=config.pk, setting_id=int(setting_id))
+        return deleted("Cluster config setting deleted")
+
+
+# Clusters -----------------------------------------------------------------------------------
+
+
+def _render_cluster(cluster, request, expands) -> dict:
+    language = parse_language_param(request.query_params)
+    return cluster_representation(cluster, language=language, expands=expands)
+
+
+def _cluster_expands(request) -> set[str]:
+    return parse_expands(request.query_params, selectors.CLUSTER_EXPANDS)
+
+
+def _parent_cluster(request, lookup_key, lookup_value):
+    return selectors.cluster_find(lookup_key, lookup_value, request.query_params, parent=True)
+
+
+class ClusterCollectionView(ApiView):
+    tag = "Clusters"
+    operations = {
+        "GET": Operation(
+            CLUSTERS_READ,
+            "List clusters",
+            response=cluster_schema,
+            many=True,
+            query=(
+                *paging_params(list(selectors.CLUSTER_SORTS)),
+                *CLUSTER_FILTERS,
+                language_param(),
+                CLUSTER_EXPANDS_PARAM,
+            ),
+            errors=(errors.SchemaValidationException, errors.PaginatedResponseException),
+        ),
+        "POST": Operation(
+            CLUSTERS_WRITE,
+            "Create a cluster",
+            request=CLUSTER_BODY,
+            response=cluster_schema,
+            status=201,
+            query=(language_param(), CLUSTER_EXPANDS_PARAM),
+            errors=CLUSTER_WRITE_ERRORS,
+        ),
+    }
+
+    def get(self, request):
+        expands = _cluster_expands(request)
+        queryset = selectors.cluster_list(request.query_params, expands=expands)
+        page = _page(request, queryset, selectors.CLUSTER_SORTS)
+        return listing(page, [_render_cluster(c, request, expands) for c in page.rows])
+
+    def post(self, request):
+        expands = _cluster_expands(request)
+        cluster = services.cluster_create(data=body(request, CLUSTER_BODY))
+        cluster = selectors.cluster_get("id", str(cluster.pk), {}, expands=expands)
+        location = request.build_absolute_uri(f"/v2/clusters/id/{cluster.pk}")
+        return record(
+            _render_cluster(cluster, request, expands),
+            "Cluster created",
+            status=201,
+            location=location,
+        )
+
+
+class ClusterDetailView(ApiView):
+    tag = "Clusters"
+    operations = {
+        "GET": Operation(
+            CLUSTERS_READ,
+            "Get a cluster",
+            response=cluster_schema,
+            query=(*SOURCE_PARAM, language_param(), CLUSTER_EXPANDS_PARAM),
+            errors=CLUSTER_LOOKUP_ERRORS,
+        ),
+        "PATCH": Operation(
+            CLUSTERS_WRITE,
+            "Update a cluster (partial)",
+            request=CLUSTER_PATCH,
+            response=cluster_schema,
+            query=(*SOURCE_PARAM, language_param(), CLUSTER_EXPANDS_PARAM),
+            errors=(*CLUSTER_LOOKUP_ERRORS, *CLUSTER_WRITE_ERRORS, errors.PreconditionFailed),
+        ),
+        "DELETE": Operation(
+            CLUSTERS_WRITE,
+            "Delete a cluster and its options (its products stay, without a cluster)",
+            query=SOURCE_PARAM,
+            errors=(*CLUSTER_LOOKUP_ERRORS, errors.PreconditionFailed),
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value):
+        expands = _cluster_expands(request)
+        cluster = selectors.cluster_get(
+            lookup_key, lookup_value, request.query_params, expands=expands
+        )
+        return record(_render_cluster(cluster, request, expands))
+
+    def patch(self, request, lookup_key, lookup_value):
+        expands = _cluster_expands(request)
+        cluster = selectors.cluster_find(lookup_key, lookup_value, request.query_params)
+        data = body(request, CLUSTER_PATCH, partial=True)
+        services.cluster_update(cluster_id=cluster.pk, data=data, if_match=if_match(request))
+        cluster = selectors.cluster_get("id", str(cluster.pk), {}, expands=expands)
+        return record(_render_cluster(cluster, request, expands), "Cluster updated")
+
+    def delete(self, request, lookup_key, lookup_value):
+        cluster = selectors.cluster_find(lookup_key, lookup_value, request.query_params)
+        services.cluster_delete(cluster_id=cluster.pk, if_match=if_match(request))
+        return deleted("Cluster deleted")
+
+
+class ClusterTranslationView(ApiView):
+    tag = "Clusters"
+    operations = {
+        "DELETE": Operation(
+            CLUSTERS_WRITE,
+            "Remove every localized value of one language",
+            response=cluster_schema,
+            query=SOURCE_PARAM,
+            errors=(
+                *CLUSTER_LOOKUP_ERRORS,
+                errors.TranslationNotFound,
+                errors.DefaultTranslationRequired,
+            ),
+        ),
+    }
+
+    def delete(self, request, lookup_key, lookup_value, language):
+        cluster = selectors.cluster_find(lookup_key, lookup_value, request.query_params)
+        services.cluster_remove_translation(cluster_id=cluster.pk, language=language)
+        cluster = selectors.cluster_get("id", str(cluster.pk), {})
+        return record(_render_cluster(cluster, request, set()), "Translation deleted")
+
+
+class ClusterValidateView(ApiView):
+    tag = "Clusters"
+    operations = {
+        "GET": Operation(
+            CLUSTERS_READ,
+            "Readiness report of a cluster",
+            response=report_schema,
+            query=SOURCE_PARAM,
+            errors=CLUSTER_LOOKUP_ERRORS,
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value):
+        cluster = selectors.cluster_find(lookup_key, lookup_value, request.query_params)
+        return ok(cluster_report(cluster))
+
+
+# Products of a cluster ----------------------------------------------------------------------
+
+CLUSTER_PRODUCT_PARAMS = (*SOURCE_PARAM, language_param())
+
+
+def _render_product(product, request) -> dict:
+    return product_representation(product, language=parse_language_param(request.query_params))
+
+
+class ClusterProductCollectionView(ApiView):
+    tag = "Clusters"
+    operations = {
+        "GET": Operation(
+            CLUSTERS_READ,
+            "List the products of a cluster",
+            response=product_schema,
+            many=True,
+            query=(*paging_params(list(PRODUCT_SORTS)), *PRODUCT_FILTERS, language_param()),
+            errors=(*PARENT_LOOKUP_ERRORS, errors.PaginatedResponseException),
+        ),
+        "POST": Operation(
+            CLUSTERS_WRITE,
+            "Create a product inside the cluster",
+            request=PRODUCT_BODY,
+            response=product_schema,
+            status=201,
+            query=CLUSTER_PRODUCT_PARAMS,
+            errors=(*PARENT_LOOKUP_ERRORS, *PRODUCT_WRITE_ERRORS),
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value):
+        cluster = _parent_cluster(request, lookup_key, lookup_value)
+        queryset = selectors.cluster_product_list(cluster, _list_params(request, lookup_key))
+        page = _page(request, queryset, PRODUCT_SORTS)
+        return listing(page, [_render_product(p, request) for p in page.rows])
+
+    def post(self, request, lookup_key, lookup_value):
+        cluster = _parent_cluster(request, lookup_key, lookup_value)
+        data = body(request, PRODUCT_BODY)
+        product = services.cluster_product_create(cluster_id=cluster.pk, data=data)
+        product = product_get("id", str(product.pk), {})
+        return record(
+            _render_product(product, request),
+            "Product created",
+            status=201,
+            location=request.build_absolute_uri(
+                f"/v2/clusters/id/{cluster.pk}/products/{product.pk}"
+            ),
+        )
+
+
+class ClusterProductDetailView(ApiView):
+    tag = "Clusters"
+    operations = {
+        "GET": Operation(
+            CLUSTERS_READ,
+            "Get a product of the cluster",
+            response=product_schema,
+            query=CLUSTER_PRODUCT_PARAMS,
+            errors=(*PARENT_LOOKUP_ERRORS, errors.ClusterProductNotFound),
+        ),
+        "PATCH": Operation(
+            CLUSTERS_WRITE,
+            "Update a product of the cluster (partial)",
+            request=PRODUCT_PATCH,
+            response=product_schema,
+            query=CLUSTER_PRODUCT_PARAMS,
+            errors=(
+                *PARENT_LOOKUP_ERRORS,
+                *PRODUCT_WRITE_ERRORS,
+                errors.ClusterProductNotFound,
+                errors.PreconditionFailed,
+            ),
+        ),
+        "DELETE": Operation(
+            CLUSTERS_WRITE,
+            "Detach and delete a product of the cluster",
+            query=SOURCE_PARAM,
+            errors=(
+                *PARENT_LOOKUP_ERRORS,
+                errors.ClusterProductNotFound,
+                errors.PreconditionFailed,
+            ),
+        ),
+    }
+
+    def _product(self, request, lookup_key, lookup_value, product_id):
+        cluster = _parent_cluster(request, lookup_key, lookup_value)
+        return cluster, selectors.cluster_product_get(cluster, int(product_id))
+
+    def get(self, request, lookup_key, lookup_value, product_id):
+        _, product = self._product(request, lookup_key, lookup_value, product_id)
+        return record(_render_product(product, request))
+
+    def patch(self, request, lookup_key, lookup_value, product_id):
+        _, product = self._product(request, lookup_key, lookup_value, product_id)
+        data = body(request, PRODUCT_PATCH, partial=True)
+        product_services.product_update(
+            product_id=product.pk, data=data, if_match=if_match(request)
+        )
+        product = product_get("id", str(product.pk), {})
+        return record(_render_product(product, request), "Product updated")
+
+    def delete(self, request, lookup_key, lookup_value, product_id):
+        _, product = self._product(request, lookup_key, lookup_value, product_id)
+        product_services.product_delete(product_id=product.pk, if_match=if_match(request))
+        return deleted("Product deleted")
+
+
+class ClusterProductAssignView(ApiView):
+    tag = "Clusters"
+    operations = {
+        "POST": Operation(
+            CLUSTERS_WRITE,
+            "Move existing products into the cluster (per-item outcomes)",
+            request=ASSIGN_BODY,
+            response=assign_outcomes_schema,
+            query=SOURCE_PARAM,
+            errors=(*PARENT_LOOKUP_ERRORS, *ITEM_ERRORS),
+        ),
+    }
+
+    def post(self, request, lookup_key, lookup_value):
+        cluster = _parent_cluster(request, lookup_key, lookup_value)
+        data = _items(request, ASSIGN_BODY)
+        outcomes = services.cluster_products_assign(cluster_id=cluster.pk, refs=data["products"])
+        return _outcomes(request, outcomes, "assigned")
+
+
+class ClusterProductUnassignView(ApiView):
+    tag = "Clusters"
+    operations = {
+        "POST": Operation(
+            CLUSTERS_WRITE,
+            "Move products out of the cluster to a target category or cluster (per-item outcomes)",
+            request=UNASSIGN_BODY,
+            response=assign_outcomes_schema,
+            query=SOURCE_PARAM,
+            errors=(
+                *PARENT_LOOKUP_ERRORS,
+                *ITEM_ERRORS,
+                errors.ParentCategoryNotFound,
+                errors.ClusterNotFound,
+                errors.PayloadValidationError,
+            ),
+        ),
+    }
+
+    def post(self, request, lookup_key, lookup_value):
+        cluster = _parent_cluster(request, lookup_key, lookup_value)
+        data = _items(request, UNASSIGN_BODY)
+        outcomes = services.cluster_products_unassign(
+            cluster_id=cluster.pk, refs=data["products"], target=data["target"]
+        )
+        return _outcomes(request, outcomes, "unassigned")
+
+
+# Options ------------------------------------------------------------------------------------
+
+
+def _option_expands(request) -> set[str]:
+    return parse_expands(request.query_params, selectors.OPTION_EXPANDS)
+
+
+def _render_option(option, request, expands) -> dict:
+    language = parse_language_param(request.query_params)
+    return option_representation(option, language=language, expands=expands)
+
+
+class OptionOperations:
+    """GET / PATCH / DELETE of one option; subclasses say how the URL finds it."""
+
+    def find_option(self, request, expands=(), **kwargs):
+        raise NotImplementedError
+
+    def get(self, request, **kwargs):
+        expands = _option_expands(request)
+        return record(
+            _render_option(self.find_option(request, expands, **kwargs), request, expands)
+        )
+
+    def patch(self, request, **kwargs):
+        expands = _option_expands(request)
+        option = self.find_option(request, **kwargs)
+        data = body(request, OPTION_PATCH, partial=True)
+        services.option_update(option_id=option.pk, data=data, if_match=if_match(request))
+        option = selectors.option_get("id", str(option.pk), {}, expands=expands)
+        return record(_render_option(option, request, expands), "Cluster option updated")
+
+    def delete(self, request, **kwargs):
+        option = self.find_option(request, **kwargs)
+        services.option_delete(option_id=option.pk, if_match=if_match(request))
+        return deleted("Cluster option deleted")
+
+
+OPTION_DETAIL_QUERY = (language_param(), OPTION_EXPANDS_PARAM)
+
+
+def _option_operations(lookup_errors: tuple, query: tuple) -> dict[str, Operation]:
+    return {
+        "GET": Operation(
+            OPTIONS_READ,
+            "Get a cluster option",
+            response=option_schema,
+            query=(*query, *OPTION_DETAIL_QUERY),
+            errors=lookup_errors,
+        ),
+        "PATCH": Operation(
+            OPTIONS_WRITE,
+            "Update a cluster option (partial)",
+            request=OPTION_PATCH,
+            response=option_schema,
+            query=(*query, *OPTION_DETAIL_QUERY),
+            errors=(*lookup_errors, *OPTION_WRITE_ERRORS, errors.PreconditionFailed),
+        ),
+        "DELETE": Operation(
+            OPTIONS_WRITE,
+            "Delete a cluster option (its products stay)",
+            query=query,
+            errors=(*lookup_errors, errors.PreconditionFailed),
+        ),
+    }
+
+
+class ClusterOptionCollectionView(ApiView):
+    tag = "Cluster options"
+    operations = {
+        "GET": Operation(
+            OPTIONS_READ,
+            "List the options of a cluster",
+            response=option_schema,
+            many=True,
+            query=(
+                *paging_params(list(selectors.OPTION_SORTS)),
+                *OPTION_FILTERS,
+                *OPTION_DETAIL_QUERY,
+            ),
+            errors=(*PARENT_LOOKUP_ERRORS, errors.PaginatedResponseException),
+        ),
+        "POST": Operation(
+            OPTIONS_WRITE,
+            "Create an option of the cluster",
+            request=OPTION_BODY,
+            response=option_schema,
+            status=201,
+            query=(*SOURCE_PARAM, *OPTION_DETAIL_QUERY),
+            errors=(*PARENT_LOOKUP_ERRORS, *OPTION_WRITE_ERRORS),
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value):
+        cluster = _parent_cluster(request, lookup_key, lookup_value)
+        expands = _option_expands(request)
+        params = _list_params(request, lookup_key)
+        queryset = selectors.option_list(cluster, params, expands=expands)
+        page = _page(request, queryset, selectors.OPTION_SORTS)
+        return listing(page, [_render_option(o, request, expands) for o in page.rows])
+
+    def post(self, request, lookup_key, lookup_value):
+        cluster = _parent_cluster(request, lookup_key, lookup_value)
+        expands = _option_expands(request)
+        option = services.option_create(cluster_id=cluster.pk, data=body(request, OPTION_BODY))
+        option = selectors.option_get("id", str(option.pk), {}, expands=expands)
+        return record(
+            _render_option(option, request, expands),
+            "Cluster option created",
+            status=201,
+            location=request.build_absolute_uri(f"/v2/clusteroptions/id/{option.pk}"),
+        )
+
+
+class ClusterOptionNestedDetailView(OptionOperations, ApiView):
+    tag = "Cluster options"
+    operations = _option_operations(
+        (*PARENT_LOOKUP_ERRORS, errors.ClusterOptionNotFound), SOURCE_PARAM
+    )
+
+    def find_option(self, request, expands=(), *, lookup_key, lookup_value, option_id):
+        cluster = _parent_cluster(request, lookup_key, lookup_value)
+        return selectors.option_in_cluster(cluster, int(option_id), expands=expands)
+
+
+class ClusterOptionDetailView(OptionOperations, ApiView):
+    tag = "Cluster options"
+    operations = _option_operations(OPTION_LOOKUP_ERRORS, SOURCE_PARAM)
+
+    def find_option(self, request, expands=(), *, lookup_key, lookup_value):
+        return selectors.option_get(lookup_key, lookup_value, request.query_params, expands=expands)
+
+
+class ClusterOptionTranslationView(ApiView):
+    tag = "Cluster options"
+    operations = {
+        "DELETE": Operation(
+            OPTIONS_WRITE,
+            "Remove every localized value of one language",
+            response=option_schema,
+            query=SOURCE_PARAM,
+            errors=(
+                *OPTION_LOOKUP_ERRORS,
+                errors.TranslationNotFound,
+                errors.DefaultTranslationRequired,
+            ),
+        ),
+    }
+
+    def delete(self, request, lookup_key, lookup_value, language):
+        option = selectors.option_find(lookup_key, lookup_value, request.query_params)
+        services.option_remove_translation(option_id=option.pk, language=language)
+        option = selectors.option_get("id", str(option.pk), {})
+        return record(_render_option(option, request, set()), "Translation deleted")
+
+
+class OptionProductCollectionView(ApiView):
+    tag = "Cluster options"
+    operations = {
+        "GET": Operation(
+            OPTIONS_READ,
+            "List the selectable products of an option, in order",
+            response=product_schema,
+            many=True,
+            query=(
+                *paging_params(list(selectors.OPTION_PRODUCT_SORTS)),
+                *PRODUCT_FILTERS,
+                language_param(),
+            ),
+            errors=(*OPTION_LOOKUP_ERRORS, errors.PaginatedResponseException),
+        ),
+    }
+
+    def get(self, request, lookup_key, lookup_value):
+        option = selectors.option_find(lookup_key, lookup_value, request.query_params)
+        queryset = selectors.option_product_list(option, _list_params(request, lookup_key))
+        page = _page(request, queryset, selectors.OPTION_PRODUCT_SORTS, default_sort="position")
+        return listing(page, [_render_product(link.product, request) for link in page.rows])
+
+
+class OptionProductAssignView(ApiView):
+    tag = "Cluster options"
+    operations = {
+        "POST": Operation(
+            OPTIONS_WRITE,
+            "Make products selectable in the option, appended in request order",
+            request=ASSIGN_BODY,
+            response=assign_outcomes_schema,
+            query=SOURCE_PARAM,
+            errors=(*OPTION_LOOKUP_ERRORS, *ITEM_ERRORS),
+        ),
+    }
+
+    def post(self, request, lookup_key, lookup_value):
+        option = selectors.option_find(lookup_key, lookup_value, request.query_params)
+        data = _items(request, ASSIGN_BODY)
+        outcomes = services.option_products_assign(option_id=option.pk, refs=data["products"])
+        return _outcomes(request, outcomes, "assigned")
+
+
+class OptionProductUnassignView(ApiView):
+    tag = "Cluster options"
+    operations = {
+        "POST": Operation(
+            OPTIONS_WRITE,
+            "Remove products from the option (the products stay)",
+            request=ASSIGN_BODY,
+            response=assign_outcomes_schema,
+            query=SOURCE_PARAM,
+            errors=(*OPTION_LOOKUP_ERRORS, *ITEM_ERRORS),
+        ),
+    }
+
+    def post(self, request, lookup_key, lookup_value):
+        option = selectors.option_find(lookup_key, lookup_value, request.query_params)
+        data = _items(request, ASSIGN_BODY)
+        outcomes = services.option_products_unassign(option_id=option.pk, refs=data["products"])
+        return _outcomes(request, outcomes, "unassigned")

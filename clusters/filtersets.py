@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from clusters.models import (
+    Cluster,
+    ClusterConfig,
+    ClusterConfigSetting,
+    ClusterOption,
+    ClusterOptionSource,
+    ClusterSource,
+)
+from config.api.errors import SchemaValidationException
+from config.api.filters import (
+    CommaIntegerFilter,
+    RecordFilterSet,
+    StrictBooleanFilter,
+    StrictDateTimeFilter,
+    parse_bool_param,
+)
+from taxonomy.models import Category
+from taxonomy.selectors import subtree_condition
+
+
+class ClusterFilterSet(RecordFilterSet):
+    code = django_filters.CharFilter(field_name="code")
+    clusterConfig = django_filters.NumberFilter(field_name="cluster_config_id")
+    category = django_filters.NumberFilter(method="filter_category")
+
+    q_columns = ("code",)
+    source_model = ClusterSource
+    source_owner = "cluster"
+
+    class Meta:
+        model = Cluster
+        fields: list[str] = []
+
+    def filter_category(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        """Clusters whose primary category is ``value`` (or in its subtree with
+        ``includeDescendants=true``)."""
+        category = Category.objects.filter(pk=int(value)).first()
+        if category is None:
+            return queryset.none()
+        if parse_bool_param(self.data, "includeDescendants"):
+            return queryset.filter(subtree_condition(category, "parent__"))
+        return queryset.filter(parent=category)
+
+
+class ClusterOptionFilterSet(RecordFilterSet):
+    isRequired = StrictBooleanFilter(field_name="is_required")
+
+    source_model = ClusterOptionSource
+    source_owner = "option"
+
+    class Meta:
+        model = ClusterOption
+        fields: list[str] = []
+
+
+class ClusterConfigFilterSet(django_filters.FilterSet):
+    ids = CommaIntegerFilter(field_name="id", lookup_expr="in")
+    name = django_filters.CharFilter(field_name="name")
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    attributeName = django_filters.CharFilter(method="filter_attribute")
+    createdAtFrom = StrictDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    createdAtTo = StrictDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    lastModifiedAtFrom = StrictDateTimeFilter(field_name="last_modified_at", lookup_expr="gte")
+    lastModifiedAtTo = StrictDateTimeFilter(field_name="last_modified_at", lookup_expr="lt")
+
+    class Meta:
+        model = ClusterConfig
+        fields: list[str] = []
+
+    def filter_attribute(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Configs with a setting for that attribute."""
+        return queryset.filter(
+            pk__in=ClusterConfigSetting.objects.filter(attribute_name=value).values("config_id")
+        )
+
+
+class ClusterConfigSettingFilterSet(django_filters.FilterSet):
+    ids = CommaIntegerFilter(field_name="id", lookup_expr="in")
+    attributeName = django_filters.CharFilter(field_name="attribute_name")
+    displayType = django_filters.CharFilter(method="filter_display_type")
+
+    class Meta:
+        model = ClusterConfigSetting
+        fields: list[str] = []
+
+    def filter_display_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value not in ClusterConfigSetting.DisplayType.values:
+            choices = ", ".join(ClusterConfigSetting.DisplayType.values)
+            raise SchemaValidationException(fields={"displayType": [f"Must be one of {choices}."]})
+        return queryset.filter(display_type=value)

@@ -1,0 +1,634 @@
+"""Every write to cluster configs, clusters, their products and options.
+
+Keyword-only, transactional, raising errors from SPEC §4.
+
+Rules held here:
+
+- A product is in at most one cluster and has one primary home: assigning it to a cluster clears
+  its ``parent`` and moves it out of any other cluster (clearing that cluster's default product
+  when it pointed at it); unassigning it needs a target category or cluster.
+- A cluster's (an option's) default product is one of its products.
+- Deleting a cluster deletes its options and leaves its products in the catalogue, homeless.
+- A product whose cluster or primary category changes gets a new ``version``.
+
+Rows are locked in one order, products → clusters → options → configs, so concurrent writers
+wait for each other instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from catalogue.models import Product
+from catalogue.services import product_create
+from clusters.models import (
+    Cluster,
+    ClusterConfig,
+    ClusterConfigSetting,
+    ClusterOption,
+    ClusterOptionSource,
+    ClusterProduct,
+    ClusterSource,
+    OptionProduct,
+)
+from clusters.outcomes import Outcome
+from clusters.references import cluster_by_ref, lookup_key_of, resolve_products
+from clusters.translation import OPTION_LOCALIZED_FIELDS
+from config.api import errors
+from config.api.records import (
+    RecordSpec,
+    apply_sources,
+    check_if_match,
+    finish_localized,
+    localized_input,
+    merge_localized,
+    remove_translation,
+    save_record,
+    snapshot,
+)
+from taxonomy.selectors import category_by_ref
+from taxonomy.translation import LOCALIZED_FIELDS
+
+CLUSTER = RecordSpec(
+    label="Cluster",
+    localized=LOCALIZED_FIELDS,
+    source_model=ClusterSource,
+    source_owner_field="cluster",
+    exists_error=errors.ClusterExists,
+)
+OPTION = RecordSpec(
+    label="Cluster option",
+    localized=OPTION_LOCALIZED_FIELDS,
+    source_model=ClusterOptionSource,
+    source_owner_field="option",
+    exists_error=errors.ClusterOptionExists,
+)
+RECORD_SCALARS = ("language", "hidden", "priority")
+
+
+# Locks and small helpers --------------------------------------------------------------------
+
+
+def _lock_products(ids: Iterable[int]) -> set[int]:
+    """Lock the product rows (ascending ids); returns the ids that still exist."""
+    ids = sorted(set(ids))
+    if not ids:
+        return set()
+    rows = Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return set(rows.values_list("pk", flat=True))
+
+
+def _lock_clusters(ids: Iterable[int]) -> dict[int, Cluster]:
+    rows = Cluster.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")
+    return {cluster.pk: cluster for cluster in rows}
+
+
+def _locked_cluster(cluster_id: int) -> Cluster:
+    cluster = _lock_clusters([cluster_id]).get(cluster_id)
+    if cluster is None:
+        raise errors.ClusterNotFound(f"Cluster with id [{cluster_id}] not found.")
+    return cluster
+
+
+def _locked_option(option_id: int) -> ClusterOption:
+    option = ClusterOption.objects.select_for_update().filter(pk=option_id).first()
+    if option is None:
+        raise errors.ClusterOptionNotFound(f"Cluster option with id [{option_id}] not found.")
+    return option
+
+
+def _locked_config(config_id: int) -> ClusterConfig:
+    config = ClusterConfig.objects.select_for_update().filter(pk=config_id).first()
+    if config is None:
+        raise errors.ClusterConfigNotFound(f"Cluster config with id [{config_id}] not found.")
+    return config
+
+
+def _touch_products(ids: Iterable[int], **changes: Any) -> None:
+    """Apply ``changes`` to the products and give each a new version (their representation
+    changed: cluster or primary category)."""
+    ids = sorted(set(ids))
+    if ids:
+        Product.objects.filter(pk__in=ids).update(
+            version=F("version") + 1, last_modified_at=timezone.now(), **changes
+        )
+
+
+def _clear_defaults(model: type[Cluster] | type[ClusterOption], owner_ids, product_ids) -> None:
+    """Clear a default product that is leaving its cluster (option); the owner gets a new
+    version because its representation changed."""
+    if owner_ids and product_ids:
+        model.objects.filter(
+            pk__in=list(owner_ids), default_product_id__in=list(product_ids)
+        ).update(default_product=None, version=F("version") + 1, last_modified_at=timezone.now())
+
+
+def _default_product_id(data: dict[str, Any]) -> int | None:
+    ref = data.get("default_product")
+    return ref["id"] if ref else None
+
+
+# Cluster configs ----------------------------------------------------------------------------
+
+
+def _bump(instance: ClusterConfig | ClusterOption | Cluster) -> None:
+    instance.version += 1
+    instance.last_modified_at = timezone.now()
+    instance.save(update_fields=["version", "last_modified_at"])
+
+
+def _check_config_name_free(name: str) -> None:
+    if ClusterConfig.objects.filter(name=name).exists():
+        raise errors.ClusterConfigExists(f"Cluster config with name [{name}] already exists.")
+
+
+def _replace_settings(config: ClusterConfig, settings: list[dict[str, Any]]) -> bool:
+    """Make ``settings`` the config's whole list; settings are matched by ``attributeName`` so
+    a kept attribute keeps its id. Returns whether anything changed."""
+    current = {s.attribute_name: s for s in ClusterConfigSetting.objects.filter(config=config)}
+    wanted = {s["attribute_name"]: s for s in settings}
+    stale = [s.pk for name, s in current.items() if name not in wanted]
+    changed = bool(stale)
+    if stale:
+        ClusterConfigSetting.objects.filter(pk__in=stale).delete()
+    for name, item in wanted.items():
+        setting = current.get(name)
+        if setting is None:
+            ClusterConfigSetting.objects.create(config=config, **_setting_values(item))
+            changed = True
+            continue
+        values = _setting_values(item, setting)
+        if any(getattr(setting, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(setting, key, value)
+            setting.save()
+            changed = True
+    return changed
+
+
+def _setting_values(item: dict[str, Any], current: ClusterConfigSetting | None = None) -> dict:
+    """A setting's stored values: what the item says, defaults (create) or the current values."""
+    defaults = current or ClusterConfigSetting()
+    return {
+        "attribute_name": item.get("attribute_name", defaults.attribute_name),
+        "display_type": item.get("display_type", defaults.display_type),
+        "priority": item.get("priority", defaults.priority),
+    }
+
+
+@transaction.atomic
+def cluster_config_create(*, data: dict[str, Any]) -> ClusterConfig:
+    """Create a config with its settings. Raises ClusterConfigExists (21004)."""
+    _check_config_name_free(data["name"])
+    config = ClusterConfig(name=data["name"])
+    config.save()
+    _replace_settings(config, data.get("settings", []))
+    return config
+
+
+@transaction.atomic
+def cluster_config_update(
+    *, config_id: int, data: dict[str, Any], if_match: str | None = None
+) -> ClusterConfig:
+    """``name`` cannot change (PayloadValidationError, 422); ``settings`` replaces the list."""
+    config = _locked_config(config_id)
+    check_if_match(if_match, config)
+    if "name" in data and data["name"] != config.name:
+        raise errors.PayloadValidationError(
+            f"The name of a cluster config cannot change (it is [{config.name}])."
+        )
+    changed = "settings" in data and _replace_settings(config, data["settings"])
+    if changed:
+        _bump(config)
+    return config
+
+
+@transaction.atomic
+def cluster_config_delete(*, config_id: int, if_match: str | None = None) -> None:
+    """Raises ClusterConfigInUse (21008) while clusters follow the config."""
+    config = _locked_config(config_id)
+    check_if_match(if_match, config)
+    in_use = Cluster.objects.filter(cluster_config=config).count()
+    if in_use:
+        raise errors.ClusterConfigInUse(
+            f"Cluster config [{config.name}] is used by {in_use} cluster(s); "
+            "move them to another config first."
+        )
+    config.delete()
+
+
+@transaction.atomic
+def cluster_config_setting_create(*, config_id: int, data: dict[str, Any]) -> ClusterConfigSetting:
+    """Add one setting; raises ClusterConfigSettingExists (21006) for a taken attributeName."""
+    config = _locked_config(config_id)
+    _check_attribute_free(config, data["attribute_name"])
+    setting = ClusterConfigSetting.objects.create(config=config, **_setting_values(data))
+    _bump(config)
+    return setting
+
+
+@transaction.atomic
+def cluster_config_setting_update(
+    *, config_id: int, setting_id: int, data: dict[str, Any]
+) -> ClusterConfigSetting:
+    config = _locked_config(config_id)
+    setting = _setting_of(config, setting_id)
+    values = _setting_values(data, setting)
+    if values["attribute_name"] != setting.attribute_name:
+        _check_attribute_free(config, values["attribute_name"])
+    if any(getattr(setting, k) != v for k, v in values.items()):
+        for key, value in values.items():
+            setattr(setting, key, value)
+        setting.save()
+        _bump(config)
+    return setting
+
+
+@transaction.atomic
+def cluster_config_setting_delete(*, config_id: int, setting_id: int) -> None:
+    config = _locked_config(config_id)
+    _setting_of(config, setting_id).delete()
+    _bump(config)
+
+
+def _setting_of(config: ClusterConfig, setting_id: int) -> ClusterConfigSetting:
+    setting = ClusterConfigSetting.objects.filter(config=config, pk=setting_id).first()
+    if setting is None:
+        raise errors.ClusterConfigSettingNotFound(
+            f"Cluster config [{config.name}] has no setting with id [{setting_id}]."
+        )
+    return setting
+
+
+def _check_attribute_free(config: ClusterConfig, attribute_name: str) -> None:
+    if ClusterConfigSetting.objects.filter(config=config, attribute_name=attribute_name).exists():
+        raise errors.ClusterConfigSettingExists(
+            f"Cluster config [{config.name}] already has a setting for [{attribute_name}]."
+        )
+
+
+def config_by_ref(ref: dict[str, Any]) -> ClusterConfig:
+    """``{"id"}`` or ``{"name"}``; raises ClusterConfigNotFound (21005)."""
+    key = "id" if "id" in ref else "name"
+    config = ClusterConfig.objects.filter(**{"pk" if key == "id" else "name": ref[key]}).first()
+    if config is None:
+        raise errors.ClusterConfigNotFound(f"Cluster config with {key} [{ref[key]}] not found.")
+    return config
+
+
+# Clusters -----------------------------------------------------------------------------------
+
+
+def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> None:
+    for name in RECORD_SCALARS:
+        if name in data:
+            setattr(cluster, name, data[name])
+    if "code" in data:
+        code = data["code"] or ""
+        if code and Cluster.objects.filter(code=code).exclude(pk=cluster.pk).exists():
+            raise errors.ClusterExists(f"Cluster with code [{code}] already exists.")
+        cluster.code = code
+    if "cluster_config" in data:
+        cluster.cluster_config = config_by_ref(data["cluster_config"])
+    if "parent" in data:
+        ref = data["parent"]
+        cluster.parent = category_by_ref(ref) if ref is not None else None
+    merge_localized(cluster, localized_input(data, CLUSTER))
+    finish_localized(cluster, CLUSTER)
+
+
+@transaction.atomic
+def cluster_create(*, data: dict[str, Any]) -> Cluster:
+    """Create a cluster. Raises ClusterExists (code, source pair, slug), ClusterConfigNotFound,
+    ParentCategoryNotFound, DefaultTranslationRequired, and PayloadValidationError for a default
+    product (a new cluster has no products yet)."""
+    if _default_product_id(data) is not None:
+        raise errors.PayloadValidationError(
+            "defaultProduct must be one of the cluster's products; a new cluster has none yet."
+        )
+    cluster = Cluster()
+    _apply_cluster(cluster, data)
+    save_record(cluster, None)
+    apply_sources(cluster, CLUSTER, data)
+    return cluster
+
+
+@transaction.atomic
+def cluster_update(
+    *, cluster_id: int, data: dict[str, Any], if_match: str | None = None
+) -> Cluster:
+    """Partial update under a row lock. A default product must be one of the cluster's products
+    (PayloadValidationError, 422)."""
+    default_id = _default_product_id(data)
+    _lock_products([default_id] if default_id else [])
+    cluster = _locked_cluster(cluster_id)
+    check_if_match(if_match, cluster)
+    before = snapshot(cluster)
+    _apply_cluster(cluster, data)
+    if "default_product" in data:
+        if (
+            default_id
+            and not ClusterProduct.objects.filter(cluster=cluster, product_id=default_id).exists()
+        ):
+            raise errors.PayloadValidationError(
+                f"defaultProduct [{default_id}] is not one of the cluster's products."
+            )
+        cluster.default_product_id = default_id
+    changed = apply_sources(cluster, CLUSTER, data)
+    save_record(cluster, before, extra_changed=changed)
+    return cluster
+
+
+@transaction.atomic
+def cluster_delete(*, cluster_id: int, if_match: str | None = None) -> None:
+    """Delete the cluster with its options; its products stay in the catalogue without a home
+    (and get a new version)."""
+    members = ClusterProduct.objects.filter(cluster_id=cluster_id)
+    _lock_products(members.values_list("product_id", flat=True))
+    cluster = _locked_cluster(cluster_id)
+    check_if_match(if_match, cluster)
+    member_ids = list(members.values_list("product_id", flat=True))
+    cluster.delete()
+    _touch_products(member_ids)
+
+
+@transaction.atomic
+def cluster_remove_translation(*, cluster_id: int, language: str) -> Cluster:
+    cluster = _locked_cluster(cluster_id)
+    before = snapshot(cluster)
+    remove_translation(cluster, CLUSTER, language)
+    finish_localized(cluster, CLUSTER)
+    save_record(cluster, before)
+    return cluster
+
+
+# Products of a cluster ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def cluster_product_create(*, cluster_id: int, data: dict[str, Any]) -> Product:
+    """Create a product inside the cluster (its primary home, so no ``parent``)."""
+    if data.get("parent") is not None:
+        raise errors.PayloadValidationError(
+            "A product created inside a cluster has the cluster as its primary home; "
+            "leave parent out."
+        )
+    cluster = _locked_cluster(cluster_id)
+    product = product_create(data=data)
+    ClusterProduct.objects.create(cluster=cluster, product=product)
+    return product
+
+
+def _item_outcomes(
+    refs: Sequence[dict[str, Any]], action: str
+) -> tuple[list[Outcome], dict[int, Outcome]]:
+    """One outcome per reference; resolved items grouped by product id (a product named twice
+    fails its later items with DuplicateItemInRequest)."""
+    outcomes: list[Outcome] = []
+    by_product: dict[int, Outcome] = {}
+    for index, (ref, hit) in enumerate(zip(refs, resolve_products(refs), strict=True)):
+        key, value = lookup_key_of(ref)
+        outcome = Outcome(index, action, lookup_key=key, key=value, extra={"type": "product"})
+        outcomes.append(outcome)
+        if isinstance(hit, errors.ApiError):
+            outcome.fail(hit)
+            continue
+        outcome.id = hit
+        if hit in by_product:
+            outcome.fail(
+                errors.DuplicateItemInRequest(
+                    f"Product [{hit}] already appears at index {by_product[hit].index}."
+                )
+            )
+            continue
+        by_product[hit] = outcome
+    return outcomes, by_product
+
+
+def _lock_items(by_product: dict[int, Outcome]) -> list[int]:
+    """Lock the resolved products; items whose product vanished meanwhile fail (80006)."""
+    existing = _lock_products(by_product)
+    for pk, outcome in by_product.items():
+        if pk not in existing:
+            outcome.fail(errors.ProductNotFound(f"Product with id [{pk}] not found."))
+    return sorted(existing)
+
+
+@transaction.atomic
+def cluster_products_assign(*, cluster_id: int, refs: Sequence[dict[str, Any]]) -> list[Outcome]:
+    """Move existing products into the cluster, one outcome per reference.
+
+    Each product leaves its primary category and any other cluster (whose default product is
+    cleared when it pointed at it). Item errors: ProductNotFound, ProductMultipleFound,
+    ClusterProductExists (already in this cluster), DuplicateItemInRequest.
+    """
+    outcomes, by_product = _item_outcomes(refs, "assign")
+    product_ids = _lock_items(by_product)
+    homes = dict(
+        ClusterProduct.objects.filter(product_id__in=product_ids).values_list(
+            "product_id", "cluster_id"
+        )
+    )
+    if cluster_id not in _lock_clusters([cluster_id, *homes.values()]):
+        raise errors.ParentClusterNotFound(f"Cluster with id [{cluster_id}] not found.")
+    assigned: list[int] = []
+    for pk in product_ids:
+        if homes.get(pk) == cluster_id:
+            by_product[pk].fail(
+                errors.ClusterProductExists(f"Product [{pk}] is already in cluster [{cluster_id}].")
+            )
+        else:
+            assigned.append(pk)
+    moving = [pk for pk in assigned if pk in homes]
+    _clear_defaults(Cluster, {homes[pk] for pk in moving}, moving)
+    now = timezone.now()
+    ClusterProduct.objects.filter(product_id__in=moving).update(
+        cluster_id=cluster_id, created_at=now
+    )
+    ClusterProduct.objects.bulk_create(
+        [ClusterProduct(cluster_id=cluster_id, product_id=pk) for pk in assigned if pk not in homes]
+    )
+    _touch_products(assigned, parent=None)
+    return outcomes
+
+
+@transaction.atomic
+def cluster_products_unassign(
+    *, cluster_id: int, refs: Sequence[dict[str, Any]], target: dict[str, Any]
+) -> list[Outcome]:
+    """Move products out of the cluster to ``target`` (``{"category": ref}`` becomes their
+    primary category, ``{"cluster": ref}`` their new cluster), one outcome per reference.
+
+    Request errors: ParentCategoryNotFound (30007), ClusterNotFound (20006), and
+    PayloadValidationError when the target is this cluster. Item errors: ProductNotFound,
+    ProductMultipleFound, ClusterProductNotFound (not in this cluster), DuplicateItemInRequest.
+    The cluster's default product is cleared when it leaves.
+    """
+    category = category_by_ref(target["category"]) if "category" in target else None
+    target_cluster = cluster_by_ref(target["cluster"]) if "cluster" in target else None
+    if target_cluster is not None and target_cluster.pk == cluster_id:
+        raise errors.PayloadValidationError("The target cluster is the cluster itself.")
+    outcomes, by_product = _item_outcomes(refs, "unassign")
+    product_ids = _lock_items(by_product)
+    members = set(
+        ClusterProduct.objects.filter(
+            product_id__in=product_ids, cluster_id=cluster_id
+        ).values_list("product_id", flat=True)
+    )
+    locked = _lock_clusters([cluster_id, *([target_cluster.pk] if target_cluster else [])])
+    if cluster_id not in locked:
+        raise errors.ParentClusterNotFound(f"Cluster with id [{cluster_id}] not found.")
+    if target_cluster is not None and target_cluster.pk not in locked:
+        raise errors.ClusterNotFound(f"Cluster with id [{target_cluster.pk}] not found.")
+    for pk in product_ids:
+        if pk not in members:
+            by_product[pk].fail(
+                errors.ClusterProductNotFound(f"Product [{pk}] is not in cluster [{cluster_id}].")
+            )
+    leaving = sorted(members)
+    _clear_defaults(Cluster, [cluster_id], leaving)
+    memberships = ClusterProduct.objects.filter(product_id__in=leaving)
+    if target_cluster is not None:
+        memberships.update(cluster_id=target_cluster.pk, created_at=timezone.now())
+        _touch_products(leaving)
+    else:
+        memberships.delete()
+        _touch_products(leaving, parent=category)
+    return outcomes
+
+
+# Options ------------------------------------------------------------------------------------
+
+
+def _apply_option(option: ClusterOption, data: dict[str, Any]) -> None:
+    for name in (*RECORD_SCALARS, "is_required"):
+        if name in data:
+            setattr(option, name, data[name])
+    merge_localized(option, localized_input(data, OPTION))
+    finish_localized(option, OPTION)
+
+
+@transaction.atomic
+def option_create(*, cluster_id: int, data: dict[str, Any]) -> ClusterOption:
+    """Create an option of the cluster. Raises ClusterOptionExists (source pair),
+    DefaultTranslationRequired, and PayloadValidationError for a default product (a new option
+    has no products yet)."""
+    if _default_product_id(data) is not None:
+        raise errors.PayloadValidationError(
+            "defaultProduct must be one of the option's products; a new option has none yet."
+        )
+    cluster = _locked_cluster(cluster_id)
+    option = ClusterOption(cluster=cluster)
+    _apply_option(option, data)
+    save_record(option, None)
+    apply_sources(option, OPTION, data)
+    return option
+
+
+@transaction.atomic
+def option_update(
+    *, option_id: int, data: dict[str, Any], if_match: str | None = None
+) -> ClusterOption:
+    """Partial update under a row lock; a default product must be one of the option's products
+    (PayloadValidationError, 422)."""
+    default_id = _default_product_id(data)
+    _lock_products([default_id] if default_id else [])
+    option = _locked_option(option_id)
+    check_if_match(if_match, option)
+    before = snapshot(option)
+    _apply_option(option, data)
+    if "default_product" in data:
+        if (
+            default_id
+            and not OptionProduct.objects.filter(option=option, product_id=default_id).exists()
+        ):
+            raise errors.PayloadValidationError(
+                f"defaultProduct [{default_id}] is not one of the option's products."
+            )
+        option.default_product_id = default_id
+    changed = apply_sources(option, OPTION, data)
+    save_record(option, before, extra_changed=changed)
+    return option
+
+
+@transaction.atomic
+def option_delete(*, option_id: int, if_match: str | None = None) -> None:
+    """Delete the option; its selectable products stay in the catalogue."""
+    option = _locked_option(option_id)
+    check_if_match(if_match, option)
+    option.delete()
+
+
+@transaction.atomic
+def option_remove_translation(*, option_id: int, language: str) -> ClusterOption:
+    option = _locked_option(option_id)
+    before = snapshot(option)
+    remove_translation(option, OPTION, language)
+    finish_localized(option, OPTION)
+    save_record(option, before)
+    return option
+
+
+@transaction.atomic
+def option_products_assign(*, option_id: int, refs: Sequence[dict[str, Any]]) -> list[Outcome]:
+    """Append products to the option's selectable products, in request order.
+
+    Item errors: ProductNotFound, ProductMultipleFound, OptionProductExists,
+    DuplicateItemInRequest. Products are never moved or changed.
+    """
+    outcomes, by_product = _item_outcomes(refs, "assign")
+    product_ids = set(_lock_items(by_product))
+    option = _locked_option(option_id)
+    present = set(
+        OptionProduct.objects.filter(option=option, product_id__in=product_ids).values_list(
+            "product_id", flat=True
+        )
+    )
+    position = (
+        OptionProduct.objects.filter(option=option).aggregate(m=Max("position"))["m"] or 0
+    ) + 1
+    links = []
+    for outcome in outcomes:  # request order is the selection order
+        if not outcome.success or outcome.id not in product_ids:
+            continue
+        if outcome.id in present:
+            outcome.fail(
+                errors.OptionProductExists(
+                    f"Product [{outcome.id}] is already selectable in option [{option.pk}]."
+                )
+            )
+            continue
+        links.append(OptionProduct(option=option, product_id=outcome.id, position=position))
+        position += 1
+    OptionProduct.objects.bulk_create(links)
+    return outcomes
+
+
+@transaction.atomic
+def option_products_unassign(*, option_id: int, refs: Sequence[dict[str, Any]]) -> list[Outcome]:
+    """Remove products from the option's selectable products (the products stay).
+
+    Item errors: ProductNotFound, ProductMultipleFound, OptionProductNotFound,
+    DuplicateItemInRequest. The option's default product is cleared when it leaves.
+    """
+    outcomes, by_product = _item_outcomes(refs, "unassign")
+    product_ids = _lock_items(by_product)
+    option = _locked_option(option_id)
+    present = set(
+        OptionProduct.objects.filter(option=option, product_id__in=product_ids).values_list(
+            "product_id", flat=True
+        )
+    )
+    for pk in product_ids:
+        if pk not in present:
+            by_product[pk].fail(
+                errors.OptionProductNotFound(f"Product [{pk}] is not in option [{option.pk}].")
+            )
+    OptionProduct.objects.filter(option=option, product_id__in=present).delete()
+    _clear_defaults(ClusterOption, [option.pk], present)
+    return outcomes

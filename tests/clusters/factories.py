@@ -1,0 +1,80 @@
+import factory
+
+from clusters.models import (
+    Cluster,
+    ClusterConfig,
+    ClusterConfigSetting,
+    ClusterOption,
+    ClusterProduct,
+    ClusterSource,
+    OptionProduct,
+)
+from tests.catalogue.factories import ProductFactory
+
+
+class ClusterConfigFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClusterConfig
+
+    name = factory.Sequence(lambda n: f"config_{n}")
+
+
+class ClusterConfigSettingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClusterConfigSetting
+
+    config = factory.SubFactory(ClusterConfigFactory)
+    attribute_name = factory.Sequence(lambda n: f"ATTR_{n}")
+
+
+class ClusterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cluster
+
+    cluster_config = factory.SubFactory(ClusterConfigFactory)
+    name_en = factory.Sequence(lambda n: f"Cluster {n}")
+    slug_en = factory.Sequence(lambda n: f"cluster-{n}")
+    sort_name = factory.LazyAttribute(lambda c: c.name_en.lower())
+
+
+class ClusterSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClusterSource
+
+    cluster = factory.SubFactory(ClusterFactory)
+    source = "ERP"
+    source_id = factory.Sequence(lambda n: f"C-{n}")
+
+
+class ClusterProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClusterProduct
+
+    cluster = factory.SubFactory(ClusterFactory)
+    product = factory.SubFactory(ProductFactory)
+
+
+class ClusterOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClusterOption
+
+    cluster = factory.SubFactory(ClusterFactory)
+    name_en = factory.Sequence(lambda n: f"Option {n}")
+    sort_name = factory.LazyAttribute(lambda o: o.name_en.lower())
+
+
+class OptionProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OptionProduct
+
+    option = factory.SubFactory(ClusterOptionFactory)
+    product = factory.SubFactory(ProductFactory)
+    position = factory.Sequence(lambda n: n + 1)
+
+
+def members(cluster, count=2, **product_fields):
+    """``count`` new products inside ``cluster``."""
+    products = ProductFactory.create_batch(count, **product_fields)
+    for product in products:
+        ClusterProductFactory(cluster=cluster, product=product)
+    return products

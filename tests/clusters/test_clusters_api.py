@@ -1,0 +1,357 @@
+from __future__ import annotations
+
+import pytest
+
+from catalogue.models import Product
+from clusters.models import Cluster, ClusterOption, ClusterProduct, OptionProduct
+from tests.catalogue.factories import ProductFactory, ProductSourceFactory
+from tests.clusters.factories import (
+    ClusterConfigFactory,
+    ClusterConfigSettingFactory,
+    ClusterFactory,
+    ClusterOptionFactory,
+    ClusterSourceFactory,
+    OptionProductFactory,
+    members,
+)
+from tests.conftest import envelope_error
+from tests.taxonomy.factories import CategoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def config():
+    return ClusterConfigFactory(name="shirts")
+
+
+def body(config, **overrides):
+    return {
+        "names": [{"language": "EN", "value": "Oxford Shirt"}, {"language": "NL", "value": "Hemd"}],
+        "clusterConfig": {"id": config.pk},
+        "code": "OX-1",
+        "source": "ERP",
+        "sourceId": "CL-1",
+        **overrides,
+    }
+
+
+def create(api, config, **overrides):
+    response = api.post("/v2/clusters", body(config, **overrides))
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
+
+
+def test_create_returns_201_envelope_location_and_etag(api, config):
+    response = api.post("/v2/clusters", body(config))
+    assert response.status_code == 201
+    payload = response.json()
+    data = payload["data"]
+    assert payload["messages"] == ["Cluster created"]
+    assert response["Location"].endswith(f"/v2/clusters/id/{data['id']}")
+    assert response["ETag"] == '"1"'
+    assert data["version"] == 1 and data["language"] == "EN"
+    assert data["code"] == "OX-1"
+    assert data["clusterConfig"] == {"id": config.pk, "name": "shirts"}
+    assert data["names"] == [
+        {"language": "EN", "value": "Oxford Shirt"},
+        {"language": "NL", "value": "Hemd"},
+    ]
+    assert data["slugs"] == [
+        {"language": "EN", "value": "oxford-shirt"},
+        {"language": "NL", "value": "hemd"},
+    ]
+    assert data["sources"] == [{"source": "ERP", "sourceId": "CL-1"}]
+    assert data["parent"] is None and data["defaultProduct"] is None
+    assert data["hidden"] is False and data["priority"] == 0
+    assert data["createdAt"].endswith("Z") and len(data["createdAt"]) == 24
+
+
+def test_config_by_name_and_missing_config(api, config):
+    data = create(api, config, clusterConfig={"name": "shirts"})
+    assert data["clusterConfig"]["id"] == config.pk
+    error = envelope_error(
+        api.post("/v2/clusters", body(config, code="X", sourceId="2", clusterConfig={"id": 999})),
+        404,
+        21005,
+    )
+    assert error["messages"] == ["Cluster config with id [999] not found."]
+    envelope_error(
+        api.post(
+            "/v2/clusters", body(config, code="Y", sourceId="3", clusterConfig={"name": "nope"})
+        ),
+        404,
+        21005,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "path"),
+    [
+        ({"clusterConfig": None}, "clusterConfig"),
+        ({"clusterConfig": {"code": "x"}}, "clusterConfig"),
+        ({"code": ""}, "code"),
+        ({"code": "x" * 65}, "code"),
+        ({"names": [{"language": "XX", "value": "a"}]}, "names[0].language"),
+        ({"defaultProduct": {"sku": "1"}}, "defaultProduct.sku"),
+        ({"parent": {"slug": "x"}}, "parent"),
+        ({"sources": [{"source": "ERP", "sourceId": "1"}]}, "sources"),
+        ({"products": [1]}, "products"),
+        ({"id": 3}, "id"),
+    ],
+)
+def test_validation_errors_name_the_field(api, config, overrides, path):
+    error = envelope_error(api.post("/v2/clusters", body(config, **overrides)), 400, 10007)
+    assert path in error["fields"], error["fields"]
+    assert not Cluster.objects.exists()
+
+
+def test_config_and_names_are_required(api, config):
+    error = envelope_error(api.post("/v2/clusters", {"code": "A"}), 400, 10007)
+    assert {"names", "clusterConfig"} <= set(error["fields"])
+    response = api.post(
+        "/v2/clusters",
+        {"names": [{"language": "NL", "value": "Hemd"}], "clusterConfig": {"id": config.pk}},
+    )
+    envelope_error(response, 422, 10019)
+
+
+def test_code_and_source_pair_are_unique_but_codes_are_optional(api, config):
+    create(api, config)
+    error = envelope_error(api.post("/v2/clusters", body(config, sourceId="other")), 409, 20004)
+    assert error["messages"] == ["Cluster with code [OX-1] already exists."]
+    envelope_error(api.post("/v2/clusters", body(config, code="OX-2")), 409, 20004)
+    first = create(api, config, code=None, source="PIM", sourceId="a")
+    second = create(api, config, code=None, source="PIM", sourceId="b")
+    assert first["code"] is None and second["code"] is None
+
+
+def test_default_product_on_create_is_refused(api, config):
+    product = ProductFactory()
+    response = api.post("/v2/clusters", body(config, defaultProduct={"id": product.pk}))
+    envelope_error(response, 422, 10017)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "params"),
+    [("id", None, {}), ("sourceId", "CL-1", {"source": "ERP"}), ("code", "OX-1", {})],
+)
+def test_get_by_every_lookup_key(api, config, key, value, params):
+    created = create(api, config)
+    response = api.get(f"/v2/clusters/{key}/{value or created['id']}", params)
+    assert response.status_code == 200
+    assert response.json()["data"] == created
+    assert response["ETag"] == '"1"'
+
+
+def test_lookup_errors(api, config):
+    create(api, config)
+    error = envelope_error(api.get("/v2/clusters/code/NOPE"), 404, 20006)
+    assert error["messages"] == ["Cluster with code [NOPE] not found."]
+    envelope_error(api.get("/v2/clusters/slug/oxford-shirt"), 400, 10006)
+    envelope_error(api.get("/v2/clusters/id/abc"), 400, 10007)
+
+
+def test_patch_merges_translations_bumps_version_and_honours_if_match(api, config):
+    created = create(api, config)
+    path = f"/v2/clusters/id/{created['id']}"
+    envelope_error(api.patch(path, {"hidden": True}, headers={"If-Match": '"4"'}), 412, 10009)
+    response = api.patch(
+        path,
+        {"names": [{"language": "DE", "value": "Hemd DE"}, {"language": "NL", "value": None}]},
+        headers={"If-Match": '"1"'},
+    )
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert response.json()["messages"] == ["Cluster updated"]
+    assert data["names"] == [
+        {"language": "EN", "value": "Oxford Shirt"},
+        {"language": "DE", "value": "Hemd DE"},
+    ]
+    assert data["version"] == 2 and response["ETag"] == '"2"'
+    assert data["code"] == "OX-1"
+    unchanged = api.patch(path, {"code": "OX-1", "hidden": False}).json()["data"]
+    assert unchanged["version"] == 2
+    cleared = api.patch(path, {"code": None}).json()["data"]
+    assert cleared["code"] is None and cleared["version"] == 3
+    envelope_error(api.patch(path, {"names": [{"language": "EN", "value": None}]}), 422, 10019)
+
+
+def test_patch_can_move_the_cluster_to_another_config(api, config):
+    created = create(api, config)
+    other = ClusterConfigFactory(name="other")
+    data = api.patch(f"/v2/clusters/id/{created['id']}", {"clusterConfig": {"name": "other"}})
+    assert data.json()["data"]["clusterConfig"] == {"id": other.pk, "name": "other"}
+
+
+def test_parent_category_by_id_or_source_and_missing(api, config):
+    category = CategoryFactory()
+    category.sources.create(source="ERP", source_id="CAT-1")
+    data = create(api, config, parent={"sourceId": "CAT-1", "source": "ERP"})
+    assert data["parent"] == {"id": category.pk}
+    path = f"/v2/clusters/id/{data['id']}"
+    envelope_error(api.patch(path, {"parent": {"id": 999}}), 404, 30007)
+    assert api.patch(path, {"parent": None}).json()["data"]["parent"] is None
+
+
+def test_default_product_must_belong_to_the_cluster(api, config):
+    cluster = ClusterFactory(cluster_config=config)
+    inside, _ = members(cluster)
+    outsider = ProductFactory()
+    in_other = members(ClusterFactory())[0]
+    path = f"/v2/clusters/id/{cluster.pk}"
+    for product in (outsider, in_other):
+        error = envelope_error(api.patch(path, {"defaultProduct": {"id": product.pk}}), 422, 10017)
+        assert "not one of the cluster's products" in error["messages"][0]
+    envelope_error(api.patch(path, {"defaultProduct": {"id": 99999}}), 422, 10017)
+    data = api.patch(path, {"defaultProduct": {"id": inside.pk}}).json()["data"]
+    assert data["defaultProduct"] == {"id": inside.pk}
+    assert api.patch(path, {"defaultProduct": None}).json()["data"]["defaultProduct"] is None
+
+
+def test_expansions(api, config):
+    ClusterConfigSettingFactory(config=config, attribute_name="COLOR", display_type="color")
+    cluster = ClusterFactory(cluster_config=config)
+    first, second = members(cluster)
+    cluster.default_product = first
+    cluster.save()
+    option = ClusterOptionFactory(cluster=cluster, is_required=True)
+    wrap_b, wrap_a = ProductFactory.create_batch(2)
+    OptionProductFactory(option=option, product=wrap_a, position=1)
+    OptionProductFactory(option=option, product=wrap_b, position=2)
+    path = f"/v2/clusters/id/{cluster.pk}"
+
+    plain = api.get(path).json()["data"]
+    assert "products" not in plain and "options" not in plain
+    assert plain["defaultProduct"] == {"id": first.pk}
+
+    data = api.get(path, {"expands": "products,options,clusterConfig,defaultProduct"}).json()[
+        "data"
+    ]
+    assert [p["id"] for p in data["products"]] == [first.pk, second.pk]
+    assert data["products"][0]["cluster"] == {"id": cluster.pk}
+    assert [o["id"] for o in data["options"]] == [option.pk]
+    assert data["options"][0]["products"] == [wrap_a.pk, wrap_b.pk]
+    assert data["clusterConfig"]["name"] == "shirts"
+    assert data["clusterConfig"]["settings"][0]["attributeName"] == "COLOR"
+    assert data["defaultProduct"]["id"] == first.pk
+    assert data["defaultProduct"]["names"] == [{"language": "EN", "value": first.name_en}]
+
+    error = envelope_error(api.get(path, {"expands": "categories"}), 400, 10007)
+    assert "expands" in error["fields"]
+
+
+def test_language_param_narrows_localized_output(api, config):
+    created = create(api, config)
+    data = api.get(f"/v2/clusters/id/{created['id']}", {"language": "nl"}).json()["data"]
+    assert data["names"] == [{"language": "NL", "value": "Hemd"}]
+
+
+def test_translation_removal(api, config):
+    created = create(api, config, descriptions=[{"language": "NL", "value": "Katoen"}])
+    path = f"/v2/clusters/id/{created['id']}/translation"
+    response = api.delete(f"{path}/NL")
+    assert response.status_code == 200
+    payload = response.json()
+    assert payload["messages"] == ["Translation deleted"]
+    assert payload["data"]["names"] == [{"language": "EN", "value": "Oxford Shirt"}]
+    assert payload["data"]["descriptions"] == [] and payload["data"]["version"] == 2
+    envelope_error(api.delete(f"{path}/nl"), 404, 10018)
+    envelope_error(api.delete(f"{path}/en"), 422, 10019)
+    envelope_error(api.delete(f"{path}/xx"), 400, 10007)
+
+
+def test_delete_removes_options_and_leaves_products_without_a_home(api, config):
+    cluster = ClusterFactory(cluster_config=config)
+    products = members(cluster, 3)
+    cluster.default_product = products[0]
+    cluster.save()
+    option = ClusterOptionFactory(cluster=cluster)
+    wrap = ProductFactory()
+    OptionProductFactory(option=option, product=wrap)
+    versions = {p.pk: p.version for p in products}
+
+    response = api.delete(f"/v2/clusters/id/{cluster.pk}", headers={"If-Match": '"1"'})
+    assert response.status_code == 200
+    assert response.json() == {"data": {}, "messages": ["Cluster deleted"]}
+    assert not Cluster.objects.exists() and not ClusterOption.objects.exists()
+    assert not ClusterProduct.objects.exists() and not OptionProduct.objects.exists()
+    for product in products:
+        data = api.get(f"/v2/products/id/{product.pk}").json()["data"]
+        assert data["cluster"] is None and data["parent"] is None
+        assert data["version"] == versions[product.pk] + 1
+    assert Product.objects.filter(pk=wrap.pk).exists()
+    envelope_error(api.get(f"/v2/clusters/id/{cluster.pk}"), 404, 20006)
+
+
+def test_delete_honours_if_match(api, config):
+    created = create(api, config)
+    path = f"/v2/clusters/id/{created['id']}"
+    envelope_error(api.delete(path, headers={"If-Match": '"2"'}), 412, 10009)
+    assert api.get(path).status_code == 200
+
+
+def test_list_filters(api, config):
+    leaf = CategoryFactory()
+    child = CategoryFactory(parent=leaf)
+    other_config = ClusterConfigFactory()
+    a = ClusterFactory(cluster_config=config, code="A-1", parent=leaf, name_en="Alpha")
+    b = ClusterFactory(cluster_config=config, code="B-1", parent=child, hidden=True)
+    c = ClusterFactory(cluster_config=other_config, code="")
+    ClusterSourceFactory(cluster=c, source="PIM", source_id="p-1")
+
+    def ids(**params):
+        response = api.get("/v2/clusters", params)
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["data"]]
+
+    assert ids() == [a.pk, b.pk, c.pk]
+    assert ids(code="B-1") == [b.pk]
+    assert ids(clusterConfig=config.pk) == [a.pk, b.pk]
+    assert ids(category=leaf.pk) == [a.pk]
+    assert ids(category=leaf.pk, includeDescendants="true") == [a.pk, b.pk]
+    assert ids(hidden="true") == [b.pk]
+    assert ids(q="a-1") == [a.pk]
+    assert ids(q="alph") == [a.pk]
+    assert ids(source="PIM") == [c.pk]
+    assert ids(ids=f"{a.pk},{c.pk}") == [a.pk, c.pk]
+    assert ids(sort="-code") == [b.pk, a.pk, c.pk]
+    envelope_error(api.get("/v2/clusters", {"clusterConfig": "x"}), 400, 10007)
+    envelope_error(api.get("/v2/clusters", {"sku": "x"}), 400, 10007)
+    envelope_error(api.get("/v2/clusters", {"sort": "sku"}), 400, 10007)
+
+
+def test_paging_walks_every_cluster_once(api, config):
+    created = ClusterFactory.create_batch(7, cluster_config=config)
+    seen, url, params = [], "/v2/clusters", {"pageSize": 3, "sort": "name"}
+    while url:
+        page = api.get(url, params).json()
+        seen += [row["id"] for row in page["data"]]
+        url, params = page["pagination"]["next"], None
+    assert sorted(seen) == sorted(c.pk for c in created) and len(seen) == 7
+
+
+def test_query_counts(api, config, django_assert_max_num_queries):
+    ClusterConfigSettingFactory(config=config)
+    for _ in range(12):
+        cluster = ClusterFactory(cluster_config=config)
+        ClusterSourceFactory(cluster=cluster)
+        products = members(cluster, 2)
+        for product in products:
+            ProductSourceFactory(product=product)
+        cluster.default_product = products[0]
+        cluster.save()
+        OptionProductFactory(option=ClusterOptionFactory(cluster=cluster))
+    path = f"/v2/clusters/id/{cluster.pk}"
+    # token + cluster (config joined) + sources
+    with django_assert_max_num_queries(3):
+        assert api.get(path).status_code == 200
+    with django_assert_max_num_queries(3):
+        assert api.get("/v2/clusters", {"pageSize": 100}).status_code == 200
+    # + memberships, products, their sources and attributes; options, their sources and
+    # products; config settings; default products with their sources and attributes
+    every = {"expands": "products,options,clusterConfig,defaultProduct"}
+    with django_assert_max_num_queries(14):
+        assert api.get(path, every).status_code == 200
+    with django_assert_max_num_queries(14):
+        assert api.get("/v2/clusters", {**every, "pageSize": 100}).status_code == 200
