@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CatalogueConfig(AppConfig):
     name = "catalogue"
     verbose_name = "Catalogue"
+
+    def ready(self) -> None:
+        from catalogue.api.search import PRODUCT_SEARCH
+        from catalogue.search import PRODUCT_RESOLVER
+        from config.api.search import register
+
+        register(surface=PRODUCT_SEARCH, resolvers=[PRODUCT_RESOLVER])

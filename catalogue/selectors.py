@@ -34,8 +34,9 @@ PRODUCT_SORTS = {
 
 
 def products_for_output() -> QuerySet:
-    """Products with what their representation reads, in a constant number of queries."""
-    return Product.objects.select_related(None).prefetch_related(
+    """Products with what their representation reads, in a constant number of queries (the
+    search document is never rendered, so it is not fetched)."""
+    return Product.objects.defer("search_text").prefetch_related(
         Prefetch("sources", queryset=ProductSource.objects.order_by("pk")),
         Prefetch("attributes", queryset=ProductAttribute.objects.order_by("position")),
     )

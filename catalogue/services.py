@@ -7,6 +7,12 @@ from typing import Any
 from django.db import transaction
 
 from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.search import (
+    attribute_number,
+    attribute_text,
+    product_search_text,
+    product_source_ids,
+)
 from config.api import errors
 from config.api.records import (
     RecordSpec,
@@ -37,17 +43,6 @@ BLANK_WHEN_NULL = {"sku", "ean_code", "manufacturer", "manufacturer_code", "supp
                    "supplier_code", "package"}  # fmt: skip
 
 
-def attribute_text(value: Any) -> str | None:
-    """The scalar text form used by ``attribute.<NAME>=<value>`` filters (arrays: none)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return format(value, "g") if isinstance(value, float) else str(value)
-    if isinstance(value, str):
-        return value[:255]
-    return None
-
-
 def _apply(product: Product, data: dict[str, Any]) -> None:
     for name in SCALAR_FIELDS:
         if name in data:
@@ -71,11 +66,24 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
     ProductAttribute.objects.filter(product=product).delete()
     ProductAttribute.objects.bulk_create(
         ProductAttribute(
-            product=product, position=i, name=name, value=value, value_text=attribute_text(value)
+            product=product,
+            position=i,
+            name=name,
+            value=value,
+            value_text=attribute_text(value),
+            value_number=attribute_number(value),
         )
         for i, (name, value) in enumerate(wanted)
     )
     return True
+
+
+def _source_pairs(data: dict[str, Any]) -> list[tuple[str, str]]:
+    if "sources" in data:
+        return [(s["source"], s["sourceId"]) for s in data["sources"]]
+    if "source" in data:
+        return [(data["source"], data["sourceId"])]
+    return []
 
 
 @transaction.atomic
@@ -83,6 +91,7 @@ def product_create(*, data: dict[str, Any]) -> Product:
     """Create a product. Raises DefaultTranslationRequired, ProductExists, ParentCategoryNotFound."""
     product = Product()
     _apply(product, data)
+    product.search_text = product_search_text(product, [i for _, i in _source_pairs(data)])
     save_record(product, None)
     apply_sources(product, PRODUCT, data)
     _set_attributes(product, data.get("attributes"))
@@ -103,6 +112,7 @@ def product_update(
     _apply(product, data)
     changed = apply_sources(product, PRODUCT, data)
     changed = _set_attributes(product, data.get("attributes")) or changed
+    product.search_text = product_search_text(product, product_source_ids(product.pk))
     save_record(product, before, extra_changed=changed)
     return product
 
@@ -121,6 +131,7 @@ def product_remove_translation(*, product_id: int, language: str) -> Product:
     before = snapshot(product)
     remove_translation(product, PRODUCT, language)
     finish_localized(product, PRODUCT)
+    product.search_text = product_search_text(product, product_source_ids(product.pk))
     save_record(product, before)
     return product
 
