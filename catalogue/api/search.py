@@ -29,6 +29,16 @@ class AttributeValue(Field):
         return {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
 
 
+def _values_given(cleaned: dict, path: str, errors: Errors) -> None:
+    if not cleaned["values"]:
+        add_error(errors, f"{path}.values", "At least one value.")
+
+
+def _ordered_bounds(cleaned: dict, path: str, errors: Errors) -> None:
+    if cleaned["from"] > cleaned["to"]:
+        add_error(errors, f"{path}.from", "from must not be greater than to.")
+
+
 NAME = ATTRIBUTE.fields["name"]
 ATTRIBUTE_FILTER = OneOf(
     [
@@ -36,8 +46,13 @@ ATTRIBUTE_FILTER = OneOf(
         Obj(
             {"name": NAME, "values": ListOf(AttributeValue(), max_items=100)},
             required=("name", "values"),
+            check=_values_given,
         ),
-        Obj({"name": NAME, "from": Number(), "to": Number()}, required=("name", "from", "to")),
+        Obj(
+            {"name": NAME, "from": Number(), "to": Number()},
+            required=("name", "from", "to"),
+            check=_ordered_bounds,
+        ),
         Obj({"name": NAME, "from": Number()}, required=("name", "from")),
         Obj({"name": NAME, "to": Number()}, required=("name", "to")),
     ],

@@ -189,7 +189,7 @@ class Term:
         )
 
     def corrected(self, pinned: Any = None) -> Term:
-        """The term with its typo corrections: ``pinned`` ones (from a cursor, so that every page
+        """The term with its typo corrections: those ``pinned`` in a cursor (so that every page
         of a walk runs the same query) or, on PostgreSQL, looked up in the vocabulary."""
         if pinned is not None:
             return replace(self, corrections=_check_pinned(self, pinned))
@@ -197,11 +197,10 @@ class Term:
             return self
         return replace(self, corrections=_look_up_corrections(self.fuzzy_words))
 
-    def pin(self) -> dict[str, list[str]] | None:
-        """What a cursor carries to rebuild this exact query (see ``corrected``)."""
-        if connection.vendor != "postgresql" or not self.fuzzy_words:
-            return None
-        return {word: list(self.corrections.get(word, ())) for word in self.fuzzy_words}
+    def pin(self) -> dict[str, Any]:
+        """What a cursor carries: the term (a cursor only continues its own search) and the
+        corrections its query was built with (see ``corrected``)."""
+        return {"term": self.text, "corrections": {w: list(c) for w, c in self.corrections.items()}}
 
 
 def _deletions(word: str) -> set[str]:
@@ -274,14 +273,16 @@ def _look_up_corrections(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 def _check_pinned(term: Term, pinned: Any) -> dict[str, tuple[str, ...]]:
+    corrections = pinned.get("corrections") if isinstance(pinned, dict) else None
     valid = (
-        isinstance(pinned, dict)
-        and set(pinned) == set(term.fuzzy_words)
+        isinstance(corrections, dict)
+        and pinned.get("term") == term.text
+        and set(corrections) <= set(term.fuzzy_words)
         and all(
             isinstance(v, list)
             and len(v) <= MAX_CORRECTIONS
             and all(isinstance(c, str) and c.isalpha() and len(c) <= 64 for c in v)
-            for v in pinned.values()
+            for v in corrections.values()
         )
     )
     if not valid:
@@ -289,7 +290,7 @@ def _check_pinned(term: Term, pinned: Any) -> dict[str, tuple[str, ...]]:
             "The cursor belongs to a different search.",
             fields={"cursor": ["The cursor does not match the term."]},
         )
-    return {word: tuple(v) for word, v in pinned.items()}
+    return {word: tuple(v) for word, v in corrections.items()}
 
 
 def _tsquery(term: Term) -> str:

@@ -51,7 +51,7 @@ def _represent(rows: list[Category], language: str | None) -> list[dict[str, Any
     out = []
     for row in rows:
         path, node = [], row.parent_id
-        while node is not None:
+        while node is not None and len(path) <= len(parent_of):
             path.append(node)
             node = parent_of.get(node)
         data: dict[str, Any] = bookkeeping_output(row)

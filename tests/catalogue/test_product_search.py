@@ -3,6 +3,7 @@ attribute filters, keyset paging by relevance, and the search document kept in s
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -251,6 +252,8 @@ def test_every_list_filter_works_in_the_search_body(api, catalogue, body, expect
         ({"attributes": [{"name": "color", "value": "red"}]}, "attributes[0].name"),
         ({"attributes": [{"name": "SIZE", "from": "1"}]}, "attributes[0].from"),
         ({"attributes": [{"name": "SIZE", "value": ["a"]}]}, "attributes[0].value"),
+        ({"attributes": [{"name": "SIZE", "values": []}]}, "attributes[0].values"),
+        ({"attributes": [{"name": "SIZE", "from": 5, "to": 1}]}, "attributes[0].from"),
         ({"sort": [{"field": "colour"}]}, "sort[0].field"),
         ({"sort": [{"field": "id", "order": "up"}]}, "sort[0].order"),
         ({"sort": [{"field": "relevance"}]}, "sort[0].field"),  # no term
@@ -421,3 +424,22 @@ def test_unchanged_patch_keeps_the_version(api, catalogue):
     jacket = catalogue["jacket"]
     response = api.patch(f"/v2/products/id/{jacket}", {"sku": "J-100"})
     assert response.json()["data"]["version"] == 1
+
+
+def test_a_cursor_only_continues_its_own_search(api, ranked):
+    cursor = search(api, {"term": "storm jacket", "pageSize": 5})["pagination"]["nextCursor"]
+    envelope_error(api.post(URL, {"term": "jacket storm", "cursor": cursor}), 400, 10015)
+    envelope_error(api.post(URL, {"cursor": cursor, "sort": [{"field": "id"}]}), 400, 10015)
+    plain = search(api, {"pageSize": 5})["pagination"]["nextCursor"]
+    envelope_error(api.post(URL, {"term": "storm", "cursor": plain}), 400, 10015)
+
+
+def test_rebuild_command_fills_documents_written_around_the_services(api):
+    from django.core.management import call_command
+
+    product = ProductFactory(name_en="Bypassed Lantern")  # a raw write: no search_text
+    assert found(api, {"term": "lantern"}) == []
+    out = io.StringIO()
+    call_command("rebuild_search_text", stdout=out, stderr=io.StringIO())
+    assert "1 products" in out.getvalue()
+    assert found(api, {"term": "lantern"}) == [product.pk]

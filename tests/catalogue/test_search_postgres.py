@@ -4,6 +4,9 @@ generated 20,000-product catalogue with a 100,000-word vocabulary, statistics fr
 
 from __future__ import annotations
 
+import base64
+
+import orjson
 import pytest
 from django.db import connection
 
@@ -128,3 +131,17 @@ def test_a_typo_of_a_new_word_is_corrected_at_once(api):
     assert Term.parse("zehpyrine").corrected().corrections == {"zehpyrine": ("zephyrine",)}
     data = api.post("/v2/products/search", {"term": "zehpyrine"}).json()["data"]
     assert [item["names"][0]["value"] for item in data] == ["Zephyrine Parka"]
+
+
+def test_cursors_pin_the_typo_corrections(api):
+    for n in range(3):
+        api.post("/v2/products", {"names": [{"language": "EN", "value": f"Zephyrine {n}"}]})
+    first = api.post("/v2/products/search", {"term": "zehpyrine", "pageSize": 2}).json()
+    cursor = first["pagination"]["nextCursor"]
+    payload = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    assert payload["c"] == {"term": "zehpyrine", "corrections": {"zehpyrine": ["zephyrine"]}}
+    # a new word one edit away does not change the walk already under way
+    api.post("/v2/products", {"names": [{"language": "EN", "value": "Zephyrina"}]})
+    rest = api.post("/v2/products/search", {"term": "zehpyrine", "cursor": cursor}).json()
+    names = [i["names"][0]["value"] for i in first["data"] + rest["data"]]
+    assert sorted(names) == ["Zephyrine 0", "Zephyrine 1", "Zephyrine 2"]
