@@ -31,6 +31,15 @@ Relevance (``relevance``)
     row and the term, so keyset pages by relevance never skip or repeat a row: an exact code
     first, then the whole term as a phrase, then the share of words found (typo-corrected ones
     count half), then how early the phrase appears (names precede descriptions in the document).
+
+Adding a resource (clusters, cluster options)
+    Give the model a ``search_text`` column that its services fill with ``search_document``, a
+    migration with its full text index and the two vocabulary triggers (as catalogue 0002), then
+    from its ``AppConfig.ready()`` call ``register(surface=SearchSurface(...), resolvers=[
+    Resolver("cluster", (id_key(...), source_key(...), field_key(..., "code", "code")))])``. The
+    ``POST /v2/<name>/search`` route, its global search hits and its resolve type follow; a
+    resolve type without a resolver (``cluster`` and ``clusterOption`` until then) answers
+    ``found: false``.
 """
 
 from __future__ import annotations
