@@ -2,7 +2,7 @@
 # index and the trigger functions that the documents' tables (products, categories …) attach to
 # keep it filled. PostgreSQL-only objects are created with SQL: SQLite has none of them.
 
-from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
+from django.contrib.postgres import operations
 from django.db import migrations, models
 
 # Words worth correcting: 4-64 characters, no digit (codes and numbers are never corrected).
@@ -38,6 +38,22 @@ BACKWARD = [
     "DROP FUNCTION IF EXISTS search_words_inserted()",
     "DROP INDEX IF EXISTS api_searchword_trgm",
 ]
+
+
+class PostgresOnly:
+    """Django's extension operations skip other databases going forwards, not backwards."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class TrigramExtension(PostgresOnly, operations.TrigramExtension):
+    pass
+
+
+class UnaccentExtension(PostgresOnly, operations.UnaccentExtension):
+    pass
 
 
 def run_on_postgres(statements):
