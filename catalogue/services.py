@@ -113,6 +113,7 @@ def product_update(
     changed = apply_sources(product, PRODUCT, data)
     changed = _set_attributes(product, data.get("attributes")) or changed
     product.search_text = product_search_text(product, product_source_ids(product.pk))
+    before["search_text"] = product.search_text  # derived: never a change of its own (§8)
     save_record(product, before, extra_changed=changed)
     return product
 

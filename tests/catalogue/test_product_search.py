@@ -420,8 +420,9 @@ def test_search_document_follows_updates_sources_and_translation_removal(api, ca
     assert found(api, {"term": "rain"}) == []
 
 
-def test_unchanged_patch_keeps_the_version(api, catalogue):
+def test_unchanged_patch_keeps_the_version_even_with_a_stale_document(api, catalogue):
     jacket = catalogue["jacket"]
+    Product.objects.filter(pk=jacket).update(search_text=" stale ")  # e.g. a newer definition
     response = api.patch(f"/v2/products/id/{jacket}", {"sku": "J-100"})
     assert response.json()["data"]["version"] == 1
 
