@@ -11,6 +11,12 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.search import (
+    attribute_number,
+    attribute_text,
+    product_search_text,
+    product_source_ids,
+)
 from config.api import errors
 from config.api.records import (
     RecordSpec,
@@ -22,6 +28,7 @@ from config.api.records import (
     remove_translation,
     save_record,
     snapshot,
+    source_pairs,
 )
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
@@ -39,17 +46,6 @@ SCALAR_FIELDS = (
 )  # fmt: skip
 BLANK_WHEN_NULL = {"sku", "ean_code", "manufacturer", "manufacturer_code", "supplier",
                    "supplier_code", "package"}  # fmt: skip
-
-
-def attribute_text(value: Any) -> str | None:
-    """The scalar text form used by ``attribute.<NAME>=<value>`` filters (arrays: none)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return format(value, "g") if isinstance(value, float) else str(value)
-    if isinstance(value, str):
-        return value[:255]
-    return None
 
 
 def _apply(product: Product, data: dict[str, Any]) -> None:
@@ -91,7 +87,12 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
     ProductAttribute.objects.filter(product=product).delete()
     ProductAttribute.objects.bulk_create(
         ProductAttribute(
-            product=product, position=i, name=name, value=value, value_text=attribute_text(value)
+            product=product,
+            position=i,
+            name=name,
+            value=value,
+            value_text=attribute_text(value),
+            value_number=attribute_number(value),
         )
         for i, (name, value) in enumerate(wanted)
     )
@@ -107,6 +108,7 @@ def product_create(*, data: dict[str, Any]) -> Product:
     """Create a product. Raises DefaultTranslationRequired, ProductExists, ParentCategoryNotFound."""
     product = Product()
     _apply(product, data)
+    product.search_text = product_search_text(product, [i for _, i in source_pairs(data)])
     save_record(product, None)
     apply_sources(product, PRODUCT, data)
     _set_attributes(product, data.get("attributes"))
@@ -127,6 +129,8 @@ def product_update(
     _apply(product, data)
     changed = apply_sources(product, PRODUCT, data)
     changed = _set_attributes(product, data.get("attributes")) or changed
+    product.search_text = product_search_text(product, product_source_ids(product.pk))
+    before["search_text"] = product.search_text  # derived: never a change of its own (§8)
     save_record(product, before, extra_changed=changed)
     return product
 
@@ -145,6 +149,7 @@ def product_remove_translation(*, product_id: int, language: str) -> Product:
     before = snapshot(product)
     remove_translation(product, PRODUCT, language)
     finish_localized(product, PRODUCT)
+    product.search_text = product_search_text(product, product_source_ids(product.pk))
     save_record(product, before)
     return product
 

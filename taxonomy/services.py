@@ -25,10 +25,12 @@ from config.api.records import (
     remove_translation,
     save_record,
     snapshot,
+    source_pairs,
 )
 from taxonomy.models import Category, CategorySource
 from taxonomy.querysets import is_in_subtree
 from taxonomy.relationships import link_kinds
+from taxonomy.search import category_search_text, category_source_ids
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
 
@@ -87,6 +89,7 @@ def category_create(*, data: dict[str, Any]) -> Category:
     lock_category_tree()
     category = Category(parent=_reference(data.get("parent")))
     _apply(category, data)
+    category.search_text = category_search_text(category, [i for _, i in source_pairs(data)])
     save_record(category, None)
     apply_sources(category, CATEGORY, data)
     return category
@@ -112,6 +115,8 @@ def category_update(
             _move(category, parent, "last-child")
     _apply(category, data)
     changed = apply_sources(category, CATEGORY, data)
+    category.search_text = category_search_text(category, category_source_ids(category.pk))
+    before["search_text"] = category.search_text  # derived: never a change of its own (§8)
     save_record(category, before, extra_changed=changed)
     return category
 
@@ -205,6 +210,7 @@ def category_remove_translation(*, category_id: int, language: str) -> Category:
     before = snapshot(category)
     remove_translation(category, CATEGORY, language)
     finish_localized(category, CATEGORY)
+    category.search_text = category_search_text(category, category_source_ids(category.pk))
     save_record(category, before)
     return category
 
