@@ -19,6 +19,7 @@ urlpatterns = [
     re_path(r"^docs/errors/?$", docs.errors_page, name="docs-errors"),
     re_path(r"^docs/?$", docs.swagger_page, name="docs"),
     path("admin/", admin.site.urls),
+    path("", include("taxonomy.api.bulk_urls")),  # before any other categories/… route
     path("", include("catalogue.api.urls")),
     # Anything else answers the JSON 404 envelope, in DEBUG too (no HTML for API clients).
     re_path(r"^(?!admin/|static/)", not_found_view),
