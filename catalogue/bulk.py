@@ -11,16 +11,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
 
 from catalogue.api.serializers import PRODUCT_PATCH, product_representation
-from catalogue.models import ProductAttribute, ProductSource
-from catalogue.selectors import products_for_output
+from catalogue.models import Product, ProductAttribute, ProductSource
 from catalogue.services import BLANK_WHEN_NULL, PRODUCT, SCALAR_FIELDS, attribute_text
 from config.api import errors
-from config.api.bulk import BulkKey, Entity, Item, exportable, most_links, register
+from config.api.bulk import (
+    BulkKey,
+    Entity,
+    Item,
+    exportable,
+    most_links,
+    register,
+    sorted_pairs,
+)
 from config.api.bulk_records import (
     RecordBulk,
     RecordPlan,
@@ -29,7 +37,7 @@ from config.api.bulk_records import (
     reference_text,
     source_key,
 )
-from config.api.bulk_sql import insert_rows
+from config.api.bulk_sql import insert_rows, rows_by_pairs
 from config.api.validation import Str
 from taxonomy.models import Category, CategorySource
 
@@ -78,14 +86,10 @@ class ProductBulk(RecordBulk):
         ids = {ref["id"] for ref in refs if "id" in ref}
         pairs = {(ref["source"], ref["sourceId"]) for ref in refs if "source" in ref}
         found_ids = set(plain(Category).filter(pk__oneof=ids).values_list("pk", flat=True))
-        by_pair: dict[tuple[str, str], int] = {}
-        if pairs:
-            rows = (
-                plain(CategorySource)
-                .filter(source__oneof={s for s, _ in pairs}, source_id__oneof={i for _, i in pairs})
-                .values_list("source", "source_id", "category_id")
-            )
-            by_pair = {(s, i): c for s, i, c in rows}
+        found = rows_by_pairs(
+            CategorySource, ("source", "source_id"), pairs, ["source", "source_id", "category_id"]
+        )
+        by_pair = {(s, i): c for s, i, c in found}
         for item, ref in wanted:
             if ref is None:
                 item.row["parent_id"] = None
@@ -161,33 +165,68 @@ EXPORT_CHUNK = 500
 def export_products() -> Iterator[dict[str, Any]]:
     """Every product in the API's write shape, by id, a chunk at a time (constant memory).
 
-    ``parent`` is exported as the category's first source pair when it has one, so the file
-    still points at the right category after it is imported into another database.
+    The chunk is read as plain rows (three queries) and rendered by the API's own
+    ``product_representation``: model instances and prefetching cost ~0.4 ms per product,
+    which is most of a large export. ``parent`` is exported as the category's first source
+    pair when it has one, so the file still means the same after an import elsewhere.
     """
+    columns = [
+        f.attname for f in Product._meta.concrete_fields if f.attname not in PRODUCT.localized
+    ]
     last = 0
     while True:
-        chunk = list(products_for_output().filter(pk__gt=last).order_by("pk")[:EXPORT_CHUNK])
-        if not chunk:
+        rows = list(
+            plain(Product).filter(pk__gt=last).order_by("pk").values(*columns)[:EXPORT_CHUNK]
+        )
+        if not rows:
             return
-        parents = _category_pairs({p.parent_id for p in chunk if p.parent_id})
-        for product in chunk:
+        ids = [row["id"] for row in rows]
+        sources: dict[int, list[SimpleNamespace]] = defaultdict(list)
+        for pk, owner, source, source_id in (
+            plain(ProductSource)
+            .filter(product_id__oneof=ids)
+            .order_by("pk")
+            .values_list("pk", "product_id", "source", "source_id")
+        ):
+            sources[owner].append(SimpleNamespace(pk=pk, source=source, source_id=source_id))
+        attributes: dict[int, list[SimpleNamespace]] = defaultdict(list)
+        for owner, name, value in (
+            plain(ProductAttribute)
+            .filter(product_id__oneof=ids)
+            .order_by("product_id", "position")
+            .values_list("product_id", "name", "value")
+        ):
+            attributes[owner].append(SimpleNamespace(name=name, value=value))
+        parents = _category_pairs({row["parent_id"] for row in rows if row["parent_id"]})
+        for row in rows:
+            product = SimpleNamespace(
+                pk=row["id"],
+                sources=_Related(sources[row["id"]]),
+                attributes=_Related(attributes[row["id"]]),
+                **row,
+            )
             data = exportable(product_representation(product), PRODUCT_PATCH)
+            data["sources"] = sorted_pairs(data["sources"])
             if product.parent_id in parents:
                 data["parent"] = parents[product.parent_id]
             yield data
-        last = chunk[-1].pk
+        last = ids[-1]
+
+
+class _Related(list):
+    """A prefetched relation look-alike (``.all()``) for rendering plain rows."""
+
+    def all(self) -> list:
+        return self
 
 
 def _category_pairs(ids: set[int]) -> dict[int, dict[str, str]]:
-    first: dict[int, dict[str, str]] = {}
-    links = (
-        CategorySource.objects.filter(category_id__oneof=ids)
-        .order_by("pk")
-        .values_list("category_id", "source", "source_id")
-    )
-    for category_id, source, source_id in links:
-        first.setdefault(category_id, {"sourceId": source_id, "source": source})
-    return first
+    """Each category's first source pair (in ``sorted_pairs`` order), as a reference."""
+    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
+    links = plain(CategorySource).filter(category_id__oneof=ids)
+    for category_id, source, source_id in links.values_list("category_id", "source", "source_id"):
+        pairs[category_id].append({"sourceId": source_id, "source": source})
+    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
 
 
 register(

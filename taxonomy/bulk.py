@@ -22,7 +22,7 @@ from typing import Any
 from django.db.models import Count, Max
 
 from config.api import errors
-from config.api.bulk import Entity, Item, most_links, register
+from config.api.bulk import Entity, Item, most_links, register, sorted_pairs
 from config.api.bulk_records import (
     RecordBulk,
     RecordPlan,
@@ -390,15 +390,12 @@ def export_categories() -> Iterator[dict[str, Any]]:
 
 
 def _first_pairs(ids: set[int]) -> dict[int, dict[str, str]]:
-    first: dict[int, dict[str, str]] = {}
-    links = (
-        CategorySource.objects.filter(category_id__oneof=ids)
-        .order_by("pk")
-        .values_list("category_id", "source", "source_id")
-    )
-    for category_id, source, source_id in links:
-        first.setdefault(category_id, {"sourceId": source_id, "source": source})
-    return first
+    """Each category's first source pair (in ``sorted_pairs`` order), as a reference."""
+    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
+    links = plain(CategorySource).filter(category_id__oneof=ids)
+    for category_id, source, source_id in links.values_list("category_id", "source", "source_id"):
+        pairs[category_id].append({"sourceId": source_id, "source": source})
+    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
 
 
 def _export_record(category: Category, pairs: dict[int, dict[str, str]]) -> dict[str, Any]:
@@ -409,8 +406,9 @@ def _export_record(category: Category, pairs: dict[int, dict[str, str]]) -> dict
     data["parent"] = (pairs.get(parent) or {"id": parent}) if parent else None
     data["hidden"] = category.hidden
     data["priority"] = category.priority
-    links = sorted(category.sources.all(), key=lambda link: link.pk)
-    data["sources"] = [{"source": s.source, "sourceId": s.source_id} for s in links]
+    data["sources"] = sorted_pairs(
+        {"source": link.source, "sourceId": link.source_id} for link in category.sources.all()
+    )
     return data
 
 

@@ -20,7 +20,7 @@ import random
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -668,6 +668,11 @@ def exportable(representation: dict[str, Any], schema: Obj) -> dict[str, Any]:
         for name, value in representation.items()
         if name in schema.fields and not schema.fields[name].read_only
     }
+
+
+def sorted_pairs(pairs: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """Source pairs in a stable order that does not depend on row ids (exports, references)."""
+    return sorted(pairs, key=lambda pair: (pair["source"], pair["sourceId"]))
 
 
 def most_links(link_model: type, owner: str) -> int:

@@ -36,7 +36,7 @@ from config.api.bulk import (
     Item,
     Retry,
 )
-from config.api.bulk_sql import delete_records, insert_rows, update_rows
+from config.api.bulk_sql import delete_records, insert_rows, rows_by_pairs, update_rows
 from config.api.localized import column, slugify_text
 from config.api.records import SOURCE_ITEM, RecordSpec
 
@@ -168,16 +168,12 @@ class RecordBulk(BulkResource):
     def _read_pairs(self, plan: RecordPlan) -> None:
         """One query: who owns each source pair the request mentions (keys, sources, refs)."""
         pairs = self._mentioned_pairs(plan)
-        if not pairs:
-            return
         spec = self.spec
         owner = spec.source_model._meta.get_field(spec.source_owner_field).attname
-        found = (
-            plain(spec.source_model)
-            .filter(source__oneof={s for s, _ in pairs}, source_id__oneof={i for _, i in pairs})
-            .values_list("source", "source_id", owner)
+        found = rows_by_pairs(
+            spec.source_model, ("source", "source_id"), pairs, ["source", "source_id", owner]
         )
-        plan.pair_owner = {(s, i): o for s, i, o in found if (s, i) in pairs}
+        plan.pair_owner = {(s, i): o for s, i, o in found}
 
     def _read_columns(self) -> list[str]:
         # The untranslated base columns (``name``) are never read: modeltranslation rewrites them.
@@ -544,7 +540,9 @@ class RecordBulk(BulkResource):
             written = update_rows(self.model, update_columns, rows, guard="version")
             if len(written) != len(updates):
                 raise Retry(f"{len(updates) - len(written)} {self.items_key} changed meanwhile")
-        creates = sorted(plan.live("create"), key=lambda i: _sort_key(i.key))
+        # Creates keep request order (ids follow the file in an import); the unique keys that
+        # concurrent requests can fight over are the source links, inserted sorted below.
+        creates = plan.live("create")
         if creates:
             ids = insert_rows(self.model, columns, [item.row for item in creates])
             for item, pk in zip(creates, ids, strict=True):
@@ -573,10 +571,6 @@ class RecordBulk(BulkResource):
 
 def _numbered(base: str, count: int) -> list[str]:
     return [base] + [f"{base}-{n}" for n in range(2, count + 2)]
-
-
-def _sort_key(key: tuple | None) -> tuple:
-    return tuple("" if part is None else str(part) for part in key or ())
 
 
 def _key_text(item: Item, key: BulkKey) -> str:

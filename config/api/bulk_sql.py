@@ -123,6 +123,37 @@ Field.register_lookup(OneOf)
 ForeignObject.register_lookup(OneOf)  # foreign keys resolve lookups on their own class
 
 
+def rows_by_pairs(
+    model: type[Model],
+    key: tuple[str, str],
+    pairs: Iterable[tuple[str, str]],
+    fields: Sequence[str],
+) -> list[tuple]:
+    """Rows whose two-column ``key`` is one of ``pairs`` (``(source, source_id)``), as tuples of
+    ``fields``: a join against the pairs, one index probe each. (``a IN (…) AND b IN (…)`` uses
+    the index on the first column only and then compares every row with every value.)"""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return []
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+    first, second = (qn(by_attname[c]) for c in key)
+    selected = ", ".join(f"t.{qn(by_attname[f])}" for f in fields)
+    if connection.vendor == "postgresql":
+        source = "jsonb_array_elements(%s::jsonb) AS p(r)"
+        a, b = "p.r->>0", "p.r->>1"
+    else:
+        source = "json_each(%s) AS p"
+        a, b = "json_extract(p.value, '$[0]')", "json_extract(p.value, '$[1]')"
+    sql = (
+        f"SELECT {selected} FROM {source} JOIN {table} AS t ON t.{first} = {a} AND t.{second} = {b}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [orjson.dumps(pairs).decode()])
+        return cursor.fetchall()
+
+
 def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Row]) -> list[int]:
     """``INSERT … SELECT`` every row in one statement; returns the new primary keys in row order."""
     if not rows:
