@@ -35,8 +35,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         with contextlib.ExitStack() as stack:
             out = self._open(options["output"], stack)
+            outermost = not connection.in_atomic_block
             with transaction.atomic():
-                if connection.vendor == "postgresql":
+                if outermost and connection.vendor == "postgresql":
                     with connection.cursor() as cursor:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 count = write_records(

@@ -66,7 +66,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         entity = entities()[options["entity"]]
         key = options["lookup_key"] or entity.default_key
-        entity.resource.key(key)  # unknown key: a plain error before reading anything
+        try:
+            entity.resource.key(key)  # an unknown key fails before anything is read
+        except ApiError as exc:
+            raise CommandError(exc.message) from exc
         size = options["batch_size"]
         if not 1 <= size <= entity.resource.max_items:
             raise CommandError(f"--batch-size must be 1 to {entity.resource.max_items}.")
