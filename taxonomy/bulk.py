@@ -100,6 +100,7 @@ class CategoryBulk(RecordBulk):
     def prepare(self, plan: RecordPlan) -> None:
         if plan.lock:
             lock_category_tree()  # every structural tree write is serialised (SPEC §10)
+        super().prepare(plan)
 
     def new_row(self, plan: RecordPlan) -> dict[str, Any]:
         row = super().new_row(plan)

@@ -196,10 +196,6 @@ class Item:
             self.error = error
             self.row = None
 
-    @property
-    def writes(self) -> bool:
-        return self.error is None and self.result in ("create", "update", "remove")
-
 
 def _body_object(item: Any) -> errors.ApiError | None:
     if isinstance(item, dict):

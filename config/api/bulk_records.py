@@ -6,10 +6,12 @@ name, slugs, source links, ``skip``/``unchanged`` and the writes. A resource add
 fields through a few hooks (product attributes and category parents; cluster products later).
 
 Every step reads or writes with a constant number of statements: one query per kind of
-reference, outcomes computed in Python against the stored rows, then one ``UPDATE … FROM``, one
-``INSERT … SELECT`` and one ``DELETE`` per table, sorted by key, with the version check inside the
-``UPDATE``. Rows are handled as plain dicts keyed by attribute name (``name_en``, ``parent_id``):
-building model instances costs ~70 µs each with modeltranslation, and nothing here needs them.
+reference, outcomes computed in Python against the stored rows (locked in id order), then one
+``UPDATE … FROM`` with the version check inside it, one ``INSERT … SELECT`` and one ``DELETE`` per
+table; source links, the unique keys concurrent requests race for, are inserted sorted.
+
+Rows are handled as plain dicts keyed by attribute name (``name_en``, ``parent_id``): building
+model instances costs ~70 µs each with modeltranslation, and nothing here needs them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
@@ -36,9 +37,16 @@ from config.api.bulk import (
     Item,
     Retry,
 )
-from config.api.bulk_sql import delete_records, insert_rows, rows_by_pairs, update_rows
+from config.api.bulk_sql import (
+    advisory_lock,
+    delete_records,
+    insert_rows,
+    rows_by_pairs,
+    update_rows,
+)
 from config.api.localized import column, slugify_text
 from config.api.records import SOURCE_ITEM, RecordSpec
+from config.api.validation import Int
 
 Pair = tuple[str, str]
 BOOKKEEPING = ("id", "version", "created_at", "last_modified_at")
@@ -54,8 +62,6 @@ def source_key() -> BulkKey:
 
 
 def id_key() -> BulkKey:
-    from config.api.validation import Int
-
     return BulkKey("id", {"id": Int(minimum=1, maximum=None)}, creates=False)
 
 
@@ -113,8 +119,6 @@ class RecordBulk(BulkResource):
         if plan.lock and plan.key.name in self.column_keys and plan.live():
             # Column keys are not unique, so nothing in the database stops two requests from
             # creating the same sku twice: creates through such a key are serialised.
-            from config.api.bulk_sql import advisory_lock
-
             advisory_lock(f"{self.model._meta.db_table}:{plan.key.name}")
 
     def resolve(self, plan: RecordPlan) -> None:
@@ -583,7 +587,3 @@ def reference_text(ref: dict[str, Any]) -> str:
     if "id" in ref:
         return f"id [{ref['id']}]"
     return f"sourceId [{ref['sourceId']}] and source [{ref['source']}]"
-
-
-def vendor_is_postgres() -> bool:
-    return connection.vendor == "postgresql"
