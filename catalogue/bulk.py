@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from catalogue.api.serializers import PRODUCT_PATCH, product_representation
+from catalogue.api.serializers import PRODUCT_BODY, PRODUCT_PATCH, product_representation
 from catalogue.models import Product, ProductAttribute, ProductSource
 from catalogue.services import BLANK_WHEN_NULL, PRODUCT, SCALAR_FIELDS, attribute_text
 from config.api import errors
@@ -51,6 +51,7 @@ class ProductBulk(RecordBulk):
     not_found = errors.ProductNotFound
     multiple = errors.ProductMultipleFound
     scalar_fields = SCALAR_FIELDS
+    required_on_create = PRODUCT_BODY.required
     blank_when_null = frozenset(BLANK_WHEN_NULL)
     column_keys = {"sku": ("sku", None), "supplierCode": ("supplier_code", "supplier")}
     keys = {

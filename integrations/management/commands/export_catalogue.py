@@ -9,6 +9,7 @@ same catalogue. On PostgreSQL the export reads one consistent snapshot.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from typing import Any, BinaryIO
@@ -31,6 +32,13 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="-", help="File to write, or - for stdout.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._export(**options)
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly, like other command-line tools.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    def _export(self, **options: Any) -> None:
         entity = entities()[options["entity"]]
         started = time.monotonic()
         with contextlib.ExitStack() as stack:
