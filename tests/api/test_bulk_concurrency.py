@@ -11,7 +11,7 @@ from django.db import connection
 
 from catalogue.models import Product, ProductAttribute, ProductSource
 from taxonomy.models import Category
-from tests.concurrency import workers
+from tests.api import bulk_workers as workers
 from tests.taxonomy.treecheck import assert_mptt_agrees, assert_tree_consistent
 
 WRITERS, ROUNDS = 4, 10
