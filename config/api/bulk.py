@@ -87,7 +87,7 @@ def parse_directives(raw: Any, schema: Obj) -> Directives:
             for extra in set(entry) - {"operation", "fields"}:
                 add_error(errs, f"{path}.{extra}", f"Unknown field '{extra}'.")
             name = entry.get("operation")
-            if name not in DIRECTIVES:
+            if not isinstance(name, str) or name not in DIRECTIVES:
                 add_error(errs, f"{path}.operation", _unknown_directive(name))
                 continue
             if DIRECTIVES[name]:

@@ -550,6 +550,8 @@ def test_skip_create_skips_unmatched_items(api):
         ([{"operation": "skipCreate", "fields": ["names"]}], "directives[0].fields"),
         ([{"operation": "skipIfNotEmpty"}], "directives[0].fields"),
         ([{"operation": "nope"}], "directives[0].operation"),
+        ([{"operation": {"a": 1}}], "directives[0].operation"),
+        ([{"operation": "skipIfNotEmpty", "fields": [1]}], "directives[0].fields"),
         ([{"operation": "skipCreate", "extra": 1}], "directives[0].extra"),
         ("skipCreate", "directives"),
     ],
