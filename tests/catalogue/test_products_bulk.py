@@ -646,6 +646,9 @@ def test_statement_count_does_not_grow_with_the_number_of_items():
     # skips the update statements.
     assert counts[2] == counts[100] == counts[2000], counts
     assert counts[2] - 6 <= counts[1] <= counts[2], counts
+    # savepoint, 7 reads (pairs, rows, links, parents, attributes, slugs EN and NL), 5 writes
+    # (products updated and inserted, links, attributes deleted and inserted), release
+    assert counts[2000] <= 14, counts
     assert Product.objects.filter(sources__source_id__startswith="N-").count() == 1 + 1 + 50 + 1000
 
 
@@ -663,3 +666,10 @@ def test_remove_statement_count_does_not_grow_with_the_number_of_items():
         counts[n] = len(queries.captured_queries)
     assert counts[1] == counts[100] == counts[2000], counts
     assert not Product.objects.exists()
+
+
+def test_http_bulk_request_query_count_is_pinned(api, django_assert_max_num_queries):
+    items = [item(f"K{n}", f"Name {n}", sku=f"S{n}") for n in range(500)]
+    with django_assert_max_num_queries(15):  # the token lookup and the bulk statements
+        body = bulk(api, items)
+    assert body["summary"]["create"] == 500
