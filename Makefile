@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: install run demo test lint format clean
+.PHONY: install run demo test lint format clean bench
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -36,3 +36,6 @@ format: install
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*
+
+bench: install  ## the benchmark harness (PostgreSQL); BENCH_ARGS=--quick for the CI-sized run
+	$(PY) -m bench $(BENCH_ARGS)

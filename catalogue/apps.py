@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class CatalogueConfig(AppConfig):
     name = "catalogue"
     verbose_name = "Catalogue"
+
+    def ready(self) -> None:
+        from catalogue.relationships import PRODUCT_LINKS
+        from taxonomy.relationships import register_link_kind
+
+        register_link_kind(PRODUCT_LINKS)

@@ -4,10 +4,11 @@ import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 
 from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.querysets import in_categories
 from config.api.errors import SchemaValidationException
 from config.api.filters import CommaCharFilter, RecordFilterSet, parse_bool_param
 from taxonomy.models import Category
-from taxonomy.selectors import subtree_condition
+from taxonomy.selectors import category_scope
 
 ATTRIBUTE_PREFIX = "attribute."
 
@@ -30,12 +31,15 @@ class ProductFilterSet(RecordFilterSet):
         fields: list[str] = []
 
     def filter_category(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        """Products in the category through their primary or a secondary link (with
+        ``includeDescendants=true``: in any category of its subtree)."""
         category = Category.objects.filter(pk=int(value)).first()
         if category is None:
             return queryset.none()
-        if parse_bool_param(self.data, "includeDescendants"):
-            return queryset.filter(subtree_condition(category, "parent__"))
-        return queryset.filter(parent=category)
+        scope = category_scope(
+            category, include_descendants=parse_bool_param(self.data, "includeDescendants")
+        )
+        return queryset.filter(in_categories(scope))
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from config.api.models import CatalogueRecord, LocalizedContent, keyset_indexes
 from integrations.models import SourceLink
@@ -63,6 +64,35 @@ class Product(CatalogueRecord, LocalizedContent):
             models.UniqueConstraint(fields=[f"slug_{lang}"], name=f"uniq_product_slug_{lang}")
             for lang in settings.CATALOGUE_LANGUAGES
         ]
+
+
+class ProductCategory(models.Model):
+    """A secondary category of a product (SPEC §10.1); the primary one is ``Product.parent``.
+
+    Written only through the category relationship endpoints. A category with links cannot be
+    deleted (``PROTECT``); a deleted product takes its links with it.
+    """
+
+    # Both foreign keys are covered by the two composite indexes below.
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="category_links", db_index=False
+    )
+    category = models.ForeignKey(
+        "taxonomy.Category",
+        on_delete=models.PROTECT,
+        related_name="product_links",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "category"], name="uniq_product_category")
+        ]
+        indexes = [models.Index(fields=["category", "product"], name="prod_cat_category_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in {self.category_id}"
 
 
 class ProductSource(SourceLink):

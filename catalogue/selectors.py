@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from django.db.models import Prefetch, QuerySet
 
 from catalogue.filtersets import ATTRIBUTE_PREFIX, ProductFilterSet
-from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from config.api import errors
 from config.api.filters import filter_queryset
 from config.api.lookups import LookupSpec, by_field, by_id, by_source
@@ -33,23 +33,30 @@ PRODUCT_SORTS = {
 }
 
 
-def products_for_output() -> QuerySet:
+def products_for_output(expands: Collection[str] = ()) -> QuerySet:
     """Products with what their representation reads, in a constant number of queries."""
-    return Product.objects.select_related(None).prefetch_related(
+    prefetches = [
         Prefetch("sources", queryset=ProductSource.objects.order_by("pk")),
         Prefetch("attributes", queryset=ProductAttribute.objects.order_by("position")),
-    )
+    ]
+    if "categories" in expands:
+        prefetches.append(
+            Prefetch("category_links", queryset=ProductCategory.objects.order_by("category_id"))
+        )
+    return Product.objects.select_related(None).prefetch_related(*prefetches)
 
 
-def product_list(params: Mapping[str, str]) -> QuerySet:
+def product_list(params: Mapping[str, str], *, expands: Collection[str] = ()) -> QuerySet:
     return filter_queryset(
         ProductFilterSet,
         params,
-        products_for_output(),
+        products_for_output(expands),
         extra_params=("includeDescendants",),
         prefixes=(ATTRIBUTE_PREFIX,),
     )
 
 
-def product_get(key: str, value: str, params: Mapping[str, str]) -> Product:
-    return PRODUCT_LOOKUP.get(products_for_output(), key, value, params)
+def product_get(
+    key: str, value: str, params: Mapping[str, str], *, expands: Collection[str] = ()
+) -> Product:
+    return PRODUCT_LOOKUP.get(products_for_output(expands), key, value, params)

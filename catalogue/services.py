@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from catalogue.models import Product, ProductAttribute, ProductSource
 from config.api import errors
@@ -66,7 +70,7 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
         return False
     current = [(a.name, a.value) for a in ProductAttribute.objects.filter(product=product)]
     wanted = [(a["name"], a["value"]) for a in attributes]
-    if current == wanted:
+    if _typed(current) == _typed(wanted):  # 1, 1.0 and true are equal in Python, not in JSON
         return False
     ProductAttribute.objects.filter(product=product).delete()
     ProductAttribute.objects.bulk_create(
@@ -76,6 +80,10 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
         for i, (name, value) in enumerate(wanted)
     )
     return True
+
+
+def _typed(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    return [(name, json.dumps(value, sort_keys=True)) for name, value in pairs]
 
 
 @transaction.atomic
@@ -130,3 +138,35 @@ def _locked(product_id: int) -> Product:
     if product is None:
         raise errors.ProductNotFound(f"Product with id [{product_id}] not found.")
     return product
+
+
+ProductIds = Iterable[int] | QuerySet
+
+
+def _set_on_many(ids: ProductIds, **values: Any) -> int:
+    """One UPDATE for every product in ``ids`` whose values differ; returns how many changed.
+
+    Rows already holding the values are left alone, so their ``version`` and ``lastModifiedAt``
+    stay (SPEC §8). ``ids`` may be a queryset (an admin "select all"), used as a subquery. A
+    single statement, so atomic without a transaction block of its own.
+    """
+    ids = ids.order_by().values("pk") if isinstance(ids, QuerySet) else list(ids)
+    differs = Product.objects.filter(pk__in=ids).exclude(**values)
+    return differs.update(**values, version=F("version") + 1, last_modified_at=timezone.now())
+
+
+def products_set_hidden(*, ids: ProductIds, hidden: bool) -> int:
+    """Hide or show many products at once; returns the number of products that changed."""
+    return _set_on_many(ids, hidden=hidden)
+
+
+def products_set_status(*, ids: ProductIds, status: str) -> int:
+    """Set the status of many products at once; returns the number of products that changed.
+
+    Raises SchemaValidationException for a status outside SPEC §9's list.
+    """
+    if status not in Product.Status.values:
+        raise errors.SchemaValidationException(
+            fields={"status": [f"Unknown status {status}; use {', '.join(Product.Status.values)}."]}
+        )
+    return _set_on_many(ids, status=status)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("taxonomy.api.bulk_urls")),  # before any other categories/… route
     path("", include("catalogue.api.urls")),
+    path("", include("taxonomy.api.urls")),
     # Anything else answers the JSON 404 envelope, in DEBUG too (no HTML for API clients).
     re_path(r"^(?!admin/|static/)", not_found_view),
 ]

@@ -1,13 +1,53 @@
-"""Read use cases of the category tree."""
+"""Read use cases of the category tree.
+
+Every category handed to the representation carries ``child_count`` (an annotation), its
+prefetched ``sources`` and ``path_ids`` (ids from the root down to the parent); each of these
+costs one query for a whole page or a whole tree, never one per row.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from config.api import errors
-from taxonomy.models import Category
+from config.api.filters import filter_queryset
+from config.api.localized import column, languages
+from config.api.lookups import LookupSpec, by_id, by_source
+from config.api.pagination import COMMON_SORTS
+from taxonomy.filtersets import CategoryFilterSet
+from taxonomy.models import Category, CategorySource
+from taxonomy.querysets import ancestors_condition, subtree_condition
 
 PARENT_REF_HELP = '{"id": n} or {"sourceId": s, "source": s}'
+
+
+def by_slug(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
+    """``slug`` in the language of the ``language`` parameter (default: the catalogue's)."""
+    language = (params.get("language") or settings.CATALOGUE_DEFAULT_LANGUAGE).lower()
+    if language not in languages():
+        raise errors.SchemaValidationException(
+            fields={"language": [f"Unknown language '{params.get('language')}'."]}
+        )
+    return Q(**{column("slug", language): value}), f"slug [{value}] in language {language.upper()}"
+
+
+CATEGORY_LOOKUP = LookupSpec(
+    label="Category",
+    keys={"id": by_id, "sourceId": by_source(), "slug": by_slug},
+    not_found=errors.CategoryNotFound,
+    multiple=errors.CategoryMultipleFound,
+)
+CATEGORY_SORTS = dict(COMMON_SORTS)
+# Children default to tree order (``position``); lft is unique among siblings.
+CHILDREN_SORTS = {"position": "lft", **CATEGORY_SORTS}
 
 
 def category_by_ref(
@@ -25,12 +65,173 @@ def category_by_ref(
     return category
 
 
-def subtree_condition(category: Category, prefix: str = "") -> Q:
-    """Rows whose ``prefix`` category lies in ``category``'s subtree (itself included)."""
-    return Q(
-        **{
-            f"{prefix}tree_id": category.tree_id,
-            f"{prefix}lft__gte": category.lft,
-            f"{prefix}rght__lte": category.rght,
-        }
+def categories_for_output() -> QuerySet:
+    """Categories with what their representation reads (child count, sources)."""
+    children = (
+        Category.objects.filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return Category.objects.annotate(
+        child_count=Coalesce(Subquery(children, output_field=IntegerField()), 0)
+    ).prefetch_related(Prefetch("sources", queryset=CategorySource.objects.order_by("pk")))
+
+
+def attach_paths(rows: Iterable[Category]) -> list[Category]:
+    """Set ``path_ids`` on each row with one query for all of them (none when all are roots).
+
+    Siblings share their ancestors, so one condition per distinct parent is enough.
+    """
+    rows = list(rows)
+    representatives: dict[int, Category] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            representatives.setdefault(row.parent_id, row)
+    parent_of: dict[int, int | None] = {}
+    if representatives:
+        condition = Q(pk__in=[])
+        for row in representatives.values():
+            condition |= ancestors_condition(row)
+        parent_of = dict(
+            Category.objects.filter(condition).order_by().values_list("pk", "parent_id")
+        )
+    for row in rows:
+        path: list[int] = []
+        node = row.parent_id
+        while node is not None and len(path) <= len(parent_of):
+            path.append(node)
+            node = parent_of.get(node)
+        row.path_ids = path[::-1]
+    return rows
+
+
+def category_list(params: Mapping[str, str]) -> QuerySet:
+    return filter_queryset(CategoryFilterSet, params, categories_for_output())
+
+
+def category_get(
+    key: str,
+    value: str,
+    params: Mapping[str, str],
+    *,
+    not_found: type[errors.ApiError] | None = None,
+) -> Category:
+    """One category by lookup key, ready to render (``not_found``: 30006 unless told)."""
+    category = CATEGORY_LOOKUP.get(categories_for_output(), key, value, params, not_found)
+    attach_paths([category])
+    return category
+
+
+def category_find(
+    key: str,
+    value: str,
+    params: Mapping[str, str],
+    *,
+    not_found: type[errors.ApiError] | None = None,
+) -> Category:
+    """The category of a URL, bare (for writes and sub-resources, which render other rows)."""
+    return CATEGORY_LOOKUP.get(Category.objects.all(), key, value, params, not_found)
+
+
+def category_children(category: Category, params: Mapping[str, str]) -> QuerySet:
+    """Direct children, filtered like the list; paginate with ``CHILDREN_SORTS``."""
+    return category_list(params).filter(parent=category)
+
+
+def category_ancestors(category: Category) -> list[Category]:
+    """From the root down to the parent (the category itself excluded)."""
+    rows = list(categories_for_output().filter(ancestors_condition(category)).order_by("lft"))
+    path: list[int] = []
+    for row in rows:
+        row.path_ids = list(path)
+        path.append(row.pk)
+    return rows
+
+
+def category_scope(category: Category, *, include_descendants: bool) -> QuerySet:
+    """The ids (``values("pk")``) of the category, or of its whole subtree."""
+    if include_descendants:
+        return Category.objects.filter(subtree_condition(category)).order_by().values("pk")
+    return Category.objects.filter(pk=category.pk).order_by().values("pk")
+
+
+def category_tree(*, root_id: int | None, depth: int | None) -> list[Category]:
+    """The forest (or the subtree of ``root_id``) as nested nodes, ``depth`` levels below the top.
+
+    Each node gets ``tree_children``. One query loads every row of the subtree in tree order, so
+    the cost does not depend on the size of the tree: the rows, their sources, and (for a
+    ``root`` below the top) the root's ancestors.
+    """
+    rows = categories_for_output()
+    top_level, top_path = 0, []
+    if root_id is not None:
+        root = Category.objects.filter(pk=root_id).first()
+        if root is None:
+            raise errors.CategoryNotFound(f"Category with id [{root_id}] not found.")
+        rows = rows.filter(subtree_condition(root))
+        top_level = root.level
+        top_path = attach_paths([root])[0].path_ids
+    if depth is not None:
+        rows = rows.filter(level__lte=top_level + depth)
+    tops: list[Category] = []
+    by_id: dict[int, Category] = {}
+    for row in rows.order_by("tree_id", "lft"):
+        row.tree_children = []
+        by_id[row.pk] = row
+        parent = by_id.get(row.parent_id) if row.level > top_level else None
+        if parent is None:
+            row.path_ids = list(top_path)
+            tops.append(row)
+        else:
+            row.path_ids = [*parent.path_ids, parent.pk]
+            parent.tree_children.append(row)
+    return tops
+
+
+def tree_problems() -> list[str]:
+    """Every violated invariant of the nested sets (empty when the tree is sound).
+
+    Per tree: the lft/rght positions are exactly 1..2n without duplicates, lft < rght, one root,
+    every interval nests inside its parent's (the nearest enclosing interval *is* the parent) and
+    ``level`` is the depth. Together these imply ``rght - lft = 2 × descendants + 1``.
+    """
+    problems: list[str] = []
+    rows = Category.objects.order_by("tree_id", "lft", "pk").values_list(
+        "pk", "parent_id", "tree_id", "lft", "rght", "level"
+    )
+    for tree_id, group in groupby(rows, key=itemgetter(2)):
+        nodes = list(group)
+        problems += _tree_problems(tree_id, nodes)
+    return problems
+
+
+def _tree_problems(tree_id: int, nodes: list[tuple[Any, ...]]) -> list[str]:
+    problems: list[str] = []
+    positions = Counter(p for node in nodes for p in (node[3], node[4]))
+    duplicates = sum(n - 1 for n in positions.values() if n > 1)
+    if duplicates:
+        problems.append(f"tree {tree_id}: {duplicates} duplicate lft/rght positions")
+    if set(positions) != set(range(1, 2 * len(nodes) + 1)):
+        problems.append(f"tree {tree_id}: positions are not exactly 1..{2 * len(nodes)}")
+    roots = [node[0] for node in nodes if node[1] is None]
+    if len(roots) != 1:
+        problems.append(f"tree {tree_id}: {len(roots)} roots instead of 1")
+    stack: list[tuple[int, int]] = []  # (pk, rght) of the open intervals
+    for pk, parent_id, _, lft, rght, level in nodes:
+        if lft >= rght:
+            problems.append(f"category {pk}: lft {lft} is not below rght {rght}")
+        while stack and stack[-1][1] < lft:
+            stack.pop()
+        enclosing = stack[-1][0] if stack else None
+        if stack and rght > stack[-1][1]:
+            problems.append(f"category {pk}: interval overlaps category {enclosing}")
+        if enclosing != parent_id:
+            problems.append(
+                f"category {pk}: parent is {parent_id} but its interval lies under {enclosing}"
+            )
+        if level != len(stack):
+            problems.append(f"category {pk}: level {level} but depth {len(stack)}")
+        stack.append((pk, rght))
+    return problems

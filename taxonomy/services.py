@@ -1,10 +1,49 @@
-"""Every structural write to the category tree, serialised by one tree lock."""
+"""Every write to the category tree, serialised by one tree lock.
+
+Each service opens a transaction, takes the tree lock first, and only then reads the rows it
+changes (mptt computes lft/rght in Python from what it read: a read before the lock is stale).
+Errors come from SPEC §4: ParentCategoryNotFound, CategoryExists, CategoryCycle,
+CategoryNotEmpty, DefaultTranslationRequired, PreconditionFailed.
+"""
 
 from __future__ import annotations
 
-from django.db import connection
+from collections import defaultdict
+from typing import Any, Literal
+
+from django.db import connection, transaction
+from django.db.models import ProtectedError
+
+from config.api import errors
+from config.api.records import (
+    RecordSpec,
+    apply_sources,
+    check_if_match,
+    finish_localized,
+    localized_input,
+    merge_localized,
+    remove_translation,
+    save_record,
+    snapshot,
+)
+from taxonomy.models import Category, CategorySource
+from taxonomy.querysets import is_in_subtree
+from taxonomy.relationships import link_kinds
+from taxonomy.selectors import category_by_ref
+from taxonomy.translation import LOCALIZED_FIELDS
 
 TREE_LOCK_KEY = 0x43415447  # "CATG": one advisory lock for the whole category forest
+POSITIONS = ("first-child", "last-child", "left", "right")
+Position = Literal["first-child", "last-child", "left", "right"]
+
+CATEGORY = RecordSpec(
+    label="Category",
+    localized=LOCALIZED_FIELDS,
+    source_model=CategorySource,
+    source_owner_field="category",
+    exists_error=errors.CategoryExists,
+)
+SCALAR_FIELDS = ("language", "hidden", "priority")
 
 
 def lock_category_tree() -> None:
@@ -12,7 +51,205 @@ def lock_category_tree() -> None:
 
     mptt computes lft/rght in Python from values it read earlier; two concurrent writers corrupt
     the tree without this (spike §4: 18 duplicate positions). SQLite serialises writers itself.
+    The lock also serialises slug generation, so two new categories never race for one slug.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
+
+
+def _apply(category: Category, data: dict[str, Any]) -> None:
+    for name in SCALAR_FIELDS:
+        if name in data:
+            setattr(category, name, data[name])
+    merge_localized(category, localized_input(data, CATEGORY))
+    finish_localized(category, CATEGORY)
+
+
+def _reference(ref: dict | None) -> Category | None:
+    return category_by_ref(ref) if ref is not None else None
+
+
+def _locked(category_id: int) -> Category:
+    """Re-read the category under the tree lock (callers hold it)."""
+    category = Category.objects.select_for_update().filter(pk=category_id).first()
+    if category is None:
+        raise errors.CategoryNotFound(f"Category with id [{category_id}] not found.")
+    return category
+
+
+@transaction.atomic
+def category_create(*, data: dict[str, Any]) -> Category:
+    """Create a category as the last child of ``parent`` (or the last root).
+
+    Raises ParentCategoryNotFound, CategoryExists, DefaultTranslationRequired.
+    """
+    lock_category_tree()
+    category = Category(parent=_reference(data.get("parent")))
+    _apply(category, data)
+    save_record(category, None)
+    apply_sources(category, CATEGORY, data)
+    return category
+
+
+@transaction.atomic
+def category_update(
+    *, category_id: int, data: dict[str, Any], if_match: str | None = None
+) -> Category:
+    """Partial update; a new ``parent`` moves the category (with its subtree) to its last child.
+
+    A write that changes nothing keeps ``version`` and ``lastModifiedAt``. Raises
+    CategoryNotFound, PreconditionFailed, ParentCategoryNotFound, CategoryCycle, CategoryExists,
+    DefaultTranslationRequired.
+    """
+    lock_category_tree()
+    category = _locked(category_id)
+    check_if_match(if_match, category)
+    before = snapshot(category)
+    if "parent" in data:
+        parent = _reference(data["parent"])
+        if (parent.pk if parent else None) != category.parent_id:
+            _move(category, parent, "last-child")
+    _apply(category, data)
+    changed = apply_sources(category, CATEGORY, data)
+    save_record(category, before, extra_changed=changed)
+    return category
+
+
+@transaction.atomic
+def category_move(
+    *,
+    category_id: int,
+    target: dict | None,
+    position: Position = "last-child",
+    if_match: str | None = None,
+) -> Category:
+    """Move a category (with its subtree) relative to ``target``.
+
+    ``first-child`` / ``last-child`` of the target, or its ``left`` / ``right`` sibling; a
+    ``None`` target makes a root (``last-child``: the last root, ``first-child``: the first).
+    A move that leaves the category where it was keeps its version. Raises CategoryNotFound,
+    PreconditionFailed, ParentCategoryNotFound (target), CategoryCycle (target inside the
+    category's own subtree), SchemaValidationException (``left``/``right`` without a target).
+    """
+    if position not in POSITIONS:
+        raise errors.SchemaValidationException(
+            fields={"position": [f"Must be one of {', '.join(POSITIONS)}."]}
+        )
+    if target is None and position in ("left", "right"):
+        raise errors.SchemaValidationException(
+            fields={"position": ["Without a target use first-child or last-child (a new root)."]}
+        )
+    lock_category_tree()
+    category = _locked(category_id)
+    check_if_match(if_match, category)
+    before = snapshot(category)
+    _move(category, _reference(target), position)
+    save_record(category, before)
+    return category
+
+
+def _move(category: Category, target: Category | None, position: Position) -> None:
+    """Move under the held lock; ``category`` is refreshed to its new place."""
+    if target is not None and is_in_subtree(target, category):
+        relation = "next to" if position in ("left", "right") else "under"
+        raise errors.CategoryCycle(
+            f"Category [{category.pk}] cannot be moved {relation} category [{target.pk}]: "
+            "that is the category itself or one of its descendants."
+        )
+    if target is None:
+        # Roots are ordered by tree_id: a new root goes before the first or after the last one.
+        others = Category.objects.root_nodes().exclude(pk=category.pk).order_by("tree_id")
+        anchor = others.first() if position == "first-child" else others.last()
+        if anchor is None:
+            return  # the only root stays the only root
+        target, position = anchor, "left" if position == "first-child" else "right"
+    Category.objects.move_node(category, target, position)
+    category.refresh_from_db(fields=["parent", "tree_id", "lft", "rght", "level"])
+
+
+@transaction.atomic
+def category_delete(*, category_id: int, if_match: str | None = None) -> None:
+    """Delete a category that holds nothing.
+
+    Raises CategoryNotFound, PreconditionFailed, and CategoryNotEmpty (409) while it has
+    children or products or clusters linked to it (primary or secondary), counting each.
+    """
+    lock_category_tree()
+    category = _locked(category_id)
+    check_if_match(if_match, category)
+    children = Category.objects.filter(parent=category).count()
+    linked = {kind.key: kind.count_linked(category.pk) for kind in link_kinds()}
+    if children or any(linked.values()):
+        held = [f"{children} {'child' if children == 1 else 'children'}"] + [
+            f"{count} {key}" for key, count in linked.items()
+        ]
+        raise errors.CategoryNotEmpty(
+            f"Category [{category.pk}] cannot be deleted: it holds {', '.join(held[:-1])} "
+            f"and {held[-1]}."
+        )
+    try:
+        with transaction.atomic():
+            category.delete()
+    except ProtectedError as exc:  # a relation no link kind reports yet
+        raise errors.CategoryNotEmpty(
+            f"Category [{category.pk}] cannot be deleted: other records still refer to it."
+        ) from exc
+
+
+@transaction.atomic
+def category_remove_translation(*, category_id: int, language: str) -> Category:
+    """Clear every localized value of ``language`` (SPEC §6)."""
+    lock_category_tree()
+    category = _locked(category_id)
+    before = snapshot(category)
+    remove_translation(category, CATEGORY, language)
+    finish_localized(category, CATEGORY)
+    save_record(category, before)
+    return category
+
+
+@transaction.atomic
+def rebuild_category_tree() -> int:
+    """Recompute lft/rght/tree_id/level from ``parent`` (the source of truth); returns how many
+    rows changed.
+
+    Unlike ``TreeManager.rebuild()`` this keeps the current order of roots and siblings (by
+    tree_id and lft), so a repair does not shuffle the catalogue. Raises
+    PayloadValidationError when parent links form a cycle (nothing can be rebuilt then).
+    """
+    lock_category_tree()
+    rows = list(
+        Category.objects.order_by("tree_id", "lft", "pk").values_list(
+            "pk", "parent_id", "tree_id", "lft", "rght", "level"
+        )
+    )
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id, *_ in rows:
+        children[parent_id].append(pk)
+    wanted: dict[int, tuple[int, int, int, int]] = {}
+    for tree_id, root in enumerate(children[None], start=1):
+        counter = 0
+        stack: list[tuple[int, int, bool]] = [(root, 0, False)]
+        lefts: dict[int, int] = {}
+        while stack:
+            pk, level, closing = stack.pop()
+            counter += 1
+            if closing:
+                wanted[pk] = (tree_id, lefts[pk], counter, level)
+                continue
+            lefts[pk] = counter
+            stack.append((pk, level, True))
+            stack.extend((child, level + 1, False) for child in reversed(children[pk]))
+    unreachable = [pk for pk, *_ in rows if pk not in wanted]
+    if unreachable:
+        raise errors.PayloadValidationError(
+            f"Categories {unreachable[:20]} do not lead to a root (their parents form a cycle)."
+        )
+    changed: list[Category] = []
+    for pk, _, *current in rows:
+        tree_id, left, right, level = wanted[pk]
+        if tuple(current) != wanted[pk]:
+            changed.append(Category(pk=pk, tree_id=tree_id, lft=left, rght=right, level=level))
+    Category.objects.bulk_update(changed, ["tree_id", "lft", "rght", "level"], batch_size=500)
+    return len(changed)

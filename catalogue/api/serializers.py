@@ -7,7 +7,9 @@ from typing import Any
 from catalogue.models import Product
 from config.api.localized import localized_output
 from config.api.records import (
+    ID_REF,
     LOCALIZED_API_NAMES,
+    SOURCE_REF,
     bookkeeping_output,
     check_sources,
     common_fields,
@@ -40,11 +42,6 @@ ATTRIBUTE = Obj(
         "value": Scalar(),
     },
     required=("name", "value"),
-)
-ID_REF = Obj({"id": Int(minimum=1, maximum=None)}, required=("id",))
-SOURCE_REF = Obj(
-    {"sourceId": source_fields()["sourceId"], "source": source_fields()["source"]},
-    required=("sourceId", "source"),
 )
 CATEGORY_REF = OneOf(
     [ID_REF, SOURCE_REF],
@@ -118,6 +115,8 @@ def product_representation(
             "sources": sources_output(product),
         }
     )
+    if "categories" in expands:
+        data["categories"] = [link.category_id for link in product.category_links.all()]
     return data
 
 

@@ -39,7 +39,7 @@ WRITE_ERRORS = (
     errors.ParentCategoryNotFound,
     errors.DefaultTranslationRequired,
 )
-EXPANDS: tuple[str, ...] = ()
+EXPANDS: tuple[str, ...] = ("categories",)
 PRODUCT_FILTERS = (
     *record_filter_params(),
     QueryParam("sku", STRING),
@@ -55,15 +55,27 @@ PRODUCT_FILTERS = (
     QueryParam("category", {"type": "integer", "minimum": 1}, "Category id."),
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
 )
-DETAIL_PARAMS = (language_param(), *lookup_params("source", "supplier"))
+EXPANDS_PARAM = QueryParam(
+    "expands",
+    {"type": "string", "pattern": rf"^({'|'.join(EXPANDS)})(,({'|'.join(EXPANDS)}))*$"},
+    "Comma-separated: categories (the secondary category ids).",
+)
+DETAIL_PARAMS = (language_param(), EXPANDS_PARAM, *lookup_params("source", "supplier"))
+
+
+def _expands(request) -> set[str]:
+    return parse_expands(request.query_params, EXPANDS)
 
 
 def _render(product, request) -> dict:
-    params = request.query_params
     return product_representation(
-        product,
-        language=parse_language_param(params),
-        expands=parse_expands(params, EXPANDS),
+        product, language=parse_language_param(request.query_params), expands=_expands(request)
+    )
+
+
+def _reloaded(product, request) -> dict:
+    return _render(
+        selectors.product_get("id", str(product.pk), {}, expands=_expands(request)), request
     )
 
 
@@ -79,6 +91,7 @@ class ProductCollectionView(ApiView):
                 *paging_params(list(selectors.PRODUCT_SORTS)),
                 *PRODUCT_FILTERS,
                 language_param(),
+                EXPANDS_PARAM,
             ),
             errors=(errors.SchemaValidationException, errors.PaginatedResponseException),
         ),
@@ -97,7 +110,7 @@ class ProductCollectionView(ApiView):
         language = parse_language_param(params)
         expands = parse_expands(params, EXPANDS)
         page = paginate(
-            selectors.product_list(params),
+            selectors.product_list(params, expands=expands),
             sort=params.get("sort"),
             allowed_sorts=selectors.PRODUCT_SORTS,
             page_size=params.get("pageSize"),
@@ -110,9 +123,8 @@ class ProductCollectionView(ApiView):
 
     def post(self, request):
         product = services.product_create(data=body(request, PRODUCT_BODY))
-        product = selectors.product_get("id", str(product.pk), {})
         location = request.build_absolute_uri(f"/v2/products/id/{product.pk}")
-        return record(_render(product, request), "Product created", status=201, location=location)
+        return record(_reloaded(product, request), "Product created", status=201, location=location)
 
 
 class ProductDetailView(ApiView):
@@ -131,7 +143,7 @@ class ProductDetailView(ApiView):
             "Update a product (partial)",
             request=PRODUCT_PATCH,
             response=product_schema,
-            query=lookup_params("source", "supplier"),
+            query=DETAIL_PARAMS,
             errors=(*LOOKUP_ERRORS, *WRITE_ERRORS, errors.PreconditionFailed),
         ),
         "DELETE": Operation(
@@ -143,15 +155,16 @@ class ProductDetailView(ApiView):
     }
 
     def get(self, request, lookup_key, lookup_value):
-        product = selectors.product_get(lookup_key, lookup_value, request.query_params)
+        product = selectors.product_get(
+            lookup_key, lookup_value, request.query_params, expands=_expands(request)
+        )
         return record(_render(product, request))
 
     def patch(self, request, lookup_key, lookup_value):
         product = selectors.product_get(lookup_key, lookup_value, request.query_params)
         data = body(request, PRODUCT_PATCH, partial=True)
         services.product_update(product_id=product.pk, data=data, if_match=if_match(request))
-        product = selectors.product_get("id", str(product.pk), {})
-        return record(_render(product, request), "Product updated")
+        return record(_reloaded(product, request), "Product updated")
 
     def delete(self, request, lookup_key, lookup_value):
         product = selectors.product_get(lookup_key, lookup_value, request.query_params)
@@ -167,7 +180,7 @@ class ProductTranslationView(ApiView):
             WRITE,
             "Remove every localized value of one language",
             response=product_schema,
-            query=lookup_params("source", "supplier"),
+            query=DETAIL_PARAMS,
             errors=(*LOOKUP_ERRORS, errors.TranslationNotFound, errors.DefaultTranslationRequired),
         ),
     }
@@ -175,5 +188,4 @@ class ProductTranslationView(ApiView):
     def delete(self, request, lookup_key, lookup_value, language):
         product = selectors.product_get(lookup_key, lookup_value, request.query_params)
         services.product_remove_translation(product_id=product.pk, language=language)
-        product = selectors.product_get("id", str(product.pk), {})
-        return record(_render(product, request), "Translation deleted")
+        return record(_reloaded(product, request), "Translation deleted")

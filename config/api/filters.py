@@ -67,12 +67,17 @@ class RecordFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(links))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        condition = Q()
-        for language in languages():
-            condition |= Q(**{f"{column('name', language)}__icontains": value})
-        for col in self.q_columns:
-            condition |= Q(**{f"{col}__icontains": value})
-        return queryset.filter(condition)
+        return queryset.filter(text_condition(value, self.q_columns))
+
+
+def text_condition(value: str, code_columns: Iterable[str] = ()) -> Q:
+    """A name in any language or one of ``code_columns`` contains ``value`` (``q``, admin search)."""
+    condition = Q()
+    for language in languages():
+        condition |= Q(**{f"{column('name', language)}__icontains": value})
+    for col in code_columns:
+        condition |= Q(**{f"{col}__icontains": value})
+    return condition
 
 
 def filter_queryset(

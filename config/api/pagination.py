@@ -78,7 +78,7 @@ def parse_page_size(raw: Any) -> int:
     return size
 
 
-def _encode(payload: dict) -> str:
+def encode_cursor(payload: dict) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
 
 
@@ -184,7 +184,7 @@ def paginate(
     has_previous = (backwards and more) or (not backwards and bool(cursor) and bool(rows))
 
     def token(row: Any, direction: str) -> str:
-        return _encode(
+        return encode_cursor(
             {"s": sort_token, "d": direction, "v": [_plain(getattr(row, k.column)) for k in keys]}
         )
 

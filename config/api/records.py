@@ -81,6 +81,14 @@ SOURCE_ITEM = Obj(
 )
 
 
+# References to another record in a body: ``{"id": n}`` or ``{"sourceId": s, "source": s}``.
+ID_REF = Obj({"id": Int(minimum=1, maximum=None)}, required=("id",))
+SOURCE_REF = Obj(
+    {"sourceId": SOURCE_ITEM.fields["sourceId"], "source": SOURCE_ITEM.fields["source"]},
+    required=("sourceId", "source"),
+)
+
+
 def source_fields() -> dict[str, Field]:
     return {
         "sources": ListOf(SOURCE_ITEM, max_items=100),

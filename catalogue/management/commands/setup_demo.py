@@ -3,21 +3,25 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from oauth2_provider.models import Application
 
 from catalogue.demo import seed_catalogue
 from catalogue.models import Product
 from config.api.scopes import ALL_SCOPES
+from config.permissions import MERCHANDISER
 from integrations.oauth import create_api_client
 
 DEMO_CLIENT = "demo"
 DEMO_ADMIN = "admin"
+DEMO_MERCHANDISER = "merchandiser"
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo catalogue (once), create a fresh demo API client and admin user, print both."
+        "Load the demo catalogue (once), create a fresh demo API client, admin and merchandiser, "
+        "print their credentials."
     )
 
     def handle(self, *args, **options):
@@ -28,12 +32,8 @@ class Command(BaseCommand):
             )
         Application.objects.filter(name=DEMO_CLIENT).delete()
         application, secret = create_api_client(name=DEMO_CLIENT, scopes=list(ALL_SCOPES))
-        password = secrets.token_urlsafe(12)
-        User = get_user_model()
-        admin = User.objects.filter(username=DEMO_ADMIN).first() or User(username=DEMO_ADMIN)
-        admin.is_staff = admin.is_superuser = True
-        admin.set_password(password)
-        admin.save()
+        password = self._user(DEMO_ADMIN, superuser=True)
+        merchandiser_password = self._user(DEMO_MERCHANDISER, superuser=False)
         base = "http://127.0.0.1:8000"
         self.stdout.write(
             f"""
@@ -41,6 +41,7 @@ Demo API client (all scopes)
   client_id:     {application.client_id}
   client_secret: {secret}
 Admin: {base}/admin/  user {DEMO_ADMIN}  password {password}
+       user {DEMO_MERCHANDISER}  password {merchandiser_password}  (Merchandiser group)
 Docs:  {base}/docs/
 
 Try it:
@@ -49,3 +50,15 @@ Try it:
   curl -s -H "Authorization: Bearer $TOKEN" '{base}/v2/products?pageSize=2&sort=name'
 """
         )
+
+    def _user(self, username: str, *, superuser: bool) -> str:
+        """Create or reset a staff user with a fresh random password; returns the password."""
+        password = secrets.token_urlsafe(12)
+        User = get_user_model()
+        user = User.objects.filter(username=username).first() or User(username=username)
+        user.is_staff, user.is_superuser = True, superuser
+        user.set_password(password)
+        user.save()
+        if not superuser:
+            user.groups.add(Group.objects.get(name=MERCHANDISER))
+        return password

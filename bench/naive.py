@@ -1,0 +1,101 @@
+"""The naive baseline: what a typical DRF project writes for the same routes.
+
+ModelViewSet + ModelSerializer (with the prefetches a careful developer adds), page-number
+pagination with counts, DOT's OAuth2Authentication with TokenHasScope, and a bulk endpoint that
+loops over ``update_or_create``.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
+from rest_framework import pagination, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from catalogue.models import Product, ProductAttribute, ProductSource
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductSource
+        fields = ["source", "source_id"]
+
+
+class AttributeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductAttribute
+        fields = ["name", "value"]
+
+
+class NaiveProductSerializer(serializers.ModelSerializer):
+    sources = SourceSerializer(many=True, read_only=True)
+    attributes = AttributeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = "__all__"
+
+
+class PageNumber(pagination.PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class NaiveProductViewSet(viewsets.ModelViewSet):
+    queryset = Product.objects.prefetch_related("sources", "attributes").order_by("id")
+    serializer_class = NaiveProductSerializer
+    pagination_class = PageNumber
+    authentication_classes = [OAuth2Authentication]
+    permission_classes = [TokenHasScope]
+    required_scopes = ["products:read"]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_fields = ["status", "hidden", "sku", "supplier"]
+    ordering_fields = ["id", "sort_name", "priority", "created_at"]
+
+    @action(detail=False, url_path=r"by-source/(?P<source>[^/]+)/(?P<source_id>[^/]+)")
+    def by_source(self, request, source: str, source_id: str):
+        product = get_object_or_404(
+            self.get_queryset(), sources__source=source, sources__source_id=source_id
+        )
+        return Response(self.get_serializer(product).data)
+
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Per-item upsert: the loop a typical project writes."""
+        results = []
+        with transaction.atomic():
+            for item in request.data["products"]:
+                link = (
+                    ProductSource.objects.filter(source=item["source"], source_id=item["sourceId"])
+                    .select_related("product")
+                    .first()
+                )
+                product = link.product if link else Product()
+                for entry in item.get("names", []):
+                    setattr(product, f"name_{entry['language'].lower()}", entry["value"])
+                product.sort_name = (product.name_en or "").lower()
+                product.sku = item.get("sku", product.sku)
+                if "parent" in item:
+                    product.parent_id = item["parent"]["id"]
+                product.save()
+                if link is None:
+                    ProductSource.objects.create(
+                        product=product, source=item["source"], source_id=item["sourceId"]
+                    )
+                for position, attribute in enumerate(item.get("attributes", [])):
+                    ProductAttribute.objects.update_or_create(
+                        product=product,
+                        name=attribute["name"],
+                        defaults={"value": attribute["value"], "position": position},
+                    )
+                results.append({"id": product.pk, "created": link is None})
+        return Response({"data": results})

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+
+from config.api.errors import SchemaValidationException
+from config.api.filters import RecordFilterSet
+from taxonomy.models import Category, CategorySource
+from taxonomy.querysets import subtree_condition
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class CategoryFilterSet(RecordFilterSet):
+    """Category list filters (SPEC §13): the common ones plus ``parent``, ``level``, ``root``."""
+
+    parent = django_filters.CharFilter(method="filter_parent")
+    level = IntegerFilter(field_name="level", min_value=0)
+    root = IntegerFilter(method="filter_root", min_value=1)
+
+    source_model = CategorySource
+    source_owner = "category"
+
+    class Meta:
+        model = Category
+        fields: list[str] = []
+
+    def filter_parent(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """``parent=<id>``: direct children of that category; ``parent=null``: the roots."""
+        if value == "null":
+            return queryset.filter(parent__isnull=True)
+        if not value.isdigit() or int(value) < 1:
+            raise SchemaValidationException(
+                fields={"parent": ["Must be a category id or null (for the roots)."]}
+            )
+        return queryset.filter(parent_id=int(value))
+
+    def filter_root(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        """``root=<id>``: that category and everything below it (none when it does not exist)."""
+        top = Category.objects.filter(pk=value).only("tree_id", "lft", "rght").first()
+        if top is None:
+            return queryset.none()
+        return queryset.filter(subtree_condition(top))

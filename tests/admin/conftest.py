@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from config.permissions import MERCHANDISER
+
+
+def _field_data(form) -> dict:
+    data: dict = {}
+    for bound in form:
+        if bound.field.disabled:
+            continue
+        value = bound.value()
+        if value is None or value is False:
+            continue
+        if value is True:
+            value = "on"
+        data[bound.html_name] = value if isinstance(value, list) else str(value)
+    return data
+
+
+def changeform_data(response, **changes) -> dict:
+    """The POST body a browser would send for an admin change form, with ``changes`` applied."""
+    data = _field_data(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_field_data(formset.management_form))
+        for form in formset.forms:
+            data.update(_field_data(form))
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture
+def merchandiser(db) -> User:
+    user = User.objects.create_user("merch", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=MERCHANDISER))
+    return user
+
+
+@pytest.fixture
+def merchandiser_client(merchandiser) -> Client:
+    client = Client()
+    client.force_login(merchandiser)
+    return client
