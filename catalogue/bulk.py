@@ -24,6 +24,7 @@ from config.api.bulk import (
     BulkKey,
     Entity,
     Item,
+    Prefetched,
     exportable,
     most_links,
     register,
@@ -202,8 +203,8 @@ def export_products() -> Iterator[dict[str, Any]]:
         for row in rows:
             product = SimpleNamespace(
                 pk=row["id"],
-                sources=_Related(sources[row["id"]]),
-                attributes=_Related(attributes[row["id"]]),
+                sources=Prefetched(sources[row["id"]]),
+                attributes=Prefetched(attributes[row["id"]]),
                 **row,
             )
             data = exportable(product_representation(product), PRODUCT_PATCH)
@@ -212,13 +213,6 @@ def export_products() -> Iterator[dict[str, Any]]:
                 data["parent"] = parents[product.parent_id]
             yield data
         last = ids[-1]
-
-
-class _Related(list):
-    """A prefetched relation look-alike (``.all()``) for rendering plain rows."""
-
-    def all(self) -> list:
-        return self
 
 
 def _category_pairs(ids: set[int]) -> dict[int, dict[str, str]]:

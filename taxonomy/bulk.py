@@ -17,12 +17,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Model
 
 from config.api import errors
-from config.api.bulk import Entity, Item, most_links, register, sorted_pairs
+from config.api.bulk import (
+    Entity,
+    Item,
+    Prefetched,
+    exportable,
+    most_links,
+    register,
+    sorted_pairs,
+)
 from config.api.bulk_records import (
     RecordBulk,
     RecordPlan,
@@ -32,56 +41,18 @@ from config.api.bulk_records import (
     source_key,
 )
 from config.api.bulk_sql import update_rows
-from config.api.localized import localized_output
-from config.api.records import (
-    LOCALIZED_API_NAMES,
-    SOURCE_ITEM,
-    RecordSpec,
-    check_sources,
-    common_fields,
-    localized_fields,
-    source_fields,
-)
-from config.api.validation import Int, ListOf, Obj, OneOf
+from taxonomy.api.serializers import CATEGORY_BODY, CATEGORY_PATCH, category_representation
 from taxonomy.models import Category, CategorySource
-from taxonomy.services import lock_category_tree
-from taxonomy.translation import LOCALIZED_FIELDS
-
-CATEGORY = RecordSpec(
-    label="Category",
-    localized=LOCALIZED_FIELDS,
-    source_model=CategorySource,
-    source_owner_field="category",
-    exists_error=errors.CategoryExists,
+from taxonomy.relationships import link_kinds
+from taxonomy.services import (
+    CATEGORY,
+    SCALAR_FIELDS,
+    category_not_empty,
+    lock_category_tree,
+    number_tree,
 )
+
 TREE_COLUMNS = ("parent_id", "lft", "rght", "tree_id", "level")
-
-# The body of one category (SPEC §10), checked item by item like the single endpoints' bodies.
-PARENT_REF = OneOf(
-    [
-        Obj({"id": Int(minimum=1, maximum=None)}, required=("id",)),
-        Obj(
-            {"sourceId": SOURCE_ITEM.fields["sourceId"], "source": SOURCE_ITEM.fields["source"]},
-            required=("sourceId", "source"),
-        ),
-    ],
-    nullable=True,
-    description="The parent: {id} or {sourceId, source} (an existing category or another item "
-    "of the request), or null for a root.",
-)
-CATEGORY_ITEM = Obj(
-    {
-        **common_fields(),
-        **localized_fields(LOCALIZED_API_NAMES),
-        "parent": PARENT_REF,
-        "level": Int(read_only=True),
-        "path": ListOf(Int(), read_only=True),
-        "childCount": Int(read_only=True),
-        **source_fields(),
-    },
-    check=check_sources,
-)
-
 Node = tuple[str, int]  # ("db", category id) or ("new", item index)
 
 
@@ -90,10 +61,11 @@ class CategoryBulk(RecordBulk):
     items_key = "categories"
     max_items = 1000
     spec = CATEGORY
-    schema = CATEGORY_ITEM
+    schema = CATEGORY_PATCH
+    required_on_create = CATEGORY_BODY.required
     not_found = errors.CategoryNotFound
     multiple = errors.CategoryMultipleFound
-    scalar_fields = ("language", "hidden", "priority")
+    scalar_fields = SCALAR_FIELDS
     structural = TREE_COLUMNS
     keys = {"id": id_key(), "sourceId": source_key()}
 
@@ -239,35 +211,35 @@ class CategoryBulk(RecordBulk):
                 failed = True
         return failed
 
-    def _linked_counts(self, plan: RecordPlan) -> dict[int, list[str]]:
-        """What still points at each category to remove (products, clusters, links…): one query
-        per relation. Source links belong to the category and go with it."""
+    def _linked_counts(self, plan: RecordPlan) -> dict[int, dict[str, int]]:
+        """What still points at each category to remove, per kind of item (``products``,
+        ``clusters``), primary and secondary links alike: one query per relation, whatever the
+        number of removals. Source links belong to the category and go with it."""
         ids = [item.id for item in plan.live("remove")]
-        found: dict[int, list[str]] = defaultdict(list)
+        found: dict[int, dict[str, int]] = {}
         if not ids:
             return found
         for relation in Category._meta.related_objects:
-            related = relation.related_model
+            related = relation.through if relation.many_to_many else relation.related_model
             if related in (Category, self.spec.source_model):
                 continue
-            if relation.many_to_many:
-                through = relation.through
-                fk = next(
-                    f.attname
-                    for f in through._meta.concrete_fields
-                    if f.is_relation and f.related_model is Category
-                )
-                queryset = through.objects.filter(**{f"{fk}__oneof": ids})
-            else:
-                fk = relation.field.attname
-                queryset = related.objects.filter(**{f"{fk}__oneof": ids})
-            name = str(related._meta.verbose_name_plural)
-            for owner, n in queryset.values_list(fk).annotate(n=Count("pk")).order_by():
-                found[owner].append(f"{n} {name}")
+            fk = next(
+                f.attname
+                for f in related._meta.concrete_fields
+                if f.is_relation and f.related_model is Category
+            )
+            kind = _item_kind(related)
+            rows = plain(related).filter(**{f"{fk}__oneof": ids}).values_list(fk)
+            for owner, n in rows.annotate(n=Count("pk")).order_by():
+                counts = found.setdefault(owner, dict.fromkeys(_kinds(), 0))
+                counts[kind] = counts.get(kind, 0) + n
         return found
 
     def _fail_non_empty(
-        self, plan: RecordPlan, parents: dict[Node, Node | None], links: dict[int, list[str]]
+        self,
+        plan: RecordPlan,
+        parents: dict[Node, Node | None],
+        links: dict[int, dict[str, int]],
     ) -> bool:
         children: dict[int, int] = defaultdict(int)
         for parent in parents.values():
@@ -275,15 +247,9 @@ class CategoryBulk(RecordBulk):
                 children[parent[1]] += 1
         failed = False
         for item in plan.live("remove"):
-            remaining = list(links.get(item.id, ()))
-            if children[item.id]:
-                remaining.insert(0, f"{children[item.id]} child categories")
-            if remaining:
-                item.fail(
-                    errors.CategoryNotEmpty(
-                        f"Category with id [{item.id}] still has {', '.join(remaining)}."
-                    )
-                )
+            linked = links.get(item.id) or dict.fromkeys(_kinds(), 0)
+            if children[item.id] or any(linked.values()):
+                item.fail(category_not_empty(item.id, children[item.id], linked))
                 failed = True
         return failed
 
@@ -328,37 +294,34 @@ def _layout(plan: RecordPlan) -> list[dict[str, Any]]:
             tree_id = nodes[root][1]  # an existing root keeps its tree
         else:
             tree_id, next_tree = next_tree, next_tree + 1
-        rows.extend(_number(root, tree_id, children, parents))
-    changed = []
-    for row in rows:
-        before = nodes.get(row["id"])
-        after = (row["parent_id"], row["tree_id"], row["lft"], row["rght"], row["level"])
-        if before != after:
-            changed.append(row)
-    return changed
-
-
-def _number(root: int, tree_id: int, children, parents) -> list[dict[str, Any]]:
-    """Nested-set numbering of one tree, iteratively (no recursion limit on deep trees)."""
-    rows: list[dict[str, Any]] = []
-    counter = 1
-    stack: list[tuple[int, int, bool]] = [(root, 0, False)]
-    open_rows: dict[int, dict[str, Any]] = {}
-    while stack:
-        node, level, done = stack.pop()
-        if done:
-            open_rows[node]["rght"] = counter
-            counter += 1
-            continue
-        row = {"id": node, "parent_id": parents[node], "lft": counter, "tree_id": tree_id}
-        row["level"] = level
-        counter += 1
-        open_rows[node] = row
-        rows.append(row)
-        stack.append((node, level, True))
-        for child in reversed(children.get(node, ())):
-            stack.append((child, level + 1, False))
+        for node, (tree, lft, rght, level) in number_tree(root, tree_id, children).items():
+            if nodes.get(node) != (parents[node], tree, lft, rght, level):
+                rows.append(
+                    {"id": node, "parent_id": parents[node], "lft": lft, "rght": rght}
+                    | {"tree_id": tree, "level": level}
+                )
     return rows
+
+
+def _kinds() -> list[str]:
+    """The kinds of items categories hold, in the order messages list them (SPEC §10.1)."""
+    return [kind.key for kind in link_kinds()]
+
+
+def _item_kind(model: type[Model]) -> str:
+    """The kind of item a relation to categories counts (``products``): the model itself when it
+    points at its (primary) category, or the item a link table ties to a category: a model unique
+    on (category, item), like the secondary links."""
+    to_category = next(
+        f.name for f in model._meta.concrete_fields if f.is_relation and f.related_model is Category
+    )
+    for constraint in model._meta.constraints:
+        fields = set(getattr(constraint, "fields", ()))
+        if len(fields) == 2 and to_category in fields:
+            item = model._meta.get_field((fields - {to_category}).pop()).related_model
+            if item is not None:
+                return str(item._meta.verbose_name_plural)
+    return str(model._meta.verbose_name_plural)
 
 
 CATEGORIES = CategoryBulk()
@@ -367,27 +330,48 @@ CATEGORIES = CategoryBulk()
 # --- export (export_catalogue --entity categories) ----------------------------------------------
 
 EXPORT_CHUNK = 500
+_COLUMNS = [
+    f.attname for f in Category._meta.concrete_fields if f.attname not in CATEGORY.localized
+]
 
 
 def export_categories() -> Iterator[dict[str, Any]]:
     """Every category in the write shape, parents before children (tree order), a chunk at a
-    time; ``parent`` is the parent's first source pair when it has one."""
+    time, rendered by the API's ``category_representation`` from plain rows; ``parent`` is the
+    parent's first source pair when it has one."""
     last = (0, 0)
     while True:
-        chunk = list(
-            Category.objects.filter(
-                tree_id__gte=last[0],
-            )
+        rows = list(
+            plain(Category)
+            .filter(tree_id__gte=last[0])
             .exclude(tree_id=last[0], lft__lte=last[1])
             .order_by("tree_id", "lft")
-            .prefetch_related("sources")[:EXPORT_CHUNK]
+            .values(*_COLUMNS)[:EXPORT_CHUNK]
         )
-        if not chunk:
+        if not rows:
             return
-        pairs = _first_pairs({c.parent_id for c in chunk if c.parent_id})
-        for category in chunk:
-            yield _export_record(category, pairs)
-        last = (chunk[-1].tree_id, chunk[-1].lft)
+        ids = [row["id"] for row in rows]
+        sources: dict[int, list[SimpleNamespace]] = defaultdict(list)
+        links = plain(CategorySource).filter(category_id__oneof=ids).order_by("pk")
+        for pk, owner, source, source_id in links.values_list(
+            "pk", "category_id", "source", "source_id"
+        ):
+            sources[owner].append(SimpleNamespace(pk=pk, source=source, source_id=source_id))
+        parents = _first_pairs({row["parent_id"] for row in rows if row["parent_id"]})
+        for row in rows:
+            category = SimpleNamespace(
+                pk=row["id"],
+                sources=Prefetched(sources[row["id"]]),
+                path_ids=[],
+                child_count=0,
+                **row,
+            )
+            data = exportable(category_representation(category), CATEGORY_PATCH)
+            data["sources"] = sorted_pairs(data["sources"])
+            if row["parent_id"] in parents:
+                data["parent"] = parents[row["parent_id"]]
+            yield data
+        last = (rows[-1]["tree_id"], rows[-1]["lft"])
 
 
 def _first_pairs(ids: set[int]) -> dict[int, dict[str, str]]:
@@ -397,20 +381,6 @@ def _first_pairs(ids: set[int]) -> dict[int, dict[str, str]]:
     for category_id, source, source_id in links.values_list("category_id", "source", "source_id"):
         pairs[category_id].append({"sourceId": source_id, "source": source})
     return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
-
-
-def _export_record(category: Category, pairs: dict[int, dict[str, str]]) -> dict[str, Any]:
-    data: dict[str, Any] = {"language": category.language.upper()}
-    for api_name, base in LOCALIZED_API_NAMES.items():
-        data[api_name] = localized_output(category, base)
-    parent = category.parent_id
-    data["parent"] = (pairs.get(parent) or {"id": parent}) if parent else None
-    data["hidden"] = category.hidden
-    data["priority"] = category.priority
-    data["sources"] = sorted_pairs(
-        {"source": link.source, "sourceId": link.source_id} for link in category.sources.all()
-    )
-    return data
 
 
 register(

@@ -29,8 +29,8 @@ from django.http import HttpRequest
 from rest_framework.response import Response
 
 from config.api import errors
-from config.api.exceptions import more_info_url
 from config.api.filters import parse_bool_param
+from config.api.outcomes import error_object
 from config.api.params import BOOL
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.validation import INVALID, Choice, Errors, Field, Int, Obj, add_error
@@ -342,9 +342,7 @@ class BulkResult:
             "success": item.error is None and not self.rolled_back,
         }
         if item.error is not None:
-            error = item.error.as_dict()
-            error["moreInfo"] = more_info_url(request, item.error.code)
-            body["error"] = error
+            body["error"] = error_object(item.error, request)
         elif self.rolled_back:
             body["reason"] = ROLLED_BACK
         elif item.reason:
@@ -664,6 +662,14 @@ def exportable(representation: dict[str, Any], schema: Obj) -> dict[str, Any]:
         for name, value in representation.items()
         if name in schema.fields and not schema.fields[name].read_only
     }
+
+
+class Prefetched(list):
+    """A prefetched relation look-alike (``.all()``), to render plain rows with the API's own
+    representation functions (exports)."""
+
+    def all(self) -> list:
+        return self
 
 
 def sorted_pairs(pairs: Iterable[dict[str, str]]) -> list[dict[str, str]]:

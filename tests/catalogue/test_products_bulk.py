@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalogue.bulk import PRODUCTS
-from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from config.api.bulk import run_bulk
 from taxonomy.models import CategorySource
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
@@ -199,6 +199,7 @@ def test_two_keys_of_one_record_fail_the_later_item(api):
 def test_remove_items_delete_with_links(api):
     product = existing("P-1")
     ProductAttribute.objects.create(product=product, position=0, name="A", value=1)
+    ProductCategory.objects.create(product=product, category=CategoryFactory())
     body = bulk(
         api,
         [
@@ -218,6 +219,7 @@ def test_remove_items_delete_with_links(api):
     assert body["messages"] == ["0 created, 0 updated, 0 skipped, 1 removed, 1 failed"]
     assert not Product.objects.exists()
     assert not ProductSource.objects.exists() and not ProductAttribute.objects.exists()
+    assert not ProductCategory.objects.exists()
 
 
 def test_bad_action_is_an_item_error(api):

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from catalogue.demo import seed_catalogue
 from catalogue.models import Product, ProductAttribute, ProductSource
 from integrations.catalogue_io import BadRecord, CsvMapping, JsonArrayError, read_json_array
-from taxonomy.bulk import CATEGORY_ITEM
+from taxonomy.api.serializers import CATEGORY_PATCH
 from taxonomy.models import Category
 from tests.catalogue.factories import ProductFactory
 from tests.taxonomy.treecheck import assert_tree_consistent, outline
@@ -284,7 +284,7 @@ def test_csv_rows_with_too_many_cells_are_bad_records(tmp_path):
 
 
 def test_csv_mapping_round_trips_a_record():
-    mapping = CsvMapping(CATEGORY_ITEM)
+    mapping = CsvMapping(CATEGORY_PATCH)
     record = {
         "language": "EN",
         "names": [{"language": "EN", "value": 'Shoes, "quoted"'}],

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalogue.models import Product
+from catalogue.models import Product, ProductCategory
 from config.api.bulk import run_bulk
 from taxonomy.bulk import CATEGORIES
 from taxonomy.models import Category, CategorySource
@@ -185,12 +185,11 @@ def test_removals_refuse_non_empty_categories(api):
     outcomes = body["data"]
     assert outcomes[0]["error"]["code"] == 30008
     assert outcomes[0]["error"]["messages"] == [
-        f"Category with id [{by_key('keep').pk}] still has 1 child categories."
+        f"Category [{by_key('keep').pk}] cannot be deleted: it holds 1 child, 0 products "
+        "and 0 clusters."
     ]
-    assert (
-        outcomes[1]["error"]["code"] == 30008
-        and "1 products" in outcomes[1]["error"]["messages"][0]
-    )
+    assert outcomes[1]["error"]["code"] == 30008
+    assert "holds 0 children, 1 products and 0 clusters" in outcomes[1]["error"]["messages"][0]
     assert [outcomes[2]["action"], outcomes[3]["action"]] == ["remove", "remove"]
     assert outcomes[4]["error"]["code"] == 30008  # the new item lands under it
     assert outcomes[5]["action"] == "create"
@@ -333,3 +332,14 @@ def test_statement_count_does_not_grow_with_the_number_of_items():
         counts[n] = len(queries.captured_queries)
     assert counts[2] == counts[100] == counts[1000], counts
     assert_tree_consistent()
+
+
+def test_secondary_links_also_keep_a_category(api):
+    build(api, cat("home", "Home"), cat("extra", "Extra"))
+    product = ProductFactory(parent=by_key("home"))
+    ProductCategory.objects.create(product=product, category=by_key("extra"))
+    body = bulk(api, [{"source": "ERP", "sourceId": "extra", "action": "remove"}])
+    error = body["data"][0]["error"]
+    assert error["code"] == 30008
+    assert error["messages"][0].endswith("it holds 0 children, 1 products and 0 clusters.")
+    assert Category.objects.count() == 2
