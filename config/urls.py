@@ -19,6 +19,7 @@ urlpatterns = [
     re_path(r"^docs/errors/?$", docs.errors_page, name="docs-errors"),
     re_path(r"^docs/?$", docs.swagger_page, name="docs"),
     path("admin/", admin.site.urls),
+    path("", include("taxonomy.api.bulk_urls")),  # before any other categories/… route
     *search_views.urlpatterns(),
     path("", include("catalogue.api.urls")),
     path("", include("taxonomy.api.urls")),

@@ -9,6 +9,7 @@ CategoryNotEmpty, DefaultTranslationRequired, PreconditionFailed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from django.db import connection, transaction
@@ -186,13 +187,7 @@ def category_delete(*, category_id: int, if_match: str | None = None) -> None:
     children = Category.objects.filter(parent=category).count()
     linked = {kind.key: kind.count_linked(category.pk) for kind in link_kinds()}
     if children or any(linked.values()):
-        held = [f"{children} {'child' if children == 1 else 'children'}"] + [
-            f"{count} {key}" for key, count in linked.items()
-        ]
-        raise errors.CategoryNotEmpty(
-            f"Category [{category.pk}] cannot be deleted: it holds {', '.join(held[:-1])} "
-            f"and {held[-1]}."
-        )
+        raise category_not_empty(category.pk, children, linked)
     try:
         with transaction.atomic():
             category.delete()
@@ -200,6 +195,17 @@ def category_delete(*, category_id: int, if_match: str | None = None) -> None:
         raise errors.CategoryNotEmpty(
             f"Category [{category.pk}] cannot be deleted: other records still refer to it."
         ) from exc
+
+
+def category_not_empty(category_id: int, children: int, linked: dict[str, int]) -> errors.ApiError:
+    """The 30008 refusal, counting what the category still holds (``linked``: per link kind)."""
+    held = [f"{children} {'child' if children == 1 else 'children'}"] + [
+        f"{count} {key}" for key, count in linked.items()
+    ]
+    return errors.CategoryNotEmpty(
+        f"Category [{category_id}] cannot be deleted: it holds {', '.join(held[:-1])} "
+        f"and {held[-1]}."
+    )
 
 
 @transaction.atomic
@@ -235,18 +241,7 @@ def rebuild_category_tree() -> int:
         children[parent_id].append(pk)
     wanted: dict[int, tuple[int, int, int, int]] = {}
     for tree_id, root in enumerate(children[None], start=1):
-        counter = 0
-        stack: list[tuple[int, int, bool]] = [(root, 0, False)]
-        lefts: dict[int, int] = {}
-        while stack:
-            pk, level, closing = stack.pop()
-            counter += 1
-            if closing:
-                wanted[pk] = (tree_id, lefts[pk], counter, level)
-                continue
-            lefts[pk] = counter
-            stack.append((pk, level, True))
-            stack.extend((child, level + 1, False) for child in reversed(children[pk]))
+        wanted.update(number_tree(root, tree_id, children))
     unreachable = [pk for pk, *_ in rows if pk not in wanted]
     if unreachable:
         raise errors.PayloadValidationError(
@@ -259,3 +254,24 @@ def rebuild_category_tree() -> int:
             changed.append(Category(pk=pk, tree_id=tree_id, lft=left, rght=right, level=level))
     Category.objects.bulk_update(changed, ["tree_id", "lft", "rght", "level"], batch_size=500)
     return len(changed)
+
+
+def number_tree(
+    root: int, tree_id: int, children: Mapping[int | None, Sequence[int]]
+) -> dict[int, tuple[int, int, int, int]]:
+    """Nested-set positions of one tree from its children lists (in sibling order):
+    ``{pk: (tree_id, lft, rght, level)}``. Iterative, so depth is not bounded by recursion."""
+    positions: dict[int, tuple[int, int, int, int]] = {}
+    lefts: dict[int, int] = {}
+    counter = 0
+    stack: list[tuple[int, int, bool]] = [(root, 0, False)]
+    while stack:
+        pk, level, closing = stack.pop()
+        counter += 1
+        if closing:
+            positions[pk] = (tree_id, lefts[pk], counter, level)
+            continue
+        lefts[pk] = counter
+        stack.append((pk, level, True))
+        stack.extend((child, level + 1, False) for child in reversed(children.get(pk, ())))
+    return positions
