@@ -18,6 +18,7 @@ import orjson
 
 from catalogue.api.serializers import PRODUCT_BODY, PRODUCT_PATCH, product_representation
 from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.search import product_search_text
 from catalogue.services import BLANK_WHEN_NULL, PRODUCT, SCALAR_FIELDS, attribute_text
 from config.api import errors
 from config.api.bulk import (
@@ -55,6 +56,7 @@ class ProductBulk(RecordBulk):
     required_on_create = PRODUCT_BODY.required
     blank_when_null = frozenset(BLANK_WHEN_NULL)
     column_keys = {"sku": ("sku", None), "supplierCode": ("supplier_code", "supplier")}
+    search_document = staticmethod(product_search_text)
     keys = {
         "id": id_key(),
         "sourceId": source_key(),
@@ -92,9 +94,28 @@ class ProductBulk(RecordBulk):
             CategorySource, ("source", "source_id"), pairs, ["source", "source_id", "category_id"]
         )
         by_pair = {(s, i): c for s, i, c in found}
+        homed = {item.id for item, ref in wanted if ref and item.result == "update"}
+        clustered = (
+            dict(
+                plain(Product)
+                .filter(pk__oneof=homed, cluster_membership__isnull=False)
+                .values_list("pk", "cluster_membership__cluster_id")
+            )
+            if homed
+            else {}
+        )
         for item, ref in wanted:
             if ref is None:
                 item.row["parent_id"] = None
+                continue
+            if item.id in clustered:
+                # One primary home (SPEC §9): the same rule as a single PATCH.
+                item.fail(
+                    errors.PayloadValidationError(
+                        f"Product [{item.id}] is in cluster [{clustered[item.id]}], its primary "
+                        "home; move it to a category with the cluster's products/unassign."
+                    )
+                )
                 continue
             if "id" in ref:
                 parent = ref["id"] if ref["id"] in found_ids else None

@@ -44,6 +44,7 @@ from config.api.bulk_sql import update_rows
 from taxonomy.api.serializers import CATEGORY_BODY, CATEGORY_PATCH, category_representation
 from taxonomy.models import Category, CategorySource
 from taxonomy.relationships import link_kinds
+from taxonomy.search import category_search_text
 from taxonomy.services import (
     CATEGORY,
     SCALAR_FIELDS,
@@ -68,6 +69,7 @@ class CategoryBulk(RecordBulk):
     scalar_fields = SCALAR_FIELDS
     structural = TREE_COLUMNS
     keys = {"id": id_key(), "sourceId": source_key()}
+    search_document = staticmethod(category_search_text)
 
     def prepare(self, plan: RecordPlan) -> None:
         if plan.lock:

@@ -17,9 +17,10 @@ model instances costs ~70 µs each with modeltranslation, and nothing here needs
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -106,7 +107,9 @@ class RecordBulk(BulkResource):
     #: columns the resource writes itself after the rows (the category tree)
     structural: ClassVar[tuple[str, ...]] = ()
     #: columns derived from others: written, but not a reason to call an item changed
-    derived: ClassVar[tuple[str, ...]] = ("sort_name",)
+    derived: ClassVar[tuple[str, ...]] = ("sort_name", "search_text")
+    #: builds the ``search_text`` document from a row and its source ids (None: no search)
+    search_document: ClassVar[Callable[[Any, list[str]], str] | None] = None
 
     @property
     def model(self) -> type[Model]:
@@ -433,6 +436,17 @@ class RecordBulk(BulkResource):
             for base in self.spec.localized:
                 # What modeltranslation's save() stores there: the default language's value.
                 row[base] = row[column(base, default)]
+            if self.search_document is not None:
+                row["search_text"] = self.search_document(
+                    SimpleNamespace(**row), self._source_ids(plan, item)
+                )
+
+    @staticmethod
+    def _source_ids(plan: RecordPlan, item: Item) -> list[str]:
+        """The item's source ids once this request is written (stored links kept, added)."""
+        dropped = set(item.scratch.get("link_deletes", ()))
+        kept = [pair[1] for pk, pair in plan.links.get(item.id, []) if pk not in dropped]
+        return kept + [source_id for _, source_id in item.scratch.get("link_adds", ())]
 
     def _allocate_slugs(self, plan: RecordPlan) -> None:
         """Client slugs must be free; missing ones are generated from the name, ``-2``, ``-3``….
