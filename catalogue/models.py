@@ -76,7 +76,8 @@ class Product(CatalogueRecord, LocalizedContent):
 class ProductCategory(models.Model):
     """A secondary category of a product (SPEC §10.1); the primary one is ``Product.parent``.
 
-    Written only through the category relationship endpoints. A category with links cannot be
+    Written only through the category relationship service (the API's link endpoints, the back
+    office's inline and bulk actions). A category with links cannot be
     deleted (``PROTECT``); a deleted product takes its links with it.
     """
 

@@ -174,6 +174,19 @@ def _move(category: Category, target: Category | None, position: Position) -> No
     category.refresh_from_db(fields=["parent", "tree_id", "lft", "rght", "level"])
 
 
+def category_delete_refusal(category: Category) -> errors.CategoryNotEmpty | None:
+    """Why ``category`` cannot be deleted (its children and linked items, counted), or None.
+
+    ``category_delete`` asks under the tree lock; the back office also asks before showing its
+    confirmation page (advisory there: the delete itself asks again).
+    """
+    children = Category.objects.filter(parent=category).count()
+    linked = {kind.key: kind.count_linked(category.pk) for kind in link_kinds()}
+    if not children and not any(linked.values()):
+        return None
+    return category_not_empty(category.pk, children, linked)
+
+
 @transaction.atomic
 def category_delete(*, category_id: int, if_match: str | None = None) -> None:
     """Delete a category that holds nothing.
@@ -184,10 +197,9 @@ def category_delete(*, category_id: int, if_match: str | None = None) -> None:
     lock_category_tree()
     category = _locked(category_id)
     check_if_match(if_match, category)
-    children = Category.objects.filter(parent=category).count()
-    linked = {kind.key: kind.count_linked(category.pk) for kind in link_kinds()}
-    if children or any(linked.values()):
-        raise category_not_empty(category.pk, children, linked)
+    refusal = category_delete_refusal(category)
+    if refusal is not None:
+        raise refusal
     try:
         with transaction.atomic():
             category.delete()
