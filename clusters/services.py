@@ -634,3 +634,36 @@ def option_products_unassign(*, option_id: int, refs: Sequence[dict[str, Any]]) 
     OptionProduct.objects.filter(option=option, product_id__in=present).delete()
     _clear_defaults(ClusterOption, [option.pk], present)
     return outcomes
+
+
+@transaction.atomic
+def option_products_set(*, option_id: int, product_ids: Sequence[int]) -> bool:
+    """Make ``product_ids`` the option's whole list of selectable products, in this order (the
+    back office's ordered inline). A default product that leaves is cleared; the products
+    themselves never change.
+
+    Raises DuplicateItemInRequest (a product twice), ProductNotFound, ClusterOptionNotFound.
+    Returns whether the list changed.
+    """
+    wanted = list(product_ids)
+    twice = sorted({pk for pk in wanted if wanted.count(pk) > 1})
+    if twice:
+        raise errors.DuplicateItemInRequest(
+            f"Product(s) {', '.join(map(str, twice))} appear more than once."
+        )
+    existing = _lock_products(wanted)
+    missing = [pk for pk in wanted if pk not in existing]
+    if missing:
+        raise errors.ProductNotFound(f"Product with id [{missing[0]}] not found.")
+    option = _locked_option(option_id)
+    links = OptionProduct.objects.filter(option=option)
+    current = list(links.order_by("position", "pk").values_list("product_id", flat=True))
+    if current == wanted:
+        return False
+    links.delete()
+    OptionProduct.objects.bulk_create(
+        OptionProduct(option=option, product_id=pk, position=position)
+        for position, pk in enumerate(wanted, start=1)
+    )
+    _clear_defaults(ClusterOption, [option.pk], set(current) - set(wanted))
+    return True
