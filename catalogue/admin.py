@@ -36,6 +36,7 @@ from config.admin import (
     TranslatedRecordAdmin,
     TranslatedRecordForm,
     api_validator,
+    autocomplete_filter,
     formset_rows,
     sources_data,
 )
@@ -202,7 +203,21 @@ class ProductAdmin(TranslatedRecordAdmin):
         "last_modified_at",
     )
     list_select_related = ("parent",)
-    list_filter = ("status", "hidden", CategorySubtreeFilter, SourceListFilter)
+    list_filter = (
+        "status",
+        "hidden",
+        CategorySubtreeFilter,
+        # the clusters app's membership, reached by its relation name (catalogue sits below)
+        autocomplete_filter(
+            "cluster_membership__cluster", title="cluster", parameter_name="cluster"
+        ),
+        autocomplete_filter(
+            "cluster_membership__cluster__cluster_config",
+            title="cluster config",
+            parameter_name="cluster_config",
+        ),
+        SourceListFilter,
+    )
     search_fields = ("name",)  # the search itself is RecordAdmin.get_search_results
     search_code_columns = ("sku", "ean_code")
     autocomplete_fields = ("parent",)

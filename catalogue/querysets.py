@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 
 from catalogue.models import ProductCategory
 
@@ -14,12 +14,3 @@ def in_categories(category_ids: QuerySet) -> Q:
     """
     secondary = ProductCategory.objects.filter(category_id__in=category_ids).values("product_id")
     return Q(parent_id__in=category_ids) | Q(pk__in=secondary)
-
-
-def primary_in(category_ids: QuerySet) -> Case:
-    """A boolean annotation: the product's primary category is among ``category_ids``."""
-    return Case(
-        When(parent_id__in=category_ids, then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )

@@ -6,25 +6,20 @@ delete reach products only through this adapter.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from catalogue.api.serializers import product_representation, product_schema
+from catalogue.api.serializers import PRODUCT_REF, product_representation, product_schema
 from catalogue.api.views import EXPANDS, EXPANDS_PARAM, PRODUCT_FILTERS
-from catalogue.models import Product, ProductCategory, ProductSource
-from catalogue.querysets import in_categories, primary_in
-from catalogue.selectors import PRODUCT_SORTS, product_list
+from catalogue.models import Product, ProductCategory
+from catalogue.querysets import in_categories
+from catalogue.selectors import PRODUCT_SORTS, product_list, resolve_products
 from config.api import errors
 from config.api.filters import parse_expands, parse_language_param
-from config.api.records import ID_REF, SOURCE_REF
-from config.api.validation import Obj, OneOf, Str
-from integrations.services import pairs_condition
+from taxonomy.querysets import primary_in
 from taxonomy.relationships import Found
-
-SKU_REF = Obj({"sku": Str(max_length=128, min_length=1)}, required=("sku",))
 
 
 class ProductLinks:
@@ -32,54 +27,13 @@ class ProductLinks:
     item_type = "product"
     label = "Product"
     not_found = errors.ProductNotFound
-    lookup = OneOf([ID_REF, SOURCE_REF, SKU_REF], description="{id}, {sourceId, source} or {sku}")
+    lookup = PRODUCT_REF
     sorts = PRODUCT_SORTS
     query = (*PRODUCT_FILTERS, EXPANDS_PARAM)
 
     def resolve(self, lookups: Sequence[dict]) -> list[Found | errors.ApiError]:
         """At most three queries: ids, source pairs, skus."""
-        ids = {lookup["id"] for lookup in lookups if "id" in lookup}
-        pairs = [
-            (lookup["source"], lookup["sourceId"]) for lookup in lookups if "sourceId" in lookup
-        ]
-        skus = {lookup["sku"] for lookup in lookups if "sku" in lookup}
-        by_id: dict[int, Found] = {}
-        if ids:
-            rows = Product.objects.filter(pk__in=ids).values_list("pk", "parent_id")
-            by_id = {pk: Found(pk, parent) for pk, parent in rows}
-        by_pair: dict[tuple[str, str], Found] = {}
-        if pairs:
-            rows = ProductSource.objects.filter(pairs_condition(pairs)).values_list(
-                "source", "source_id", "product_id", "product__parent_id"
-            )
-            by_pair = {(s, sid): Found(pk, parent) for s, sid, pk, parent in rows}
-        by_sku: dict[str, list[Found]] = defaultdict(list)
-        if skus:
-            rows = Product.objects.filter(sku__in=skus).values_list("sku", "pk", "parent_id")
-            for sku, pk, parent in rows:
-                by_sku[sku].append(Found(pk, parent))
-
-        results: list[Found | errors.ApiError] = []
-        for lookup in lookups:
-            if "id" in lookup:
-                hit = by_id.get(lookup["id"])
-                text = f"id [{lookup['id']}]"
-            elif "sourceId" in lookup:
-                hit = by_pair.get((lookup["source"], lookup["sourceId"]))
-                text = f"sourceId [{lookup['sourceId']}] and source [{lookup['source']}]"
-            else:
-                matches = by_sku.get(lookup["sku"], [])
-                text = f"sku [{lookup['sku']}]"
-                if len(matches) > 1:
-                    results.append(
-                        errors.ProductMultipleFound(
-                            f"Several products match {text}; use another key."
-                        )
-                    )
-                    continue
-                hit = matches[0] if matches else None
-            results.append(hit or errors.ProductNotFound(f"Product with {text} not found."))
-        return results
+        return resolve_products(lookups)
 
     def secondary_ids(self, category_id: int, item_ids: Collection[int]) -> set[int]:
         links = ProductCategory.objects.filter(category_id=category_id, product_id__in=item_ids)

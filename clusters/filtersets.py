@@ -11,6 +11,7 @@ from clusters.models import (
     ClusterOptionSource,
     ClusterSource,
 )
+from clusters.querysets import in_categories
 from config.api.errors import SchemaValidationException
 from config.api.filters import (
     CommaIntegerFilter,
@@ -20,7 +21,7 @@ from config.api.filters import (
     parse_bool_param,
 )
 from taxonomy.models import Category
-from taxonomy.selectors import subtree_condition
+from taxonomy.selectors import category_scope
 
 
 class ClusterFilterSet(RecordFilterSet):
@@ -37,14 +38,15 @@ class ClusterFilterSet(RecordFilterSet):
         fields: list[str] = []
 
     def filter_category(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        """Clusters whose primary category is ``value`` (or in its subtree with
-        ``includeDescendants=true``)."""
+        """Clusters in the category through their primary or a secondary link (with
+        ``includeDescendants=true``: in any category of its subtree), like products."""
         category = Category.objects.filter(pk=int(value)).first()
         if category is None:
             return queryset.none()
-        if parse_bool_param(self.data, "includeDescendants"):
-            return queryset.filter(subtree_condition(category, "parent__"))
-        return queryset.filter(parent=category)
+        scope = category_scope(
+            category, include_descendants=parse_bool_param(self.data, "includeDescendants")
+        )
+        return queryset.filter(in_categories(scope))
 
 
 class ClusterOptionFilterSet(RecordFilterSet):

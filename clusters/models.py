@@ -113,6 +113,36 @@ class ClusterSource(SourceLink):
         ]
 
 
+class ClusterCategory(models.Model):
+    """A secondary category of a cluster (SPEC §10.1); the primary one is ``Cluster.parent``.
+
+    Written through the category relationship endpoints (and the back office, which calls the
+    same rules). A category with links cannot be deleted (``PROTECT``); a deleted cluster takes
+    its links with it.
+    """
+
+    # Both foreign keys are covered by the unique constraint and the index below.
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.CASCADE, related_name="category_links", db_index=False
+    )
+    category = models.ForeignKey(
+        "taxonomy.Category",
+        on_delete=models.PROTECT,
+        related_name="cluster_links",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "category"], name="uniq_cluster_category")
+        ]
+        indexes = [models.Index(fields=["category", "cluster"], name="clu_cat_category_cluster")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id} in {self.category_id}"
+
+
 class ClusterProduct(models.Model):
     """A product's membership of a cluster: a product is in at most one cluster.
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
@@ -16,6 +17,7 @@ from clusters.filtersets import (
 )
 from clusters.models import (
     Cluster,
+    ClusterCategory,
     ClusterConfig,
     ClusterConfigSetting,
     ClusterOption,
@@ -28,6 +30,9 @@ from config.api import errors
 from config.api.filters import filter_queryset
 from config.api.lookups import LookupSpec, by_field, by_id, by_source
 from config.api.pagination import COMMON_SORTS
+from config.api.records import describe_ref
+from integrations.services import pairs_condition
+from taxonomy.relationships import Found
 
 CLUSTER_LOOKUP = LookupSpec(
     label="Cluster",
@@ -61,7 +66,7 @@ SETTING_SORTS = {"id": "id", "priority": "priority", "name": "attribute_name"}
 # Selectable products keep the option's order; ``id`` sorts by product id.
 OPTION_PRODUCT_SORTS = {"position": "position", "id": "product_id"}
 
-CLUSTER_EXPANDS = ("products", "options", "clusterConfig", "defaultProduct")
+CLUSTER_EXPANDS = ("products", "options", "clusterConfig", "defaultProduct", "categories")
 OPTION_EXPANDS = ("products",)
 
 
@@ -139,6 +144,10 @@ def clusters_for_output(expands: Collection[str] = ()) -> QuerySet:
         )
     if "defaultProduct" in expands:
         prefetches.append(Prefetch("default_product", queryset=products_for_output()))
+    if "categories" in expands:
+        prefetches.append(
+            Prefetch("category_links", queryset=ClusterCategory.objects.order_by("category_id"))
+        )
     return Cluster.objects.select_related("cluster_config").prefetch_related(*prefetches)
 
 
@@ -166,6 +175,53 @@ def cluster_find(
     (20007)."""
     not_found = errors.ParentClusterNotFound if parent else None
     return CLUSTER_LOOKUP.get(Cluster.objects.all(), key, value, params, not_found=not_found)
+
+
+def resolve_clusters(refs: Sequence[dict[str, Any]]) -> list[Found | errors.ApiError]:
+    """One result per cluster reference of a request body, in order: the cluster (its id and
+    primary category) or ClusterNotFound (20006).
+
+    A reference is ``{"id"}``, ``{"sourceId", "source"}`` or ``{"code"}`` (validated before);
+    codes and source pairs are unique, so nothing is ambiguous. At most three queries.
+    """
+    ids = {ref["id"] for ref in refs if "id" in ref}
+    pairs = [(ref["source"], ref["sourceId"]) for ref in refs if "sourceId" in ref]
+    codes = {ref["code"] for ref in refs if "code" in ref}
+    by_id: dict[int, Found] = {}
+    if ids:
+        rows = Cluster.objects.filter(pk__in=ids).values_list("pk", "parent_id")
+        by_id = {pk: Found(pk, parent) for pk, parent in rows}
+    by_pair: dict[tuple[str, str], Found] = {}
+    if pairs:
+        rows = ClusterSource.objects.filter(pairs_condition(pairs)).values_list(
+            "source", "source_id", "cluster_id", "cluster__parent_id"
+        )
+        by_pair = {(s, sid): Found(pk, parent) for s, sid, pk, parent in rows}
+    by_code: dict[str, Found] = {}
+    if codes:
+        rows = Cluster.objects.filter(code__in=codes).values_list("code", "pk", "parent_id")
+        by_code = {code: Found(pk, parent) for code, pk, parent in rows}
+
+    results: list[Found | errors.ApiError] = []
+    for ref in refs:
+        if "id" in ref:
+            hit = by_id.get(ref["id"])
+        elif "sourceId" in ref:
+            hit = by_pair.get((ref["source"], ref["sourceId"]))
+        else:
+            hit = by_code.get(ref["code"])
+        results.append(
+            hit or errors.ClusterNotFound(f"Cluster with {describe_ref(ref)} not found.")
+        )
+    return results
+
+
+def cluster_by_ref(ref: dict[str, Any]) -> Found:
+    """One cluster reference (an unassign target …); raises ClusterNotFound (20006)."""
+    found = resolve_clusters([ref])[0]
+    if isinstance(found, errors.ApiError):
+        raise found
+    return found
 
 
 # Products of a cluster ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from catalogue.models import Product
+from catalogue.selectors import resolve_products
 from catalogue.services import product_create
 from clusters.models import (
     Cluster,
@@ -36,10 +37,10 @@ from clusters.models import (
     ClusterSource,
     OptionProduct,
 )
-from clusters.outcomes import Outcome
-from clusters.references import cluster_by_ref, lookup_key_of, resolve_products
+from clusters.selectors import cluster_by_ref
 from clusters.translation import OPTION_LOCALIZED_FIELDS
 from config.api import errors
+from config.api.outcomes import Outcome
 from config.api.records import (
     RecordSpec,
     apply_sources,
@@ -47,6 +48,7 @@ from config.api.records import (
     finish_localized,
     localized_input,
     merge_localized,
+    ref_key,
     remove_translation,
     save_record,
     snapshot,
@@ -391,22 +393,22 @@ def _item_outcomes(
     fails its later items with DuplicateItemInRequest)."""
     outcomes: list[Outcome] = []
     by_product: dict[int, Outcome] = {}
-    for index, (ref, hit) in enumerate(zip(refs, resolve_products(refs), strict=True)):
-        key, value = lookup_key_of(ref)
+    for index, (ref, found) in enumerate(zip(refs, resolve_products(refs), strict=True)):
+        key, value = ref_key(ref)
         outcome = Outcome(index, action, lookup_key=key, key=value, extra={"type": "product"})
         outcomes.append(outcome)
-        if isinstance(hit, errors.ApiError):
-            outcome.fail(hit)
+        if isinstance(found, errors.ApiError):
+            outcome.fail(found)
             continue
-        outcome.id = hit
-        if hit in by_product:
+        outcome.id = found.id
+        if found.id in by_product:
             outcome.fail(
                 errors.DuplicateItemInRequest(
-                    f"Product [{hit}] already appears at index {by_product[hit].index}."
+                    f"Product [{found.id}] already appears at index {by_product[found.id].index}."
                 )
             )
             continue
-        by_product[hit] = outcome
+        by_product[found.id] = outcome
     return outcomes, by_product
 
 
@@ -470,8 +472,8 @@ def cluster_products_unassign(
     The cluster's default product is cleared when it leaves.
     """
     category = category_by_ref(target["category"]) if "category" in target else None
-    target_cluster = cluster_by_ref(target["cluster"]) if "cluster" in target else None
-    if target_cluster is not None and target_cluster.pk == cluster_id:
+    target_id = cluster_by_ref(target["cluster"]).id if "cluster" in target else None
+    if target_id == cluster_id:
         raise errors.PayloadValidationError("The target cluster is the cluster itself.")
     outcomes, by_product = _item_outcomes(refs, "unassign")
     product_ids = _lock_items(by_product)
@@ -480,11 +482,11 @@ def cluster_products_unassign(
             product_id__in=product_ids, cluster_id=cluster_id
         ).values_list("product_id", flat=True)
     )
-    locked = _lock_clusters([cluster_id, *([target_cluster.pk] if target_cluster else [])])
+    locked = _lock_clusters([cluster_id, *([target_id] if target_id else [])])
     if cluster_id not in locked:
         raise errors.ParentClusterNotFound(f"Cluster with id [{cluster_id}] not found.")
-    if target_cluster is not None and target_cluster.pk not in locked:
-        raise errors.ClusterNotFound(f"Cluster with id [{target_cluster.pk}] not found.")
+    if target_id is not None and target_id not in locked:
+        raise errors.ClusterNotFound(f"Cluster with id [{target_id}] not found.")
     for pk in product_ids:
         if pk not in members:
             by_product[pk].fail(
@@ -493,8 +495,8 @@ def cluster_products_unassign(
     leaving = sorted(members)
     _clear_defaults(Cluster, [cluster_id], leaving)
     memberships = ClusterProduct.objects.filter(product_id__in=leaving)
-    if target_cluster is not None:
-        memberships.update(cluster_id=target_cluster.pk, created_at=timezone.now())
+    if target_id is not None:
+        memberships.update(cluster_id=target_id, created_at=timezone.now())
         _touch_products(leaving)
     else:
         memberships.delete()
@@ -632,3 +634,36 @@ def option_products_unassign(*, option_id: int, refs: Sequence[dict[str, Any]]) 
     OptionProduct.objects.filter(option=option, product_id__in=present).delete()
     _clear_defaults(ClusterOption, [option.pk], present)
     return outcomes
+
+
+@transaction.atomic
+def option_products_set(*, option_id: int, product_ids: Sequence[int]) -> bool:
+    """Make ``product_ids`` the option's whole list of selectable products, in this order (the
+    back office's ordered inline). A default product that leaves is cleared; the products
+    themselves never change.
+
+    Raises DuplicateItemInRequest (a product twice), ProductNotFound, ClusterOptionNotFound.
+    Returns whether the list changed.
+    """
+    wanted = list(product_ids)
+    twice = sorted({pk for pk in wanted if wanted.count(pk) > 1})
+    if twice:
+        raise errors.DuplicateItemInRequest(
+            f"Product(s) {', '.join(map(str, twice))} appear more than once."
+        )
+    existing = _lock_products(wanted)
+    missing = [pk for pk in wanted if pk not in existing]
+    if missing:
+        raise errors.ProductNotFound(f"Product with id [{missing[0]}] not found.")
+    option = _locked_option(option_id)
+    links = OptionProduct.objects.filter(option=option)
+    current = list(links.order_by("position", "pk").values_list("product_id", flat=True))
+    if current == wanted:
+        return False
+    links.delete()
+    OptionProduct.objects.bulk_create(
+        OptionProduct(option=option, product_id=pk, position=position)
+        for position, pk in enumerate(wanted, start=1)
+    )
+    _clear_defaults(ClusterOption, [option.pk], set(current) - set(wanted))
+    return True

@@ -11,6 +11,8 @@ One place for what keeps ``/admin/`` fast at a million rows and honest about the
 - ``TranslatedRecordAdmin``: one tab per catalogue language (modeltranslation), the record's
   default-language name marked required, the API's field validators on the form.
 - ``SourceListFilter``: filter by upstream source without scanning the link table.
+- ``RelatedAutocompleteFilter`` / ``autocomplete_filter``: filter by one related record picked
+  with the admin's autocomplete (a cluster, a cluster config), never listing them all.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
@@ -175,6 +179,107 @@ class SourceListFilter(admin.SimpleListFilter):
         link_model, owner = self._links(queryset.model)
         links = link_model.objects.filter(**{owner: OuterRef("pk"), "source": self.value()})
         return queryset.filter(Exists(links))
+
+
+class RelatedAutocompleteFilter(admin.ListFilter):
+    """Rows related to one record picked with the admin's autocomplete (``?<parameter>=<id>``).
+
+    ``path`` leads from the listed model to the record (``cluster_membership__cluster``); its last
+    step is a foreign key whose target admin has ``search_fields``, and that key feeds the
+    autocomplete widget. The sidebar renders only the chosen record, never the whole table, and
+    the filter is one indexed join on ``path``. Build one with ``autocomplete_filter()``.
+    """
+
+    template = "admin/autocomplete_filter.html"
+    title = ""
+    parameter_name = ""
+    path = ""
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        raw = params.pop(self.parameter_name, None)
+        self.value = (raw[-1] if isinstance(raw, list) else raw) or None
+        self.relation = relation_field(model, self.path)
+        target = self.relation.related_model
+        self.chosen = None
+        if self.value is not None:
+            if not self.value.isdigit():
+                raise IncorrectLookupParameters(f"{self.parameter_name} must be an id")
+            self.used_parameters[self.parameter_name] = self.value
+            self.chosen = target._default_manager.filter(pk=int(self.value)).first()
+        self.widget = AutocompleteSelect(
+            self.relation,
+            model_admin.admin_site,
+            attrs={
+                "data-placeholder": f"Type a {target._meta.verbose_name}",
+                "style": "width: 100%",
+            },
+        )
+        self.media = self.widget.media
+        self.kept_params: list[tuple[str, str]] = []
+
+    @property
+    def field(self) -> str:
+        """The rendered autocomplete (``spec.field`` in the template)."""
+        form_field = forms.ModelChoiceField(
+            self.relation.related_model._default_manager.all(), widget=self.widget
+        )
+        return form_field.widget.render(
+            self.parameter_name,
+            self.chosen.pk if self.chosen else None,
+            attrs={"id": f"filter_{self.parameter_name}"},
+        )
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return [self.parameter_name]
+
+    def queryset(self, request, queryset):
+        if self.value is None:
+            return queryset
+        return queryset.filter(**{self.path: int(self.value)})
+
+    def choices(self, changelist):
+        self.kept_params = [
+            (name, value)
+            for name, value in changelist.params.items()
+            if name != self.parameter_name
+        ]
+        yield {
+            "selected": self.value is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "All",
+        }
+        if self.value is not None:
+            yield {
+                "selected": True,
+                "query_string": changelist.get_query_string(),
+                "display": str(self.chosen) if self.chosen else f"#{self.value} (not found)",
+            }
+
+
+def relation_field(model, path: str):
+    """The foreign key at the end of ``path`` (``cluster_membership__cluster`` on Product is
+    ``ClusterProduct.cluster``); intermediate steps may be reverse relations."""
+    field = None
+    for name in path.split("__"):
+        field = model._meta.get_field(name)
+        model = field.related_model
+    if field is None or not getattr(field, "many_to_one", False):
+        raise ValueError(f"{path!r} does not end in a foreign key")
+    return field
+
+
+def autocomplete_filter(path: str, *, title: str, parameter_name: str) -> type:
+    """A ``RelatedAutocompleteFilter`` for ``path`` (used in ``list_filter``)."""
+    name = "".join(part.title() for part in parameter_name.split("_")) + "AutocompleteFilter"
+    return type(
+        name,
+        (RelatedAutocompleteFilter,),
+        {"path": path, "title": title, "parameter_name": parameter_name},
+    )
 
 
 class RecordAdmin(admin.ModelAdmin):

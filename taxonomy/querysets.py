@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from taxonomy.models import Category
 
@@ -26,3 +26,13 @@ def ancestors_condition(category: Category) -> Q:
 def is_in_subtree(node: Category, top: Category) -> bool:
     """Whether ``node`` is ``top`` or one of its descendants (both freshly read)."""
     return node.tree_id == top.tree_id and top.lft <= node.lft <= top.rght
+
+
+def primary_in(category_ids: QuerySet) -> Case:
+    """A boolean annotation for any record with a primary category (``parent``): whether it
+    is among ``category_ids`` (a ``values("pk")`` queryset)."""
+    return Case(
+        When(parent_id__in=category_ids, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 
 from config.api import errors
 from config.api.outcomes import Outcome
-from config.api.records import ID_REF, SOURCE_REF
+from config.api.records import ID_REF, SOURCE_REF, describe_ref, ref_key
 from config.api.routing import QueryParam
 from config.api.validation import Errors, OneOf
 from taxonomy.models import Category
@@ -100,7 +100,8 @@ class UnavailableKind:
 
     def resolve(self, lookups: Sequence[dict]) -> list[Found | errors.ApiError]:
         return [
-            self.not_found(f"{self.label} with {describe(lookup)} not found.") for lookup in lookups
+            self.not_found(f"{self.label} with {describe_ref(lookup)} not found.")
+            for lookup in lookups
         ]
 
     def secondary_ids(self, category_id: int, item_ids: Collection[int]) -> set[int]:
@@ -147,23 +148,6 @@ def link_kinds() -> list[LinkKind]:
     return list(_KINDS.values())
 
 
-def describe(lookup: Any) -> str:
-    """``sourceId [A-17] and source [ERP]`` — how messages name a lookup."""
-    if not isinstance(lookup, dict):
-        return "an invalid lookup"
-    parts = [f"{name} [{value}]" for name, value in lookup.items()]
-    return " and ".join(parts) or "an empty lookup"
-
-
-def lookup_key(lookup: Any) -> tuple[str | None, Any]:
-    """The outcome's ``lookupKey`` and ``key``: the first identifying field of the lookup."""
-    if isinstance(lookup, dict):
-        for name in ("id", "sourceId", "sku", "code"):
-            if name in lookup:
-                return name, lookup[name]
-    return None, None
-
-
 def category_link_items(
     *, category_id: int, items: Mapping[str, Sequence[Any]], action: LinkAction
 ) -> list[Outcome]:
@@ -202,7 +186,7 @@ def _link_items(
     outcomes: list[Outcome] = []
     valid: list[tuple[Outcome, dict]] = []
     for index, raw in enumerate(raw_items):
-        name, value = lookup_key(raw)
+        name, value = ref_key(raw)
         outcome = Outcome(index, action, lookup_key=name, key=value, extra={"type": kind.item_type})
         outcomes.append(outcome)
         problems: Errors = {}

@@ -43,6 +43,9 @@ ATTRIBUTE = Obj(
     },
     required=("name", "value"),
 )
+SKU_REF = Obj({"sku": Str(max_length=128, min_length=1)}, required=("sku",))
+#: a product in a request body: what ``catalogue.selectors.resolve_products`` resolves
+PRODUCT_REF = OneOf([ID_REF, SOURCE_REF, SKU_REF], description="{id}, {sourceId, source} or {sku}")
 CATEGORY_REF = OneOf(
     [ID_REF, SOURCE_REF],
     nullable=True,

@@ -6,8 +6,7 @@ from typing import Any
 
 from catalogue.api.serializers import (
     CATEGORY_REF,
-    ID_REF,
-    SOURCE_REF,
+    PRODUCT_REF,
     product_representation,
     product_schema,
 )
@@ -18,11 +17,13 @@ from clusters.models import (
     ClusterConfigSetting,
     ClusterOption,
 )
-from clusters.outcomes import outcome_schema
 from clusters.readiness import PROBLEM_CODES
 from config.api.localized import localized_output
+from config.api.outcomes import outcome_schema
 from config.api.records import (
+    ID_REF,
     LOCALIZED_API_NAMES,
+    SOURCE_REF,
     bookkeeping_output,
     check_sources,
     common_fields,
@@ -152,8 +153,6 @@ CODE_REF = Obj({"code": Str(min_length=1, max_length=64)}, required=("code",))
 CLUSTER_REF = OneOf(
     [ID_REF, SOURCE_REF, CODE_REF], description="{id}, {sourceId, source} or {code}"
 )
-SKU_REF = Obj({"sku": Str(min_length=1, max_length=128)}, required=("sku",))
-PRODUCT_REF = OneOf([ID_REF, SOURCE_REF, SKU_REF], description="{id}, {sourceId, source} or {sku}")
 
 
 def _default_product_field(owner: str) -> Field:
@@ -175,6 +174,9 @@ def cluster_fields() -> dict[str, Field]:
         "parent": CATEGORY_REF,
         "defaultProduct": _default_product_field("cluster"),
         **source_fields(),
+        "categories": ListOf(
+            Int(), read_only=True, description="With ?expands=categories: secondary category ids."
+        ),
     }
 
 
@@ -218,6 +220,8 @@ def cluster_representation(
         data["products"] = [
             product_representation(m.product, language=language) for m in cluster.memberships.all()
         ]
+    if "categories" in expands:
+        data["categories"] = [link.category_id for link in cluster.category_links.all()]
     if "options" in expands:
         data["options"] = [
             option_representation(o, language=language, expands={"products"})

@@ -41,13 +41,14 @@ from clusters.api.serializers import (
     setting_schema,
 )
 from clusters.models import ClusterConfigSetting
-from clusters.outcomes import Outcome
 from clusters.readiness import cluster_report
 from config.api import errors
 from config.api.filters import parse_bool_param, parse_expands, parse_language_param
+from config.api.outcomes import Outcome, count_actions
 from config.api.pagination import paginate
 from config.api.params import (
     BOOL,
+    ID_PATH,
     STRING,
     language_param,
     lookup_params,
@@ -111,11 +112,14 @@ PRODUCT_WRITE_ERRORS = (
 ITEM_ERRORS = (*BODY_ERRORS, errors.BulkLimitExceeded)
 
 SOURCE_PARAM = lookup_params("source")
-_EXPAND = "(products|options|clusterConfig|defaultProduct)"
+CONFIG_PATHS = selectors.CONFIG_LOOKUP.path_schemas()
+CLUSTER_PATHS = selectors.CLUSTER_LOOKUP.path_schemas()
+OPTION_PATHS = selectors.OPTION_LOOKUP.path_schemas()
+_EXPAND = f"({'|'.join(selectors.CLUSTER_EXPANDS)})"
 CLUSTER_EXPANDS_PARAM = QueryParam(
     "expands",
     {"type": "string", "pattern": f"^{_EXPAND}(,{_EXPAND})*$"},
-    "Comma-separated: products, options, clusterConfig, defaultProduct.",
+    f"Comma-separated: {', '.join(selectors.CLUSTER_EXPANDS)} (secondary category ids).",
 )
 OPTION_EXPANDS_PARAM = QueryParam(
     "expands", {"type": "string", "enum": ["products"]}, "products: the selectable product ids."
@@ -175,10 +179,10 @@ def _list_params(request, lookup_key: str):
 
 
 def _outcomes(request, outcomes: list[Outcome], verb: str):
-    done = sum(1 for o in outcomes if o.success)
+    counts = count_actions(outcomes)
     return ok(
         [o.as_dict(request) for o in outcomes],
-        f"{done} {verb}, {len(outcomes) - done} failed",
+        f"{len(outcomes) - counts['error']} {verb}, {counts['error']} failed",
     )
 
 
@@ -227,6 +231,7 @@ class ClusterConfigCollectionView(ApiView):
 
 class ClusterConfigDetailView(ApiView):
     tag = "Cluster configs"
+    path_schemas = CONFIG_PATHS
     operations = {
         "GET": Operation(
             CONFIGS_READ,
@@ -271,6 +276,7 @@ class ClusterConfigDetailView(ApiView):
 
 class ClusterConfigSettingCollectionView(ApiView):
     tag = "Cluster configs"
+    path_schemas = CONFIG_PATHS
     operations = {
         "GET": Operation(
             CONFIGS_READ,
@@ -318,6 +324,7 @@ class ClusterConfigSettingCollectionView(ApiView):
 
 class ClusterConfigSettingDetailView(ApiView):
     tag = "Cluster configs"
+    path_schemas = {**CONFIG_PATHS, "setting_id": ID_PATH}
     operations = {
         "GET": Operation(
             CONFIGS_READ,
@@ -427,6 +434,7 @@ class ClusterCollectionView(ApiView):
 
 class ClusterDetailView(ApiView):
     tag = "Clusters"
+    path_schemas = CLUSTER_PATHS
     operations = {
         "GET": Operation(
             CLUSTERS_READ,
@@ -474,6 +482,7 @@ class ClusterDetailView(ApiView):
 
 class ClusterTranslationView(ApiView):
     tag = "Clusters"
+    path_schemas = CLUSTER_PATHS
     operations = {
         "DELETE": Operation(
             CLUSTERS_WRITE,
@@ -497,6 +506,7 @@ class ClusterTranslationView(ApiView):
 
 class ClusterValidateView(ApiView):
     tag = "Clusters"
+    path_schemas = CLUSTER_PATHS
     operations = {
         "GET": Operation(
             CLUSTERS_READ,
@@ -523,6 +533,7 @@ def _render_product(product, request) -> dict:
 
 class ClusterProductCollectionView(ApiView):
     tag = "Clusters"
+    path_schemas = CLUSTER_PATHS
     operations = {
         "GET": Operation(
             CLUSTERS_READ,
@@ -566,6 +577,7 @@ class ClusterProductCollectionView(ApiView):
 
 class ClusterProductDetailView(ApiView):
     tag = "Clusters"
+    path_schemas = {**CLUSTER_PATHS, "product_id": ID_PATH}
     operations = {
         "GET": Operation(
             CLUSTERS_READ,
@@ -624,6 +636,7 @@ class ClusterProductDetailView(ApiView):
 
 class ClusterProductAssignView(ApiView):
     tag = "Clusters"
+    path_schemas = CLUSTER_PATHS
     operations = {
         "POST": Operation(
             CLUSTERS_WRITE,
@@ -644,6 +657,7 @@ class ClusterProductAssignView(ApiView):
 
 class ClusterProductUnassignView(ApiView):
     tag = "Clusters"
+    path_schemas = CLUSTER_PATHS
     operations = {
         "POST": Operation(
             CLUSTERS_WRITE,
@@ -739,6 +753,7 @@ def _option_operations(lookup_errors: tuple, query: tuple) -> dict[str, Operatio
 
 class ClusterOptionCollectionView(ApiView):
     tag = "Cluster options"
+    path_schemas = CLUSTER_PATHS
     operations = {
         "GET": Operation(
             OPTIONS_READ,
@@ -786,6 +801,7 @@ class ClusterOptionCollectionView(ApiView):
 
 class ClusterOptionNestedDetailView(OptionOperations, ApiView):
     tag = "Cluster options"
+    path_schemas = {**CLUSTER_PATHS, "option_id": ID_PATH}
     operations = _option_operations(
         (*PARENT_LOOKUP_ERRORS, errors.ClusterOptionNotFound), SOURCE_PARAM
     )
@@ -797,6 +813,7 @@ class ClusterOptionNestedDetailView(OptionOperations, ApiView):
 
 class ClusterOptionDetailView(OptionOperations, ApiView):
     tag = "Cluster options"
+    path_schemas = OPTION_PATHS
     operations = _option_operations(OPTION_LOOKUP_ERRORS, SOURCE_PARAM)
 
     def find_option(self, request, expands=(), *, lookup_key, lookup_value):
@@ -805,6 +822,7 @@ class ClusterOptionDetailView(OptionOperations, ApiView):
 
 class ClusterOptionTranslationView(ApiView):
     tag = "Cluster options"
+    path_schemas = OPTION_PATHS
     operations = {
         "DELETE": Operation(
             OPTIONS_WRITE,
@@ -828,6 +846,7 @@ class ClusterOptionTranslationView(ApiView):
 
 class OptionProductCollectionView(ApiView):
     tag = "Cluster options"
+    path_schemas = OPTION_PATHS
     operations = {
         "GET": Operation(
             OPTIONS_READ,
@@ -852,6 +871,7 @@ class OptionProductCollectionView(ApiView):
 
 class OptionProductAssignView(ApiView):
     tag = "Cluster options"
+    path_schemas = OPTION_PATHS
     operations = {
         "POST": Operation(
             OPTIONS_WRITE,
@@ -872,6 +892,7 @@ class OptionProductAssignView(ApiView):
 
 class OptionProductUnassignView(ApiView):
     tag = "Cluster options"
+    path_schemas = OPTION_PATHS
     operations = {
         "POST": Operation(
             OPTIONS_WRITE,

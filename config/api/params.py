@@ -9,6 +9,8 @@ from config.api.routing import QueryParam
 STRING = {"type": "string"}
 BOOL = {"type": "string", "enum": ["true", "false"]}
 DATETIME = {"type": "string", "format": "date-time"}
+#: a numeric id in a path (``…/products/{product_id}``): the URL takes digits only
+ID_PATH = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
 
 
 def language_param() -> QueryParam:

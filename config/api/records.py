@@ -87,6 +87,26 @@ SOURCE_REF = Obj(
     {"sourceId": SOURCE_ITEM.fields["sourceId"], "source": SOURCE_ITEM.fields["source"]},
     required=("sourceId", "source"),
 )
+#: the identifying key of a reference, in the order outcomes report it
+REF_KEYS = ("id", "sourceId", "sku", "code")
+
+
+def ref_key(ref: Any) -> tuple[str | None, Any]:
+    """An outcome's ``lookupKey`` and ``key``: the identifying field of a reference as sent
+    (``(None, None)`` for something that is no reference at all)."""
+    if isinstance(ref, dict):
+        for name in REF_KEYS:
+            if name in ref:
+                return name, ref[name]
+    return None, None
+
+
+def describe_ref(ref: Any) -> str:
+    """How messages name a reference: ``sourceId [A-17] and source [ERP]``, ``sku [S-1]``."""
+    if isinstance(ref, dict) and "sourceId" in ref:
+        return f"sourceId [{ref['sourceId']}] and source [{ref.get('source')}]"
+    name, value = ref_key(ref)
+    return f"{name} [{value}]" if name else "an invalid reference"
 
 
 def source_fields() -> dict[str, Field]:

@@ -34,6 +34,23 @@ def test_the_migration_creates_the_merchandiser_group():
         ("taxonomy", "add_category"),
         ("taxonomy", "change_category"),
         *(("taxonomy", f"{a}_categorysource") for a in ("view", "add", "change", "delete")),
+        *(
+            ("clusters", f"{action}_{model}")
+            for model in ("clusterconfig", "cluster", "clusteroption")
+            for action in ("view", "add", "change")
+        ),
+        *(
+            ("clusters", f"{action}_{model}")
+            for model in (
+                "clusterconfigsetting",
+                "clustersource",
+                "clusterproduct",
+                "clustercategory",
+                "clusteroptionsource",
+                "optionproduct",
+            )
+            for action in ("view", "add", "change", "delete")
+        ),
     }
 
 
@@ -44,7 +61,11 @@ def test_merchandiser_sees_catalogue_but_not_clients_or_users(merchandiser_clien
         app["app_label"]: {m["object_name"] for m in app["models"]}
         for app in index.context["app_list"]
     }
-    assert apps == {"catalogue": {"Product"}, "taxonomy": {"Category"}}
+    assert apps == {
+        "catalogue": {"Product"},
+        "taxonomy": {"Category"},
+        "clusters": {"ClusterConfig", "Cluster", "ClusterOption"},
+    }
     for url in (
         "/admin/oauth2_provider/application/",
         "/admin/oauth2_provider/accesstoken/",
@@ -121,3 +142,54 @@ def test_superuser_manages_api_clients_with_scope_checkboxes(admin_client):
     assert response.status_code == 302, page.context["adminform"].form.errors
     application.profile.refresh_from_db()
     assert application.profile.scope_list == ["products:read", "categories:write"]
+
+
+def test_merchandiser_works_on_clusters_but_deletes_none(merchandiser_client):
+    from clusters.models import Cluster, ClusterConfig, ClusterOption
+    from tests.clusters.factories import ClusterFactory, ClusterOptionFactory, members
+
+    cluster = ClusterFactory(parent=CategoryFactory())
+    variant, leaving = members(cluster, 2)
+    option = ClusterOptionFactory(cluster=cluster)
+    for url in (
+        "/admin/clusters/cluster/",
+        "/admin/clusters/clusterconfig/",
+        "/admin/clusters/clusteroption/",
+        f"/admin/clusters/clusterconfig/{cluster.cluster_config_id}/change/",
+        f"/admin/clusters/clusteroption/{option.pk}/change/",
+        "/admin/clusters/cluster/add/",
+        f"/admin/catalogue/product/?cluster={cluster.pk}",
+    ):
+        assert merchandiser_client.get(url).status_code == 200, url
+    url = f"/admin/clusters/cluster/{cluster.pk}/change/"
+    page = merchandiser_client.get(url)
+    html = page.content.decode()
+    assert 'name="options-0-DELETE"' not in html  # options are not theirs to delete
+    data = changeform_data(page, name_nl="Hemden")
+    index = 0 if data["memberships-0-product"] == str(leaving.pk) else 1
+    data[f"memberships-{index}-DELETE"] = "on"  # memberships are
+    assert merchandiser_client.post(url, data).status_code == 302
+    cluster.refresh_from_db()
+    assert (cluster.name_nl, cluster.version) == ("Hemden", 2)
+    assert list(cluster.memberships.values_list("product_id", flat=True)) == [variant.pk]
+    for model, pk in (
+        ("cluster", cluster.pk),
+        ("clusterconfig", cluster.cluster_config_id),
+        ("clusteroption", option.pk),
+    ):
+        response = merchandiser_client.post(
+            f"/admin/clusters/{model}/{pk}/delete/", {"post": "yes"}
+        )
+        assert response.status_code == 403, model
+    assert Cluster.objects.exists() and ClusterConfig.objects.exists()
+    assert ClusterOption.objects.exists()
+    autocomplete = merchandiser_client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "",
+            "app_label": "clusters",
+            "model_name": "clusterproduct",
+            "field_name": "cluster",
+        },
+    )
+    assert autocomplete.status_code == 200 and autocomplete.json()["results"]

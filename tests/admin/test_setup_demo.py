@@ -22,6 +22,9 @@ def test_setup_demo_prints_admin_credentials_that_log_in():
     assert response.status_code == 200
     assert response.context["cl"].result_count == 200
     assert "client_id:" in text and "client_secret:" in text
+    assert "200 products, 12 clusters" in text
+    clusters = client.get("/admin/clusters/cluster/")
+    assert clusters.status_code == 200 and clusters.context["cl"].result_count == 12
 
 
 def test_setup_demo_also_creates_a_merchandiser():

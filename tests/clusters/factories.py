@@ -2,6 +2,7 @@ import factory
 
 from clusters.models import (
     Cluster,
+    ClusterCategory,
     ClusterConfig,
     ClusterConfigSetting,
     ClusterOption,
@@ -10,6 +11,7 @@ from clusters.models import (
     OptionProduct,
 )
 from tests.catalogue.factories import ProductFactory
+from tests.taxonomy.factories import CategoryFactory
 
 
 class ClusterConfigFactory(factory.django.DjangoModelFactory):
@@ -44,6 +46,16 @@ class ClusterSourceFactory(factory.django.DjangoModelFactory):
     cluster = factory.SubFactory(ClusterFactory)
     source = "ERP"
     source_id = factory.Sequence(lambda n: f"C-{n}")
+
+
+class ClusterCategoryFactory(factory.django.DjangoModelFactory):
+    """A secondary category link of a cluster."""
+
+    class Meta:
+        model = ClusterCategory
+
+    cluster = factory.SubFactory(ClusterFactory)
+    category = factory.SubFactory(CategoryFactory)
 
 
 class ClusterProductFactory(factory.django.DjangoModelFactory):

@@ -237,7 +237,7 @@ def test_expansions(api, config):
     assert data["defaultProduct"]["id"] == first.pk
     assert data["defaultProduct"]["names"] == [{"language": "EN", "value": first.name_en}]
 
-    error = envelope_error(api.get(path, {"expands": "categories"}), 400, 10007)
+    error = envelope_error(api.get(path, {"expands": "variants"}), 400, 10007)
     assert "expands" in error["fields"]
 
 

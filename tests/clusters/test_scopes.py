@@ -68,3 +68,30 @@ def test_openapi_documents_every_route_with_its_scopes(anonymous):
                 documented = schema["paths"][path][method.lower()]
                 assert documented["security"] == [{"oauth2": list(op.scopes)}]
                 assert str(op.status) in documented["responses"]
+
+
+def test_openapi_path_parameters_are_precise(anonymous):
+    """Lookup keys are the resource's enum; numeric ids are integers (the URLs take digits)."""
+    schema = anonymous.get("/v2/schema/").json()
+    keys = {
+        "/v2/clusters/": ["id", "sourceId", "code"],
+        "/v2/clusterconfigs/": ["id", "name"],
+        "/v2/clusteroptions/": ["id", "sourceId"],
+    }
+    checked = 0
+    for path, view in api_views():
+        if not path.startswith(PREFIXES) or "{" not in path:
+            continue
+        for method in view.operations:
+            params = {
+                p["name"]: p["schema"]
+                for p in schema["paths"][path][method.lower()]["parameters"]
+                if p["in"] == "path"
+            }
+            prefix = next(k for k in keys if path.startswith(k))
+            assert params["lookup_key"] == {"type": "string", "enum": keys[prefix]}, path
+            for name in ("product_id", "setting_id", "option_id"):
+                if name in params:
+                    assert params[name]["type"] == "integer" and params[name]["minimum"] == 1
+                    checked += 1
+    assert checked == 3 + 3 + 3  # GET/PATCH/DELETE of each nested detail

@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 
 from catalogue.models import ProductCategory
-from taxonomy.relationships import UnavailableKind, link_kind
+from config.api import errors
+from taxonomy import relationships
+from taxonomy.relationships import UnavailableKind
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.conftest import envelope_error
 from tests.taxonomy.factories import CategoryFactory, CategorySourceFactory
@@ -104,7 +106,7 @@ def test_one_bad_item_never_blocks_the_others(api, shelf):
                 {"id": homed.pk},
                 "not an object",
             ],
-            "clusters": [{"id": 1}, {"code": "X"}],
+            "clusters": [{"id": 1}, {"sku": "X"}],  # sku is a product key only
         },
     )
     assert response.status_code == 200
@@ -296,9 +298,10 @@ def test_products_of_a_category_query_count_is_constant(
     assert {"categories", "primary"} <= set(response.json()["data"][0])
 
 
-def test_clusters_of_a_category_is_an_empty_list_until_clusters_exist(api, shelf):
-    if not isinstance(link_kind("clusters"), UnavailableKind):
-        pytest.skip("the clusters app registers its link kind; its own tests cover it")
+def test_a_kind_whose_app_is_not_installed_holds_nothing(api, shelf, monkeypatch):
+    """The registry's placeholder: taxonomy works on its own, before an app registers a kind."""
+    placeholder = UnavailableKind("clusters", "cluster", "Cluster", errors.ClusterNotFound)
+    monkeypatch.setitem(relationships._KINDS, "clusters", placeholder)
     response = api.get(f"/v2/categories/id/{shelf[1].pk}/clusters", {"withCount": "true"})
     assert response.status_code == 200
     assert response.json() == {
@@ -314,6 +317,9 @@ def test_clusters_of_a_category_is_an_empty_list_until_clusters_exist(api, shelf
         },
     }
     envelope_error(api.get(f"/v2/categories/id/{shelf[1].pk}/clusters", {"sort": "x"}), 400, 10007)
+    outcome = add(api, shelf[1], {"clusters": [{"id": 1}]}).json()["data"][0]
+    assert outcome["error"]["messages"] == ["Cluster with id [1] not found."]
+    assert api.delete(f"/v2/categories/id/{shelf[2].pk}").status_code == 200
 
 
 # -- the product side ---------------------------------------------------------------------------

@@ -9,11 +9,13 @@ from oauth2_provider.models import Application
 
 from catalogue.demo import seed_catalogue
 from catalogue.models import Product
+from clusters.demo import seed_clusters
 from config.api.scopes import ALL_SCOPES
 from config.permissions import MERCHANDISER
 from integrations.oauth import create_api_client
 
 DEMO_CLIENT = "demo"
+DEMO_PRODUCTS, DEMO_CLUSTERS = 200, 12
 DEMO_ADMIN = "admin"
 DEMO_MERCHANDISER = "merchandiser"
 
@@ -26,9 +28,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not Product.objects.exists():
-            result = seed_catalogue(products=200, categories=30, seed=1)
+            result = seed_catalogue(products=DEMO_PRODUCTS, categories=30, seed=1)
+            grouped = seed_clusters(clusters=DEMO_CLUSTERS, seed=1)
             self.stdout.write(
-                f"Demo catalogue: {result.categories} categories, {result.products} products."
+                f"Demo catalogue: {result.categories} categories, {result.products} products, "
+                f"{grouped.clusters} clusters."
             )
         Application.objects.filter(name=DEMO_CLIENT).delete()
         application, secret = create_api_client(name=DEMO_CLIENT, scopes=list(ALL_SCOPES))
