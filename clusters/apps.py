@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ClustersConfig(AppConfig):
     name = "clusters"
     verbose_name = "Clusters"
+
+    def ready(self) -> None:
+        from clusters.api.search import CLUSTER_SEARCH
+        from clusters.search import CLUSTER_RESOLVER, OPTION_RESOLVER
+        from config.api.search import register
+
+        register(surface=CLUSTER_SEARCH, resolvers=[CLUSTER_RESOLVER, OPTION_RESOLVER])
