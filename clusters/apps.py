@@ -10,3 +10,9 @@ class ClustersConfig(AppConfig):
         from taxonomy.relationships import register_link_kind
 
         register_link_kind(CLUSTER_LINKS)
+
+        from clusters.api.search import CLUSTER_SEARCH
+        from clusters.search import CLUSTER_RESOLVER, OPTION_RESOLVER
+        from config.api.search import register
+
+        register(surface=CLUSTER_SEARCH, resolvers=[CLUSTER_RESOLVER, OPTION_RESOLVER])

@@ -34,6 +34,7 @@ from clusters.models import (
     ClusterSource,
     OptionProduct,
 )
+from clusters.search import refresh_cluster_search_text
 from config.api.localized import slugify_text
 from taxonomy.models import Category
 
@@ -133,6 +134,9 @@ def seed_clusters(
             )
         if progress:
             progress(offset + count)
+    refresh_cluster_search_text(
+        Cluster.objects.filter(pk__gte=start).order_by("pk").values_list("pk", flat=True)
+    )
     return result
 
 

@@ -90,6 +90,12 @@ class Cluster(CatalogueRecord, LocalizedContent):
         related_name="+",
         help_text="One of the cluster's products.",
     )
+    search_text = models.TextField(
+        default="",
+        editable=False,
+        help_text="Normalised names, descriptions, code and source ids (clusters.search). "
+        "PostgreSQL: GIN full text index; its words feed the search vocabulary.",
+    )
 
     class Meta:
         indexes = keyset_indexes("clu", ("code",))

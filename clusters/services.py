@@ -37,6 +37,7 @@ from clusters.models import (
     ClusterSource,
     OptionProduct,
 )
+from clusters.search import cluster_search_text, cluster_source_ids
 from clusters.selectors import cluster_by_ref
 from clusters.translation import OPTION_LOCALIZED_FIELDS
 from config.api import errors
@@ -52,6 +53,7 @@ from config.api.records import (
     remove_translation,
     save_record,
     snapshot,
+    source_pairs,
 )
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
@@ -315,6 +317,7 @@ def cluster_create(*, data: dict[str, Any]) -> Cluster:
         )
     cluster = Cluster()
     _apply_cluster(cluster, data)
+    cluster.search_text = cluster_search_text(cluster, [i for _, i in source_pairs(data)])
     save_record(cluster, None)
     apply_sources(cluster, CLUSTER, data)
     return cluster
@@ -342,6 +345,8 @@ def cluster_update(
             )
         cluster.default_product_id = default_id
     changed = apply_sources(cluster, CLUSTER, data)
+    cluster.search_text = cluster_search_text(cluster, cluster_source_ids(cluster.pk))
+    before["search_text"] = cluster.search_text  # derived: never a change of its own (§8)
     save_record(cluster, before, extra_changed=changed)
     return cluster
 
@@ -365,6 +370,7 @@ def cluster_remove_translation(*, cluster_id: int, language: str) -> Cluster:
     before = snapshot(cluster)
     remove_translation(cluster, CLUSTER, language)
     finish_localized(cluster, CLUSTER)
+    cluster.search_text = cluster_search_text(cluster, cluster_source_ids(cluster.pk))
     save_record(cluster, before)
     return cluster
 

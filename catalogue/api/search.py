@@ -9,7 +9,7 @@ from typing import Any
 from catalogue.api.serializers import ATTRIBUTE, product_representation, product_schema
 from catalogue.filtersets import ProductFilterSet
 from catalogue.models import Product
-from catalogue.search import CODE_COLUMNS, attributes_refine
+from catalogue.search import CODE_COLUMNS, attributes_refine, refresh_product_search_text
 from catalogue.selectors import PRODUCT_SORTS, products_for_output
 from config.api.search import SearchSurface
 from config.api.validation import Bool, Errors, Field, ListOf, Number, Obj, OneOf, add_error
@@ -82,4 +82,5 @@ PRODUCT_SEARCH = SearchSurface(
     },
     extra_params=("includeDescendants",),
     refine=attributes_refine,
+    refresh=refresh_product_search_text,
 )

@@ -37,9 +37,10 @@ Adding a resource (clusters, cluster options)
     migration with its full text index and the two vocabulary triggers (as catalogue 0002), then
     from its ``AppConfig.ready()`` call ``register(surface=SearchSurface(...), resolvers=[
     Resolver("cluster", (id_key(...), source_key(...), field_key(..., "code", "code")))])``. The
-    ``POST /v2/<name>/search`` route, its global search hits and its resolve type follow; a
-    resolve type without a resolver (``cluster`` and ``clusterOption`` until then) answers
-    ``found: false``.
+    ``POST /v2/<name>/search`` route, its global search hits and its resolve type follow
+    (``clusters.search`` + ``clusters.api.search`` are the latest example); a resolve type
+    without a registered resolver answers ``found: false``. Pass ``refresh=`` to the surface
+    so ``manage.py rebuild_search_text`` covers the resource too.
 """
 
 from __future__ import annotations
@@ -449,6 +450,8 @@ class SearchSurface:
     extra_params: tuple[str, ...] = ()
     field_overrides: Mapping[str, Field] = field(default_factory=dict)
     refine: Callable[[QuerySet, dict[str, Any]], QuerySet] | None = None
+    #: recomputes ``search_text`` of the given ids set-based (``rebuild_search_text``)
+    refresh: Callable[[list[int]], int] | None = None
 
     def filter_names(self) -> list[str]:
         return list(self.filterset.base_filters)

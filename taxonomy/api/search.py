@@ -12,6 +12,7 @@ from config.api.validation import Int
 from taxonomy.api.serializers import category_representation, category_schema
 from taxonomy.filtersets import CategoryFilterSet
 from taxonomy.models import Category
+from taxonomy.search import refresh_category_search_text
 from taxonomy.selectors import attach_paths, categories_for_output
 
 
@@ -32,4 +33,5 @@ CATEGORY_SEARCH = SearchSurface(
     field_overrides={
         "parent": Int(minimum=1, maximum=None, nullable=True, description="Id, or null: roots.")
     },
+    refresh=refresh_category_search_text,
 )

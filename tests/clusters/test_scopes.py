@@ -31,11 +31,13 @@ def call(client, method, url):
 
 def test_every_route_of_the_family_is_declared():
     declared = {(p.values[0], p.values[1]) for p in operations()}
-    # configs 10, clusters 7, cluster products 7, nested options 5, options 7
-    assert len(declared) == 36
+    # configs 10, clusters 7, cluster products 7, nested options 5, options 7, search 1
+    assert len(declared) == 37
 
 
 def expected_scope(method: str, url: str) -> str:
+    if url == "/v2/clusters/search":
+        return "search:read"  # every search surface (SPEC §13)
     if "/options" in url or url.startswith("/v2/clusteroptions"):
         family = "cluster-options"
     elif url.startswith("/v2/clusterconfigs"):
