@@ -34,12 +34,12 @@ from clusters.api.serializers import (
     cluster_fields,
     cluster_representation,
     option_fields,
+    option_representation,
 )
 from clusters.models import (
     Cluster,
     ClusterConfig,
     ClusterOption,
-    ClusterOptionSource,
     ClusterProduct,
     ClusterSource,
     OptionProduct,
@@ -52,7 +52,6 @@ from config.api.bulk import (
     BulkResult,
     Entity,
     Item,
-    Prefetched,
     exportable,
     most_links,
     parse_items,
@@ -229,7 +228,7 @@ class LinkedProductBulk(ProductBulk):
         member_ids = [i.id for i in matched if i.scratch["role"] == MEMBER]
         homes = (
             dict(
-                ClusterProduct.objects.filter(product_id__in=member_ids).values_list(
+                ClusterProduct.objects.filter(product_id__oneof=member_ids).values_list(
                     "product_id", "cluster_id"
                 )
             )
@@ -241,7 +240,7 @@ class LinkedProductBulk(ProductBulk):
         selected = (
             set(
                 OptionProduct.objects.filter(
-                    product_id__in=selectable_ids, option_id__in=option_ids
+                    product_id__oneof=selectable_ids, option_id__in=option_ids
                 ).values_list("option_id", "product_id")
             )
             if selectable_ids
@@ -287,10 +286,10 @@ class LinkedProductBulk(ProductBulk):
             moving = [i.id for i in members if i.scratch.get("old_home")]
             if moving:
                 old = {i.scratch["old_home"] for i in members if i.scratch.get("old_home")}
-                Cluster.objects.filter(pk__in=old, default_product_id__in=moving).update(
+                Cluster.objects.filter(pk__in=old, default_product_id__oneof=moving).update(
                     default_product=None, version=F("version") + 1, last_modified_at=now
                 )
-                ClusterProduct.objects.filter(product_id__in=moving)._raw_delete(
+                ClusterProduct.objects.filter(product_id__oneof=moving)._raw_delete(
                     ClusterProduct.objects.db
                 )
             rows = [
@@ -582,6 +581,8 @@ class ClusterBulk(RecordBulk):
                 "options": [o for o in options if o.scratch["owner"] is item],
                 "products": [p for p in products if p.scratch["owner"] is item],
             }
+        _number_within_owners(options)
+        _number_within_owners(products)
         for option in options:
             option.scratch["nested"] = {
                 "products": [p for p in products if p.scratch["owner"] is option]
@@ -650,14 +651,20 @@ def _nested_outcomes(item: Item, result: BulkResult, request: Any) -> dict[str, 
 
 
 def _parse_nested(owned: list[tuple[Any, Any]], key: BulkKey, schema: Obj, name: str) -> list[Item]:
-    """One flat parse (repeated keys across owners → 10020); indexes count within the owner."""
+    """One flat parse: repeated keys across owners → 10020 (naming the flat position)."""
     items = parse_items([raw for _, raw in owned], key, schema)
-    positions: dict[int, int] = defaultdict(int)
     for item, (owner, _) in zip(items, owned, strict=True):
-        item.index = positions[id(owner)]
-        positions[id(owner)] += 1
         item.scratch["owner"] = owner
     return items
+
+
+def _number_within_owners(items: list[Item]) -> None:
+    """Outcome indexes count within the owner; planning needs them unique (flat) until done."""
+    positions: dict[int, int] = defaultdict(int)
+    for item in items:
+        owner = id(item.scratch["owner"])
+        item.index = positions[owner]
+        positions[owner] += 1
 
 
 CLUSTERS = ClusterBulk()
@@ -713,9 +720,16 @@ EXPORT_CHUNK = 500
 
 
 def export_clusters() -> Iterator[dict[str, Any]]:
-    """Every cluster in the write shape, by id, a chunk at a time; ``clusterConfig`` by name,
-    ``parent`` by the category's first source pair when it has one. Products and options are
-    not nested: they travel with the products export and the options bulk."""
+    """Every cluster in the write shape, by id, a chunk at a time (constant memory).
+
+    ``clusterConfig`` by name and ``parent`` by the category's first source pair (when it has
+    one), so the file means the same after an import elsewhere. Members and options are nested:
+    products as references (their first source pair: import the products first), options with
+    their source pairs (the first one also flat, as the nested item's key) and selectable
+    products. ``defaultProduct`` (an id) is not exported, and
+    products without a source pair cannot be referenced: a database-independent file cannot
+    carry them.
+    """
     from catalogue.bulk import _category_pairs
 
     last = 0
@@ -728,7 +742,42 @@ def export_clusters() -> Iterator[dict[str, Any]]:
         )
         if not clusters:
             return
+        ids = [c.pk for c in clusters]
         parents = _category_pairs({c.parent_id for c in clusters if c.parent_id})
+        member_rows = list(
+            ClusterProduct.objects.filter(cluster_id__in=ids)
+            .order_by("product_id")
+            .values_list("cluster_id", "product_id")
+        )
+        options = list(
+            ClusterOption.objects.filter(cluster_id__in=ids)
+            .order_by("pk")
+            .prefetch_related("sources")
+        )
+        selectable = list(
+            OptionProduct.objects.filter(option__cluster_id__in=ids)
+            .order_by("option_id", "position")
+            .values_list("option_id", "product_id")
+        )
+        refs = _product_refs({p for _, p in member_rows} | {p for _, p in selectable})
+        members: dict[int, list[dict]] = defaultdict(list)
+        for cluster_id, product_id in member_rows:
+            if product_id in refs:
+                members[cluster_id].append(refs[product_id])
+        chosen: dict[int, list[dict]] = defaultdict(list)
+        for option_id, product_id in selectable:
+            if product_id in refs:
+                chosen[option_id].append(refs[product_id])
+        by_cluster: dict[int, list[dict]] = defaultdict(list)
+        for option in options:
+            data = exportable(option_representation(option), OPTION_ITEM)
+            data.pop("defaultProduct", None)
+            data["sources"] = sorted_pairs(data["sources"])
+            if data["sources"]:  # nested items carry the key: the first pair
+                data.update(data["sources"][0])
+            if chosen[option.pk]:
+                data["products"] = chosen[option.pk]
+            by_cluster[option.cluster_id].append(data)
         for cluster in clusters:
             data = exportable(cluster_representation(cluster), CLUSTER_ITEM)
             data["clusterConfig"] = {"name": cluster.cluster_config.name}
@@ -736,8 +785,23 @@ def export_clusters() -> Iterator[dict[str, Any]]:
             data.pop("defaultProduct", None)
             if cluster.parent_id in parents:
                 data["parent"] = parents[cluster.parent_id]
+            if members[cluster.pk]:
+                data["products"] = members[cluster.pk]
+            if by_cluster[cluster.pk]:
+                data["options"] = by_cluster[cluster.pk]
             yield data
-        last = clusters[-1].pk
+        last = ids[-1]
+
+
+def _product_refs(ids: set[int]) -> dict[int, dict[str, str]]:
+    """Each product's first source pair (``sorted_pairs`` order) as a nested item key."""
+    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
+    rows = ProductSource.objects.filter(product_id__oneof=ids).values_list(
+        "product_id", "source", "source_id"
+    )
+    for product_id, source, source_id in rows:
+        pairs[product_id].append({"sourceId": source_id, "source": source})
+    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
 
 
 register(
@@ -748,5 +812,3 @@ register(
         max_sources=lambda: most_links(ClusterSource, "cluster_id"),
     )
 )
-
-__all__ = ["CLUSTERS", "ClusterOptionSource", "Prefetched"]
