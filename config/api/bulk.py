@@ -333,7 +333,9 @@ class BulkResult:
             f"{s['create']} created, {s['update']} updated, {s['skip']} skipped, "
             f"{s['remove']} removed, {s['error']} failed"
         ]
-        if self.rolled_back:
+        if self.rolled_back and not s["error"]:
+            messages.append("Atomic request: a nested item failed, so nothing was written.")
+        elif self.rolled_back:
             messages.append(f"Atomic request: {s['error']} item(s) failed, so nothing was written.")
         elif self.dry_run:
             messages.append("Dry run: nothing was written.")

@@ -352,12 +352,92 @@ def _payload(n, start, config):
 
 
 def test_statement_count_does_not_grow_with_the_number_of_clusters():
+    """1, 100 and 1000 clusters, each with a product and an option with a product: created, then
+    sent again with changes (updates of every level), cost the same number of statements."""
     config = ClusterConfigFactory()
     counts = {}
     for n, start in ((1, 0), (100, 1000), (1000, 100000)):
-        with CaptureQueriesContext(connection) as queries:
-            result = run_bulk(CLUSTERS, _payload(n, start, config), lookup_key="sourceId")
-        assert result.failed == 0 and not result.any_failed
-        counts[n] = len(queries.captured_queries)
-    assert counts[1] == counts[100] == counts[1000], counts
+        for phase in ("create", "update"):
+            payload = _payload(n, start, config)
+            if phase == "update":
+                for cluster in payload["clusters"]:
+                    cluster["hidden"] = True
+                    cluster["products"][0]["priority"] = 5
+                    cluster["options"][0]["isRequired"] = True
+                    cluster["options"][0]["products"][0]["priority"] = 5
+            with CaptureQueriesContext(connection) as queries:
+                result = run_bulk(CLUSTERS, payload, lookup_key="sourceId")
+            assert not result.any_failed
+            assert {i.result for i in result.items} == {phase}
+            counts[n, phase] = len(queries.captured_queries)
+    for phase in ("create", "update"):
+        assert counts[1, phase] == counts[100, phase] == counts[1000, phase], counts
+    assert max(counts.values()) <= 45, counts
     assert Cluster.objects.count() == 1101 and Product.objects.count() == 2202
+    assert ClusterProduct.objects.count() == 1101 and OptionProduct.objects.count() == 1101
+    assert Product.objects.filter(priority=5).count() == 2202
+
+
+def test_directives_on_clusters_and_nested_items(api):
+    config = ClusterConfigFactory()
+    first, second = CategoryFactory(), CategoryFactory()
+    cluster = ClusterFactory(cluster_config=config, parent=first, code="")
+    cluster.name_nl = "Oud"
+    cluster.save()
+    ClusterSourceFactory(cluster=cluster, source="ERP", source_id="C-1")
+    body = post(
+        api,
+        "/v2/clusters/bulk/sourceId",
+        {
+            "clusters": [
+                {
+                    "source": "ERP",
+                    "sourceId": "C-1",
+                    "parent": {"id": second.pk},
+                    "names": [{"language": "EN", "value": "New"}],
+                    "code": "SET",
+                },
+                cluster_item("C-NEW", config, products=[product_item("P-NEW")]),
+            ],
+            "directives": [
+                {"operation": "skipMoveOnUpdate"},
+                {"operation": "skipIfNotEmpty", "fields": ["code"]},
+                {"operation": "mergeTranslationsOnUpdate"},
+                {"operation": "skipCreate"},
+            ],
+        },
+    )
+    assert [o["action"] for o in body["data"]] == ["update", "skip"]
+    assert body["data"][1]["reason"] == "skipCreate"
+    assert body["data"][1]["products"][0]["action"] == "skip"
+    assert body["data"][1]["products"][0]["reason"] == "skipCreate"
+    cluster.refresh_from_db()
+    assert cluster.parent_id == first.pk  # skipMoveOnUpdate
+    assert cluster.code == "SET"  # empty before, so written
+    assert cluster.name_en == "New" and cluster.name_nl is None  # replaced translations
+    assert not Cluster.objects.filter(sources__source_id="C-NEW").exists()
+    assert not Product.objects.exists()
+    again = post(
+        api,
+        "/v2/clusters/bulk/sourceId",
+        {
+            "clusters": [{"source": "ERP", "sourceId": "C-1", "code": "OTHER"}],
+            "directives": {"skipIfNotEmpty": ["code"]},
+        },
+    )
+    assert again["data"][0]["action"] == "skip" and again["data"][0]["reason"] == "unchanged"
+
+
+def test_atomic_with_only_a_nested_failure_rolls_back(api):
+    config = ClusterConfigFactory()
+    body = post(
+        api,
+        "/v2/clusters/bulk/sourceId?atomic=true",
+        {"clusters": [cluster_item("C-1", config, options=[{"source": "ERP", "sourceId": "O"}])]},
+        status=422,
+    )
+    assert body["summary"]["error"] == 0
+    assert body["messages"][1] == "Atomic request: a nested item failed, so nothing was written."
+    assert body["data"][0]["options"][0]["error"]["code"] == 10007
+    assert body["data"][0]["id"] is None
+    assert not Cluster.objects.exists()
