@@ -167,13 +167,21 @@ def _nested_product_ids(items: list[Item]) -> dict[int, set[int]]:
 
 
 def _check_defaults(
-    owners: list[Item], link_model: type, owner_field: str, nested: dict[int, set[int]], label: str
+    owners: list[Item],
+    link_model: type,
+    owner_field: str,
+    nested: dict[int, set[int]],
+    label: str,
+    keep_stored: bool = False,
 ) -> None:
     """``defaultProduct`` must be one of the owner's products: stored or nested in the item."""
     wanted = [
         o
         for o in owners
-        if o.ok and o.result in ("create", "update") and "default_product" in o.data
+        if o.ok
+        and o.result in ("create", "update")
+        and "default_product" in o.data
+        and not (keep_stored and o.stored and o.stored["default_product_id"])
     ]
     refs = {o.data["default_product"]["id"] for o in wanted if o.data["default_product"]}
     owner_ids = [o.id for o in wanted if o.id]
@@ -181,7 +189,7 @@ def _check_defaults(
     if refs and owner_ids:
         stored = set(
             link_model.objects.filter(
-                **{f"{owner_field}__in": owner_ids, "product_id__in": refs}
+                **{f"{owner_field}__in": owner_ids, "product_id__oneof": refs}
             ).values_list(owner_field, "product_id")
         )
     for owner in wanted:
@@ -348,18 +356,9 @@ class OptionBulk(RecordBulk):
                     )
                 )
                 item.fail(error)
-        _check_defaults(
-            plan.live(), OptionProduct, "option_id", plan.extra.get("nested_ids", {}), "option"
-        )
-
-    def plan_with(self, items, directives, key, *, lock, nested_ids):
-        """``plan`` with the ids of the products nested in the options (default checks)."""
-        self._nested_ids = nested_ids
-        return self.plan(items, directives, key, lock=lock)
-
-    def prepare(self, plan: RecordPlan) -> None:
-        plan.extra["nested_ids"] = getattr(self, "_nested_ids", {})
-        super().prepare(plan)
+        nested = {id(o): o.scratch.get("nested_products", set()) for o in plan.items}
+        skip = "default_product" in plan.directives.skip_if_not_empty
+        _check_defaults(plan.live(), OptionProduct, "option_id", nested, "option", skip)
 
     def write(self, plan: RecordPlan) -> None:
         for item in plan.live("create"):
@@ -547,13 +546,15 @@ class ClusterBulk(RecordBulk):
             if not _owner_live(owner):
                 _owner_failed(product, owner, "cluster" if role == MEMBER else "option")
         nested_ids = _nested_product_ids(products)
-        _check_defaults(plan.live(), ClusterProduct, "cluster_id", nested_ids, "cluster")
-        plan.extra["options"] = OPTIONS.plan_with(
+        skip = "default_product" in plan.directives.skip_if_not_empty
+        _check_defaults(plan.live(), ClusterProduct, "cluster_id", nested_ids, "cluster", skip)
+        for option in options:
+            option.scratch["nested_products"] = nested_ids.get(id(option), set())
+        plan.extra["options"] = OPTIONS.plan(
             [o for o in options if o.ok and o.result is None],
             plan.directives,
             key,
             lock=plan.lock,
-            nested_ids=nested_ids,
         )
         for product in products:
             owner = product.scratch["owner"]
@@ -690,12 +691,19 @@ class OwnedBulk(RecordBulk):
             if self.role:
                 item.scratch["role"] = self.role
         if self.inner is OPTIONS:
-            nested = [(i, raw) for i in items if i.ok for raw in (i.data.get("products") or ())]
-            if nested:
-                raise errors.SchemaValidationException(
-                    fields={"products": ["Use /v2/clusteroptions/{lk}/{lv}/products/bulk."]}
-                )
-            return OPTIONS.plan_with(items, directives, key, lock=lock, nested_ids={})
+            for item in items:
+                if item.ok and "products" in item.data:
+                    item.fail(
+                        errors.SchemaValidationException(
+                            fields={
+                                "products": [
+                                    "Not nested here: use "
+                                    "/v2/clusteroptions/{lookupKey}/{lookupValue}/products/bulk."
+                                ]
+                            }
+                        )
+                    )
+            return OPTIONS.plan(items, directives, key, lock=lock)
         return self.inner.plan(items, directives, key, lock=lock)
 
     def write(self, plan) -> None:

@@ -441,3 +441,52 @@ def test_atomic_with_only_a_nested_failure_rolls_back(api):
     assert body["data"][0]["options"][0]["error"]["code"] == 10007
     assert body["data"][0]["id"] is None
     assert not Cluster.objects.exists()
+
+
+def test_default_products_may_come_from_the_nested_items(api):
+    config = ClusterConfigFactory()
+    member = ProductFactory()
+    ProductSourceFactory(product=member, source="ERP", source_id="M")
+    choice = ProductFactory()
+    ProductSourceFactory(product=choice, source="ERP", source_id="CH")
+    stale = ProductFactory()
+    ProductSourceFactory(product=stale, source="ERP", source_id="ST")
+    body = post(
+        api,
+        "/v2/clusters/bulk/sourceId",
+        {
+            "clusters": [
+                cluster_item(
+                    "C-1",
+                    config,
+                    defaultProduct={"id": member.pk},
+                    products=[{"source": "ERP", "sourceId": "M"}],
+                    options=[
+                        {
+                            "source": "ERP",
+                            "sourceId": "O-1",
+                            "names": names("Wrap"),
+                            "defaultProduct": {"id": choice.pk},
+                            "products": [{"source": "ERP", "sourceId": "CH"}],
+                        }
+                    ],
+                ),
+                # the nested item naming the default fails (stale version): so does the cluster
+                cluster_item(
+                    "C-2",
+                    config,
+                    defaultProduct={"id": stale.pk},
+                    products=[{"source": "ERP", "sourceId": "ST", "version": 99}],
+                ),
+            ]
+        },
+    )
+    first, second = body["data"]
+    assert first["action"] == "create", first
+    cluster = Cluster.objects.get(pk=first["id"])
+    assert cluster.default_product_id == member.pk
+    assert first["options"][0]["action"] == "create", str(body)
+    option = ClusterOption.objects.get(pk=first["options"][0]["id"])
+    assert option.default_product_id == choice.pk
+    assert second["error"]["code"] == 10017
+    assert second["products"][0]["error"]["code"] == 10014
