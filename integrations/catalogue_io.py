@@ -25,6 +25,8 @@ Column                        Meaning
                               (``[{"name": "COLOR", "value": "red"}]``)
 ``attributes.COLOR``, …       one attribute; a cell that is a JSON number, ``true``,
                               ``false`` or array is taken as such, anything else as text
+``clusterConfig``,            any other object or array field (clusters: the config
+``products``, ``options``     reference, nested products and options) as one JSON cell
 ``id``, ``version``,          the lookup key ``id``, an optimistic version, ``remove``
 ``action``
 ============================  ========================================================
@@ -306,6 +308,12 @@ def _typed(field: Field | None, cell: str) -> Any:
         return cell == "true"
     if isinstance(field, Int) and re.fullmatch(r"-?\d+", cell):
         return int(cell)
+    if field is not None and field.json_type in ("object", "array") and cell[:1] in ("{", "["):
+        # Other structured columns (clusterConfig, nested products/options) are JSON cells.
+        try:
+            return orjson.loads(cell)
+        except orjson.JSONDecodeError:
+            return cell
     return cell
 
 

@@ -1,4 +1,4 @@
-from clusters.api import views
+from clusters.api import bulk_views, views
 from config.api.routing import api_path
 
 LOOKUP = r"(?P<lookup_key>[^/]+)/(?P<lookup_value>[^/]+)"
@@ -8,6 +8,11 @@ OPTION = f"clusteroptions/{LOOKUP}"
 TRANSLATION = "translation/(?P<language>[^/]+)"
 
 urlpatterns = [
+    # Bulk routes come before the {lk}/{lv} detail routes, which would take "bulk" as a key.
+    api_path("clusters/bulk/(?P<lookupKey>[^/]+)", bulk_views.ClusterBulkView, "cluster-bulk"),
+    api_path(f"{CLUSTER}/products/bulk", bulk_views.ClusterProductBulkView, "cluster-product-bulk"),
+    api_path(f"{CLUSTER}/options/bulk", bulk_views.ClusterOptionBulkView, "cluster-option-bulk"),
+    api_path(f"{OPTION}/products/bulk", bulk_views.OptionProductBulkView, "option-product-bulk"),
     api_path("clusterconfigs", views.ClusterConfigCollectionView, "clusterconfig-list"),
     api_path(CONFIG, views.ClusterConfigDetailView, "clusterconfig-detail"),
     api_path(f"{CONFIG}/settings", views.ClusterConfigSettingCollectionView, "setting-list"),

@@ -290,6 +290,14 @@ class BulkResource(ABC):
     def write(self, plan: Any) -> None:
         """Apply the plan with a constant number of statements; raise ``Retry`` on a lost race."""
 
+    def nested_failed(self, items: list[Item]) -> bool:
+        """Whether an item nested in the top-level items failed (atomic requests roll back)."""
+        return False
+
+    def nested_outcomes(self, item: Item, result: BulkResult, request: Any) -> dict[str, Any]:
+        """Outcomes of the items nested in ``item`` (clusters: ``products``, ``options``)."""
+        return {}
+
 
 class Retry(Exception):  # noqa: N818 - control flow
     """A concurrent writer changed what the plan read: plan again from scratch."""
@@ -311,6 +319,10 @@ class BulkResult:
     def failed(self) -> int:
         return sum(1 for item in self.items if item.error)
 
+    @property
+    def any_failed(self) -> bool:
+        return bool(self.failed) or self.resource.nested_failed(self.items)
+
     def summary(self) -> dict[str, int]:
         counts = Counter("error" if i.error else i.result for i in self.items)
         return {action: counts.get(action, 0) for action in (*ACTIONS, "error")}
@@ -321,7 +333,9 @@ class BulkResult:
             f"{s['create']} created, {s['update']} updated, {s['skip']} skipped, "
             f"{s['remove']} removed, {s['error']} failed"
         ]
-        if self.rolled_back:
+        if self.rolled_back and not s["error"]:
+            messages.append("Atomic request: a nested item failed, so nothing was written.")
+        elif self.rolled_back:
             messages.append(f"Atomic request: {s['error']} item(s) failed, so nothing was written.")
         elif self.dry_run:
             messages.append("Dry run: nothing was written.")
@@ -329,7 +343,7 @@ class BulkResult:
 
     @property
     def status(self) -> int:
-        return 422 if self.atomic and self.failed else 200
+        return 422 if self.atomic and self.any_failed else 200
 
     def outcome(self, item: Item, request: HttpRequest | None = None) -> dict[str, Any]:
         written = not (self.dry_run or self.rolled_back)
@@ -347,6 +361,7 @@ class BulkResult:
             body["reason"] = ROLLED_BACK
         elif item.reason:
             body["reason"] = item.reason
+        body.update(self.resource.nested_outcomes(item, self, request))
         return body
 
     def outcomes(self, request: HttpRequest | None = None) -> list[dict[str, Any]]:
@@ -413,7 +428,7 @@ def _execute(result: BulkResult, directives: Directives, key: BulkKey) -> None:
         try:
             with transaction.atomic():
                 plan = resource.plan(items, directives, key, lock=not result.dry_run)
-                if result.atomic and any(item.error for item in items):
+                if result.atomic and result.any_failed:
                     result.rolled_back = not result.dry_run
                     return
                 if not result.dry_run:

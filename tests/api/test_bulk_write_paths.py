@@ -69,3 +69,24 @@ def test_bulk_parent_on_a_clustered_product_is_an_item_error(api):
     outcome = api.post("/v2/products/bulk/id", body).json()["data"][0]
     assert outcome["action"] == "error"
     assert outcome["error"]["code"] == 10017
+
+
+def test_bulk_created_clusters_are_found_by_term(api):
+    from tests.clusters.factories import ClusterConfigFactory
+
+    config = ClusterConfigFactory()
+    body = {
+        "clusters": [
+            {
+                "source": "ERP",
+                "sourceId": "K-1",
+                "code": "PARKA-1",
+                "clusterConfig": {"id": config.pk},
+                "names": [{"language": "EN", "value": "Crème Parka Family"}],
+            }
+        ]
+    }
+    response = api.post("/v2/clusters/bulk/sourceId", body)
+    assert response.status_code == 200, response.content
+    cluster_id = response.json()["data"][0]["id"]
+    assert search_ids(api, "/v2/clusters/search", "creme parka") == [cluster_id]

@@ -1,0 +1,136 @@
+"""Cluster bulk routes (SPEC §14): ``/v2/clusters/bulk/{lookupKey}`` and the sub-resource bulks
+``/v2/clusters/{lk}/{lv}/products/bulk``, ``…/options/bulk``, ``/v2/clusteroptions/{lk}/{lv}/products/bulk``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from clusters import selectors
+from clusters.api.views import (
+    CLUSTER_PATHS,
+    OPTION_LOOKUP_ERRORS,
+    OPTION_PATHS,
+    PARENT_LOOKUP_ERRORS,
+    SOURCE_PARAM,
+)
+from clusters.bulk import (
+    CLUSTERS,
+    LINKED_PRODUCTS,
+    OPTIONS,
+    cluster_options_bulk,
+    cluster_products_bulk,
+    nested_key,
+    option_products_bulk,
+)
+from config.api import errors
+from config.api.bulk import (
+    BULK_QUERY,
+    BulkView,
+    bulk_operation,
+    bulk_response,
+    key_schemas,
+    run_bulk,
+)
+from config.api.filters import parse_bool_param
+from config.api.routing import ApiView
+
+CLUSTERS_BULK = ("bulk:write", "clusters:write")
+OPTIONS_BULK = ("bulk:write", "cluster-options:write")
+
+
+class ClusterBulkView(BulkView):
+    tag = "Clusters"
+    resource = CLUSTERS
+    path_schemas = key_schemas(CLUSTERS)
+    operations = {
+        "POST": bulk_operation(
+            CLUSTERS,
+            CLUSTERS_BULK,
+            "Create, update or remove up to 1000 clusters with nested products and options",
+        )
+    }
+
+
+def _sub_operation(resource, scopes, summary, lookup_errors):
+    operation = bulk_operation(resource, scopes, summary)
+    return replace(
+        operation,
+        query=(*SOURCE_PARAM, *BULK_QUERY),
+        errors=(*operation.errors, *lookup_errors),
+    )
+
+
+class _SubBulkView(ApiView):
+    def post(self, request, lookup_key, lookup_value):
+        params = request.query_params
+        allowed = {q.name for q in BULK_QUERY} | {"source"}
+        unknown = sorted(set(params) - allowed)
+        if unknown:
+            raise errors.SchemaValidationException(
+                fields={name: [f"Unknown query parameter '{name}'."] for name in unknown}
+            )
+        resource = self.resource_for(request, lookup_key, lookup_value)
+        result = run_bulk(
+            resource,
+            request.data,
+            lookup_key=nested_key(lookup_key).name,
+            dry_run=parse_bool_param(params, "dryRun"),
+            atomic=parse_bool_param(params, "atomic"),
+        )
+        return bulk_response(result, request)
+
+
+class ClusterProductBulkView(_SubBulkView):
+    tag = "Clusters"
+    path_schemas = CLUSTER_PATHS
+    operations = {
+        "POST": _sub_operation(
+            LINKED_PRODUCTS,
+            CLUSTERS_BULK,
+            "Upsert up to 2000 products inside the cluster (keyed like the URL)",
+            PARENT_LOOKUP_ERRORS,
+        )
+    }
+
+    def resource_for(self, request, lookup_key, lookup_value):
+        cluster = selectors.cluster_find(
+            lookup_key, lookup_value, request.query_params, parent=True
+        )
+        return cluster_products_bulk(cluster)
+
+
+class ClusterOptionBulkView(_SubBulkView):
+    tag = "Clusters"
+    path_schemas = CLUSTER_PATHS
+    operations = {
+        "POST": _sub_operation(
+            OPTIONS,
+            OPTIONS_BULK,
+            "Upsert up to 1000 options of the cluster (keyed like the URL)",
+            PARENT_LOOKUP_ERRORS,
+        )
+    }
+
+    def resource_for(self, request, lookup_key, lookup_value):
+        cluster = selectors.cluster_find(
+            lookup_key, lookup_value, request.query_params, parent=True
+        )
+        return cluster_options_bulk(cluster)
+
+
+class OptionProductBulkView(_SubBulkView):
+    tag = "Cluster options"
+    path_schemas = OPTION_PATHS
+    operations = {
+        "POST": _sub_operation(
+            LINKED_PRODUCTS,
+            OPTIONS_BULK,
+            "Upsert up to 2000 products and make them selectable in the option",
+            OPTION_LOOKUP_ERRORS,
+        )
+    }
+
+    def resource_for(self, request, lookup_key, lookup_value):
+        option = selectors.option_find(lookup_key, lookup_value, request.query_params)
+        return option_products_bulk(option)

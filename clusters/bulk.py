@@ -1,0 +1,824 @@
+"""Bulk upserts of clusters, their products and options (SPEC §14), set-based.
+
+- ``POST /v2/clusters/bulk/{lookupKey}`` (id, sourceId, code; 1000 clusters): items may nest
+  ``products`` and ``options`` (options may nest ``products``); at most 2000 nested products
+  (cluster and option products together) and 1000 options per request (413 otherwise).
+- ``POST /v2/clusters/{lk}/{lv}/products/bulk``, ``…/options/bulk`` and
+  ``/v2/clusteroptions/{lk}/{lv}/products/bulk``: the same resources with a fixed owner.
+
+Nested items are matched by the same kind of key as the URL (``id`` items only update;
+``sourceId`` + ``source`` items upsert; under ``code`` nested items use ``sourceId`` + ``source``,
+as products and options have no code). All nested products of a request are one product bulk
+(one set of reads and writes, repeated keys across clusters and options → 10020); all nested
+options one option bulk. A nested product is made a member of its cluster (it leaves its
+primary category and any other cluster, whose default product is cleared when it pointed at it)
+or a selectable product of its option (appended in request order).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from catalogue.api.serializers import PRODUCT_PATCH
+from catalogue.bulk import ProductBulk
+from catalogue.models import Product, ProductSource
+from clusters.api.serializers import (
+    CLUSTER_BODY,
+    OPTION_BODY,
+    cluster_fields,
+    cluster_representation,
+    option_fields,
+    option_representation,
+)
+from clusters.models import (
+    Cluster,
+    ClusterConfig,
+    ClusterOption,
+    ClusterProduct,
+    ClusterSource,
+    OptionProduct,
+)
+from clusters.search import cluster_search_text
+from clusters.services import CLUSTER, OPTION
+from config.api import errors
+from config.api.bulk import (
+    SKIP_CREATE,
+    BulkKey,
+    BulkResult,
+    Entity,
+    Item,
+    exportable,
+    most_links,
+    parse_items,
+    register,
+    sorted_pairs,
+)
+from config.api.bulk_records import (
+    RecordBulk,
+    RecordPlan,
+    id_key,
+    plain,
+    reference_text,
+    source_key,
+)
+from config.api.bulk_sql import insert_rows, rows_by_pairs
+from config.api.records import check_sources
+from config.api.validation import Errors, Field, Obj, Str, add_error
+from taxonomy.models import Category, CategorySource
+
+MAX_NESTED_PRODUCTS = 2000
+MAX_NESTED_OPTIONS = 1000
+MEMBER, SELECTABLE = "member", "selectable"
+
+
+class Nested(Field):
+    """A list of nested bulk items, kept raw: each item is validated on its own later."""
+
+    json_type = "array"
+
+    def __init__(self, item_schema: Obj, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.item_schema = item_schema
+
+    def convert(self, value: Any, path: str, errs: Errors) -> Any:
+        if not isinstance(value, list):
+            return add_error(errs, path, "Expected an array.")
+        return value
+
+    def openapi(self) -> dict:
+        schema = super().openapi()
+        item = self.item_schema.openapi()
+        item.pop("required", None)
+        schema["items"] = item
+        return schema
+
+
+def _check(cleaned: dict, path: str, errs: Errors) -> None:
+    check_sources(cleaned, path, errs)
+
+
+OPTION_ITEM = Obj(
+    {
+        **option_fields(),
+        "products": Nested(PRODUCT_PATCH, description="Products made selectable in the option."),
+    },
+    check=_check,
+)
+CLUSTER_ITEM = Obj(
+    {
+        **cluster_fields(),
+        "products": Nested(PRODUCT_PATCH, description="Products made members of the cluster."),
+        "options": Nested(OPTION_ITEM, description="Options of the cluster (may nest products)."),
+    },
+    check=_check,
+)
+
+
+def nested_key(name: str) -> BulkKey:
+    """The key of nested items: the URL's kind (``code`` → ``sourceId``)."""
+    return id_key() if name == "id" else source_key()
+
+
+def _owner_failed(item: Item, owner: Item, label: str) -> None:
+    """A nested item whose owner is not written: skipped with it, or failed."""
+    if owner.ok and owner.result == "skip" and owner.reason == SKIP_CREATE:
+        item.result, item.reason, item.row = "skip", SKIP_CREATE, None
+        return
+    if owner.ok and owner.result == "remove":
+        item.fail(errors.PayloadValidationError(f"A removed {label} takes no nested items."))
+        return
+    item.fail(
+        errors.PayloadValidationError(
+            f"The {label} of this item failed (see its outcome); nothing was written for it."
+        )
+    )
+
+
+def _owner_live(owner: Any) -> bool:
+    """Whether the owner will exist after the write (not yet planned counts as alive)."""
+    return (
+        getattr(owner, "ok", True)
+        and getattr(owner, "result", None) != "remove"
+        and getattr(owner, "reason", None) != SKIP_CREATE
+    )
+
+
+def _nested_product_ids(items: list[Item]) -> dict[int, set[int]]:
+    """Ids of the existing products nested items name, by owner (one query for source pairs)."""
+    pairs = {(i.key[1], i.key[0]) for i in items if i.ok and i.lookup_key == "sourceId"}
+    found = rows_by_pairs(
+        ProductSource, ("source", "source_id"), pairs, ["source", "source_id", "product_id"]
+    )
+    by_pair = {(s, i): p for s, i, p in found}
+    ids: dict[int, set[int]] = defaultdict(set)
+    for item in items:
+        if not item.ok or item.action == "remove":
+            continue
+        owner = id(item.scratch["owner"])
+        pk = item.key[0] if item.lookup_key == "id" else by_pair.get((item.key[1], item.key[0]))
+        if pk is not None:
+            ids[owner].add(pk)
+    return ids
+
+
+def _check_defaults(
+    owners: list[Item],
+    link_model: type,
+    owner_field: str,
+    nested: dict[int, set[int]],
+    label: str,
+    keep_stored: bool = False,
+) -> None:
+    """``defaultProduct`` must be one of the owner's products: stored or nested in the item."""
+    wanted = [
+        o
+        for o in owners
+        if o.ok
+        and o.result in ("create", "update")
+        and "default_product" in o.data
+        and not (keep_stored and o.stored and o.stored["default_product_id"])
+    ]
+    refs = {o.data["default_product"]["id"] for o in wanted if o.data["default_product"]}
+    owner_ids = [o.id for o in wanted if o.id]
+    stored: set[tuple[int, int]] = set()
+    if refs and owner_ids:
+        stored = set(
+            link_model.objects.filter(
+                **{f"{owner_field}__in": owner_ids, "product_id__oneof": refs}
+            ).values_list(owner_field, "product_id")
+        )
+    for owner in wanted:
+        ref = owner.data["default_product"]
+        if ref is None:
+            owner.row["default_product_id"] = None
+            continue
+        pk = ref["id"]
+        if (owner.id, pk) in stored:
+            owner.row["default_product_id"] = pk
+        elif pk in nested.get(id(owner), ()):
+            owner.row["default_product_id"] = pk
+            owner.scratch["default_nested"] = pk
+        else:
+            owner.fail(
+                errors.PayloadValidationError(
+                    f"defaultProduct [{pk}] is not one of the {label}'s products."
+                )
+            )
+
+
+# --- products inside a cluster or an option ---------------------------------------------------
+
+
+class LinkedProductBulk(ProductBulk):
+    """Products upserted as members of a cluster or selectable products of an option.
+
+    Each item's ``scratch["owner"]`` is the owner (a planned item, or a fixed record with an
+    ``id``) and ``scratch["role"]`` says which link it gets. ``remove`` deletes the product; it
+    must be linked to the owner.
+    """
+
+    def resolve(self, plan: RecordPlan) -> None:
+        for item in plan.live("create", "update"):
+            if item.scratch["role"] == MEMBER and item.data.get("parent") is not None:
+                item.fail(
+                    errors.PayloadValidationError(
+                        "A product in a cluster has the cluster as its primary home; "
+                        "leave parent out."
+                    )
+                )
+        super().resolve(plan)
+        matched = [i for i in plan.live("update", "remove")]
+        member_ids = [i.id for i in matched if i.scratch["role"] == MEMBER]
+        homes = (
+            dict(
+                ClusterProduct.objects.filter(product_id__oneof=member_ids).values_list(
+                    "product_id", "cluster_id"
+                )
+            )
+            if member_ids
+            else {}
+        )
+        selectable_ids = [i.id for i in matched if i.scratch["role"] == SELECTABLE]
+        option_ids = {i.scratch["owner"].id for i in matched if i.scratch["role"] == SELECTABLE}
+        selected = (
+            set(
+                OptionProduct.objects.filter(
+                    product_id__oneof=selectable_ids, option_id__in=option_ids
+                ).values_list("option_id", "product_id")
+            )
+            if selectable_ids
+            else set()
+        )
+        for item in plan.live("create", "update", "remove"):
+            owner = item.scratch["owner"]
+            if item.scratch["role"] == MEMBER:
+                if item.result == "remove":
+                    if not (owner.id and homes.get(item.id) == owner.id):
+                        item.fail(
+                            errors.ClusterProductNotFound(
+                                f"Product [{item.id}] is not in this cluster."
+                            )
+                        )
+                    continue
+                item.row["parent_id"] = None
+                if not (owner.id and homes.get(item.id) == owner.id):
+                    item.scratch["extra_changed"] = True
+                    item.scratch["old_home"] = homes.get(item.id)
+                    item.scratch["link"] = True
+            else:
+                present = owner.id is not None and (owner.id, item.id) in selected
+                if item.result == "remove":
+                    if not present:
+                        item.fail(
+                            errors.OptionProductNotFound(
+                                f"Product [{item.id}] is not in this option."
+                            )
+                        )
+                    continue
+                if not present:
+                    item.scratch["extra_changed"] = True
+                    item.scratch["link"] = True
+
+    def write_extra(self, plan: RecordPlan) -> None:
+        super().write_extra(plan)
+        linking = [i for i in plan.live("create", "update") if i.scratch.get("link")]
+        members = [i for i in linking if i.scratch["role"] == MEMBER]
+        selectable = [i for i in linking if i.scratch["role"] == SELECTABLE]
+        now = timezone.now()
+        if members:
+            moving = [i.id for i in members if i.scratch.get("old_home")]
+            if moving:
+                old = {i.scratch["old_home"] for i in members if i.scratch.get("old_home")}
+                Cluster.objects.filter(pk__in=old, default_product_id__oneof=moving).update(
+                    default_product=None, version=F("version") + 1, last_modified_at=now
+                )
+                ClusterProduct.objects.filter(product_id__oneof=moving)._raw_delete(
+                    ClusterProduct.objects.db
+                )
+            rows = [
+                {"cluster_id": i.scratch["owner"].id, "product_id": i.id, "created_at": now}
+                for i in sorted(members, key=lambda i: i.id)
+            ]
+            insert_rows(ClusterProduct, ["cluster_id", "product_id", "created_at"], rows)
+        if selectable:
+            option_ids = {i.scratch["owner"].id for i in selectable}
+            last = dict(
+                OptionProduct.objects.filter(option_id__in=option_ids)
+                .values("option_id")
+                .annotate(m=Max("position"))
+                .values_list("option_id", "m")
+            )
+            rows = []
+            for item in selectable:  # request order is the selection order
+                option_id = item.scratch["owner"].id
+                last[option_id] = (last.get(option_id) or 0) + 1
+                rows.append(
+                    {"option_id": option_id, "product_id": item.id, "position": last[option_id]}
+                )
+            insert_rows(OptionProduct, ["option_id", "product_id", "position"], rows)
+
+
+LINKED_PRODUCTS = LinkedProductBulk()
+
+
+# --- options of a cluster ---------------------------------------------------------------------
+
+
+class OptionBulk(RecordBulk):
+    """Options of a cluster (``scratch["owner"]`` is the cluster); options never move."""
+
+    label = "Cluster option"
+    items_key = "options"
+    max_items = 1000
+    spec = OPTION
+    schema = OPTION_ITEM
+    required_on_create = OPTION_BODY.required
+    not_found = errors.ClusterOptionNotFound
+    multiple = errors.ClusterOptionMultipleFound
+    scalar_fields = ("language", "hidden", "priority", "is_required")
+    keys = {"id": id_key(), "sourceId": source_key()}
+
+    def resolve(self, plan: RecordPlan) -> None:
+        for item in plan.live("update", "remove"):
+            owner = item.scratch["owner"]
+            if item.stored["cluster_id"] != owner.id:
+                error = (
+                    self.not_found(f"Cluster option [{item.id}] is not an option of this cluster.")
+                    if plan.key.name == "id"
+                    else errors.ClusterOptionExists(
+                        f"The source pair of item {item.index} belongs to option [{item.id}] "
+                        "of another cluster; options do not move."
+                    )
+                )
+                item.fail(error)
+        nested = {id(o): o.scratch.get("nested_products", set()) for o in plan.items}
+        skip = "default_product" in plan.directives.skip_if_not_empty
+        _check_defaults(plan.live(), OptionProduct, "option_id", nested, "option", skip)
+
+    def write(self, plan: RecordPlan) -> None:
+        for item in plan.live("create"):
+            item.row["cluster_id"] = item.scratch["owner"].id
+        super().write(plan)
+
+
+OPTIONS = OptionBulk()
+
+
+# --- clusters ---------------------------------------------------------------------------------
+
+
+class ClusterBulk(RecordBulk):
+    label = "Cluster"
+    items_key = "clusters"
+    max_items = 1000
+    spec = CLUSTER
+    schema = CLUSTER_ITEM
+    required_on_create = CLUSTER_BODY.required
+    not_found = errors.ClusterNotFound
+    multiple = errors.ClusterMultipleFound
+    scalar_fields = ("language", "hidden", "priority", "code")
+    blank_when_null = frozenset({"code"})
+    column_keys = {"code": ("code", None)}
+    search_document = staticmethod(cluster_search_text)
+    keys = {
+        "id": id_key(),
+        "sourceId": source_key(),
+        "code": BulkKey("code", {"code": Str(min_length=1, max_length=64)}, keep=True),
+    }
+
+    def resolve(self, plan: RecordPlan) -> None:
+        self._resolve_configs(plan)
+        self._resolve_parents(plan)
+        self._check_codes(plan)
+        self._plan_nested(plan)
+
+    def _resolve_configs(self, plan: RecordPlan) -> None:
+        items = [i for i in plan.live("create", "update") if "cluster_config" in i.data]
+        ids = {i.data["cluster_config"].get("id") for i in items} - {None}
+        names = {i.data["cluster_config"].get("name") for i in items} - {None}
+        rows = (
+            list(
+                plain(ClusterConfig)
+                .filter(Q(pk__in=ids) | Q(name__in=names))
+                .values_list("pk", "name")
+            )
+            if items
+            else []
+        )
+        by_id = {pk for pk, _ in rows}
+        by_name = {name: pk for pk, name in rows}
+        for item in items:
+            ref = item.data["cluster_config"]
+            pk = (
+                (ref["id"] if ref["id"] in by_id else None)
+                if "id" in ref
+                else by_name.get(ref["name"])
+            )
+            if pk is None:
+                key = "id" if "id" in ref else "name"
+                item.fail(
+                    errors.ClusterConfigNotFound(
+                        f"Cluster config with {key} [{ref[key]}] not found."
+                    )
+                )
+            else:
+                item.row["cluster_config_id"] = pk
+
+    def _resolve_parents(self, plan: RecordPlan) -> None:
+        d = plan.directives
+        wanted = [
+            i
+            for i in plan.live("create", "update")
+            if "parent" in i.data
+            and not (
+                i.result == "update"
+                and (
+                    d.skip_move_on_update
+                    or ("parent" in d.skip_if_not_empty and i.stored["parent_id"])
+                )
+            )
+        ]
+        refs = [i.data["parent"] for i in wanted if i.data["parent"]]
+        ids = {r["id"] for r in refs if "id" in r}
+        pairs = {(r["source"], r["sourceId"]) for r in refs if "source" in r}
+        found_ids = (
+            set(plain(Category).filter(pk__oneof=ids).values_list("pk", flat=True))
+            if ids
+            else set()
+        )
+        by_pair = {
+            (s, i): c
+            for s, i, c in rows_by_pairs(
+                CategorySource,
+                ("source", "source_id"),
+                pairs,
+                ["source", "source_id", "category_id"],
+            )
+        }
+        for item in wanted:
+            ref = item.data["parent"]
+            if ref is None:
+                item.row["parent_id"] = None
+                continue
+            pk = (
+                (ref["id"] if ref["id"] in found_ids else None)
+                if "id" in ref
+                else by_pair.get((ref["source"], ref["sourceId"]))
+            )
+            if pk is None:
+                item.fail(
+                    errors.ParentCategoryNotFound(f"Category with {reference_text(ref)} not found.")
+                )
+            else:
+                item.row["parent_id"] = pk
+
+    def _check_codes(self, plan: RecordPlan) -> None:
+        changing = [
+            i
+            for i in plan.live("create", "update")
+            if i.row["code"] and (i.stored is None or i.stored["code"] != i.row["code"])
+        ]
+        taken = (
+            dict(
+                plain(Cluster)
+                .filter(code__in={i.row["code"] for i in changing})
+                .values_list("code", "pk")
+            )
+            if changing
+            else {}
+        )
+        seen: dict[str, int] = {}
+        for item in changing:
+            code = item.row["code"]
+            if taken.get(code, item.id) != item.id:
+                item.fail(errors.ClusterExists(f"Cluster with code [{code}] already exists."))
+            elif code in seen:
+                item.fail(
+                    errors.DuplicateItemInRequest(
+                        f"Code [{code}] is already used by item {seen[code]} of this request."
+                    )
+                )
+            else:
+                seen[code] = item.index
+
+    # --- nested items --------------------------------------------------------------------
+
+    def _plan_nested(self, plan: RecordPlan) -> None:
+        raw_products: list[tuple[Item, str, Any]] = []  # (owner, role, raw)
+        raw_options: list[tuple[Item, Any]] = []
+        for item in plan.items:
+            for raw in item.data.get("products") or ():
+                raw_products.append((item, MEMBER, raw))
+            for raw in item.data.get("options") or ():
+                raw_options.append((item, raw))
+        option_products = sum(
+            len(raw.get("products") or ()) if isinstance(raw, dict) else 0 for _, raw in raw_options
+        )
+        if len(raw_products) + option_products > MAX_NESTED_PRODUCTS:
+            raise errors.BulkLimitExceeded(
+                f"{len(raw_products) + option_products} nested products sent; at most "
+                f"{MAX_NESTED_PRODUCTS} per request. Nothing was written."
+            )
+        if len(raw_options) > MAX_NESTED_OPTIONS:
+            raise errors.BulkLimitExceeded(
+                f"{len(raw_options)} nested options sent; at most {MAX_NESTED_OPTIONS} per "
+                "request. Nothing was written."
+            )
+        key = nested_key(plan.key.name)
+        options = _parse_nested(raw_options, key, OPTIONS.schema, "options")
+        for option in options:
+            owner = option.scratch["owner"]
+            if not _owner_live(owner):
+                _owner_failed(option, owner, "cluster")
+        # products of options come after the cluster products, in one product bulk
+        for option in options:
+            for raw in (option.data.get("products") or ()) if option.ok else ():
+                raw_products.append((option, SELECTABLE, raw))
+        products = _parse_nested(
+            [(owner, raw) for owner, _, raw in raw_products], key, PRODUCT_PATCH, "products"
+        )
+        for product, (owner, role, _) in zip(products, raw_products, strict=True):
+            product.scratch["role"] = role
+            if not _owner_live(owner):
+                _owner_failed(product, owner, "cluster" if role == MEMBER else "option")
+        nested_ids = _nested_product_ids(products)
+        skip = "default_product" in plan.directives.skip_if_not_empty
+        _check_defaults(plan.live(), ClusterProduct, "cluster_id", nested_ids, "cluster", skip)
+        for option in options:
+            option.scratch["nested_products"] = nested_ids.get(id(option), set())
+        plan.extra["options"] = OPTIONS.plan(
+            [o for o in options if o.ok and o.result is None],
+            plan.directives,
+            key,
+            lock=plan.lock,
+        )
+        for product in products:
+            owner = product.scratch["owner"]
+            if product.ok and product.result is None and not _owner_live(owner):
+                _owner_failed(product, owner, _role_label(product))
+        plan.extra["products"] = LINKED_PRODUCTS.plan(
+            [p for p in products if p.ok and p.result is None],
+            plan.directives,
+            key,
+            lock=plan.lock,
+        )
+        _confirm_defaults([*plan.items, *options], products)
+        plan.extra["nested"] = (options, products)
+
+    def check(self, plan: RecordPlan) -> None:
+        """Nested items of clusters (options) that failed after nested planning fail with them."""
+        options, products = plan.extra["nested"]
+        for nested in (options, products):
+            for item in nested:
+                owner = item.scratch["owner"]
+                if item.ok and item.reason != SKIP_CREATE and not _owner_live(owner):
+                    _owner_failed(item, owner, _role_label(item))
+        for item in plan.items:
+            item.scratch["nested"] = {
+                "options": [o for o in options if o.scratch["owner"] is item],
+                "products": [p for p in products if p.scratch["owner"] is item],
+            }
+        _number_within_owners(options)
+        _number_within_owners(products)
+        for option in options:
+            option.scratch["nested"] = {
+                "products": [p for p in products if p.scratch["owner"] is option]
+            }
+
+    def write_extra(self, plan: RecordPlan) -> None:
+        OPTIONS.write(plan.extra["options"])
+        LINKED_PRODUCTS.write(plan.extra["products"])
+        removed = [i.id for i in plan.live("remove")]
+        if removed:  # their products stay, homeless, with a new version
+            Product.objects.filter(cluster_membership__cluster_id__in=removed).update(
+                version=F("version") + 1, last_modified_at=timezone.now()
+            )
+
+    # --- outcomes ----------------------------------------------------------------------------
+
+    def nested_failed(self, items: list[Item]) -> bool:
+        return any(_failed(item) for item in items)
+
+    def nested_outcomes(self, item: Item, result: BulkResult, request: Any) -> dict[str, Any]:
+        return _nested_outcomes(item, result, request)
+
+
+def _role_label(item: Item) -> str:
+    return "option" if item.scratch.get("role") == SELECTABLE else "cluster"
+
+
+def _confirm_defaults(owners: list[Item], products: list[Item]) -> None:
+    """A default product taken from the nested items needs that item to succeed."""
+    good = {(id(p.scratch["owner"]), p.id) for p in products if p.ok and p.id}
+    for owner in owners:
+        pk = owner.scratch.get("default_nested")
+        if pk is not None and owner.ok and (id(owner), pk) not in good:
+            owner.fail(
+                errors.PayloadValidationError(
+                    f"defaultProduct [{pk}] is not one of the products of this item."
+                )
+            )
+
+
+def _failed(item: Item) -> bool:
+    for children in (item.scratch.get("nested") or {}).values():
+        for child in children:
+            if child.error or _failed(child):
+                return True
+    return False
+
+
+def _nested_outcomes(item: Item, result: BulkResult, request: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for name, children in (item.scratch.get("nested") or {}).items():
+        if not children and not item.data.get(name):
+            continue
+        view = BulkResult(
+            LINKED_PRODUCTS if name == "products" else OPTIONS,
+            children,
+            dry_run=result.dry_run,
+            atomic=result.atomic,
+            rolled_back=result.rolled_back,
+        )
+        body[name] = [
+            {**view.outcome(child, request), **_nested_outcomes(child, result, request)}
+            for child in children
+        ]
+    return body
+
+
+def _parse_nested(owned: list[tuple[Any, Any]], key: BulkKey, schema: Obj, name: str) -> list[Item]:
+    """One flat parse: repeated keys across owners → 10020 (naming the flat position)."""
+    items = parse_items([raw for _, raw in owned], key, schema)
+    for item, (owner, _) in zip(items, owned, strict=True):
+        item.scratch["owner"] = owner
+    return items
+
+
+def _number_within_owners(items: list[Item]) -> None:
+    """Outcome indexes count within the owner; planning needs them unique (flat) until done."""
+    positions: dict[int, int] = defaultdict(int)
+    for item in items:
+        owner = id(item.scratch["owner"])
+        item.index = positions[owner]
+        positions[owner] += 1
+
+
+CLUSTERS = ClusterBulk()
+
+
+# --- sub-resource bulks: a fixed owner --------------------------------------------------------
+
+
+class OwnedBulk(RecordBulk):
+    """A product or option bulk under one cluster or option of the URL (a fresh one per request)."""
+
+    def __init__(
+        self, inner: RecordBulk, owner: Any, role: str | None, items_key: str, max_items: int
+    ):
+        self.inner, self.owner, self.role = inner, owner, role
+        self.items_key, self.max_items = items_key, max_items
+        self.keys, self.schema = inner.keys, inner.schema
+        self.label = inner.label
+
+    def plan(self, items, directives, key, *, lock):
+        for item in items:
+            item.scratch["owner"] = self.owner
+            if self.role:
+                item.scratch["role"] = self.role
+        if self.inner is OPTIONS:
+            for item in items:
+                if item.ok and "products" in item.data:
+                    item.fail(
+                        errors.SchemaValidationException(
+                            fields={
+                                "products": [
+                                    "Not nested here: use "
+                                    "/v2/clusteroptions/{lookupKey}/{lookupValue}/products/bulk."
+                                ]
+                            }
+                        )
+                    )
+            return OPTIONS.plan(items, directives, key, lock=lock)
+        return self.inner.plan(items, directives, key, lock=lock)
+
+    def write(self, plan) -> None:
+        self.inner.write(plan)
+
+
+def cluster_products_bulk(cluster: Cluster) -> OwnedBulk:
+    return OwnedBulk(LINKED_PRODUCTS, SimpleNamespace(id=cluster.pk), MEMBER, "products", 2000)
+
+
+def cluster_options_bulk(cluster: Cluster) -> OwnedBulk:
+    return OwnedBulk(OPTIONS, SimpleNamespace(id=cluster.pk), None, "options", 1000)
+
+
+def option_products_bulk(option: ClusterOption) -> OwnedBulk:
+    return OwnedBulk(LINKED_PRODUCTS, SimpleNamespace(id=option.pk), SELECTABLE, "products", 2000)
+
+
+# --- export (export_catalogue --entity clusters) ------------------------------------------------
+
+EXPORT_CHUNK = 500
+
+
+def export_clusters() -> Iterator[dict[str, Any]]:
+    """Every cluster in the write shape, by id, a chunk at a time (constant memory).
+
+    ``clusterConfig`` by name and ``parent`` by the category's first source pair (when it has
+    one), so the file means the same after an import elsewhere. Members and options are nested:
+    products as references (their first source pair: import the products first), options with
+    their source pairs (the first one also flat, as the nested item's key) and selectable
+    products. ``defaultProduct`` (an id) is not exported, and
+    products without a source pair cannot be referenced: a database-independent file cannot
+    carry them.
+    """
+    from catalogue.bulk import _category_pairs
+
+    last = 0
+    while True:
+        clusters = list(
+            Cluster.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .select_related("cluster_config")
+            .prefetch_related("sources")[:EXPORT_CHUNK]
+        )
+        if not clusters:
+            return
+        ids = [c.pk for c in clusters]
+        parents = _category_pairs({c.parent_id for c in clusters if c.parent_id})
+        member_rows = list(
+            ClusterProduct.objects.filter(cluster_id__in=ids)
+            .order_by("product_id")
+            .values_list("cluster_id", "product_id")
+        )
+        options = list(
+            ClusterOption.objects.filter(cluster_id__in=ids)
+            .order_by("pk")
+            .prefetch_related("sources")
+        )
+        selectable = list(
+            OptionProduct.objects.filter(option__cluster_id__in=ids)
+            .order_by("option_id", "position")
+            .values_list("option_id", "product_id")
+        )
+        refs = _product_refs({p for _, p in member_rows} | {p for _, p in selectable})
+        members: dict[int, list[dict]] = defaultdict(list)
+        for cluster_id, product_id in member_rows:
+            if product_id in refs:
+                members[cluster_id].append(refs[product_id])
+        chosen: dict[int, list[dict]] = defaultdict(list)
+        for option_id, product_id in selectable:
+            if product_id in refs:
+                chosen[option_id].append(refs[product_id])
+        by_cluster: dict[int, list[dict]] = defaultdict(list)
+        for option in options:
+            data = exportable(option_representation(option), OPTION_ITEM)
+            data.pop("defaultProduct", None)
+            data["sources"] = sorted_pairs(data["sources"])
+            if data["sources"]:  # nested items carry the key: the first pair
+                data.update(data["sources"][0])
+            if chosen[option.pk]:
+                data["products"] = chosen[option.pk]
+            by_cluster[option.cluster_id].append(data)
+        for cluster in clusters:
+            data = exportable(cluster_representation(cluster), CLUSTER_ITEM)
+            data["clusterConfig"] = {"name": cluster.cluster_config.name}
+            data["sources"] = sorted_pairs(data["sources"])
+            data.pop("defaultProduct", None)
+            if cluster.parent_id in parents:
+                data["parent"] = parents[cluster.parent_id]
+            if members[cluster.pk]:
+                data["products"] = members[cluster.pk]
+            if by_cluster[cluster.pk]:
+                data["options"] = by_cluster[cluster.pk]
+            yield data
+        last = ids[-1]
+
+
+def _product_refs(ids: set[int]) -> dict[int, dict[str, str]]:
+    """Each product's first source pair (``sorted_pairs`` order) as a nested item key."""
+    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
+    rows = ProductSource.objects.filter(product_id__oneof=ids).values_list(
+        "product_id", "source", "source_id"
+    )
+    for product_id, source, source_id in rows:
+        pairs[product_id].append({"sourceId": source_id, "source": source})
+    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
+
+
+register(
+    Entity(
+        "clusters",
+        CLUSTERS,
+        export=export_clusters,
+        max_sources=lambda: most_links(ClusterSource, "cluster_id"),
+    )
+)
