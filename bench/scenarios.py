@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import time
+
+import orjson
 import psycopg
 
 from bench.run import Http, Result, median_of_reps, query, ratio_check
@@ -123,9 +127,89 @@ def auth_overhead(http: Http, args) -> Result:
     return result
 
 
+BULK_SIZE = 2000
+
+
+def _bulk_items(run: str, version: int, parent_id: int, count: int = BULK_SIZE) -> list[dict]:
+    """Odd positions are keys an untimed request created first; even positions are new. Two
+    languages, a source, a parent category, three attributes (issue 5)."""
+    items = []
+    for i in range(count):
+        key = f"{run}-{'E' if i % 2 else 'N'}-{i}"
+        items.append(
+            {
+                "source": "BULK",
+                "sourceId": key,
+                "names": [
+                    {"language": "EN", "value": f"Bulk product {key} v{version}"},
+                    {"language": "NL", "value": f"Bulkproduct {key} v{version}"},
+                ],
+                "sku": f"B-{key}",
+                "parent": {"id": parent_id},
+                "attributes": [
+                    {"name": "COLOR", "value": ["red", "blue"][version % 2]},
+                    {"name": "SIZE", "value": i % 50},
+                    {"name": "ORGANIC", "value": bool(version % 2)},
+                ],
+            }
+        )
+    return items
+
+
+def bulk_upsert(http: Http, args) -> list[Result]:
+    """2000 products per request, 1000 new and 1000 changed: ours, the per-item loop of a typical
+    project, and the floor (COPY into staging tables + one merge statement per table)."""
+    (parent_id,) = _sample(args, "SELECT min(id) FROM taxonomy_category")
+    runs = itertools.count()
+    tag = f"b{time.time_ns() % 10**9}"
+
+    def timed(path: str, auth: bool = True, count: int = BULK_SIZE) -> float:
+        run = f"{tag}-{next(runs)}"
+        existing = [item for i, item in enumerate(_bulk_items(run, 1, parent_id, count)) if i % 2]
+        http.timed("POST", path, orjson.dumps({"products": existing}), auth=auth)
+        body = orjson.dumps({"products": _bulk_items(run, 2, parent_id, count)})
+        return http.timed("POST", path, body, auth=auth)[0]
+
+    ours = median_of_reps(lambda: timed("/v2/products/bulk/sourceId"), args.reps, 1)
+    floor = median_of_reps(lambda: timed("/floor/products/bulk", auth=False), args.reps, 1)
+    naive = median_of_reps(lambda: timed("/naive/products/bulk/"), max(1, args.reps // 2), 1)
+    result = Result(
+        "Bulk upsert of 2000 products (1000 new, 1000 changed)",
+        ours,
+        {"naive": naive, "floor": floor},
+        {"naive": "naive/ours >= 10", "floor": "ours/floor <= 4"},
+    )
+    ratio_check(result, "naive/ours", naive / ours, ">=", 10)
+    ratio_check(result, "ours/floor", ours / floor, "<=", 4)
+
+    def statements(count: int) -> int:
+        run = f"{tag}-q{next(runs)}"
+        http.timed("POST", "/v2/products/bulk/sourceId", orjson.dumps({"products": [
+            item for i, item in enumerate(_bulk_items(run, 1, parent_id, count)) if i % 2
+        ]}))  # fmt: skip
+        body = orjson.dumps({"products": _bulk_items(run, 2, parent_id, count)})
+        return int(http.timed("POST", "/v2/products/bulk/sourceId", body)[1]["X-Query-Count"])
+
+    small, large = statements(2), statements(BULK_SIZE)
+    counts = Result(
+        "Bulk statements: 2 items == 2000 items",
+        float(large),
+        {"2 items": float(small)},
+        {"equal": "same statements whatever the item count"},
+        deterministic=True,
+    )
+    counts.passed = small == large
+    return [result, counts]
+
+
 def run_all(http: Http, args) -> list[Result]:
     wanted = set(args.only.split(",")) if args.only else None
-    plan = [("get", get_by_source), ("lists", product_lists), ("auth", auth_overhead)]
+    plan = [
+        ("get", get_by_source),
+        ("lists", product_lists),
+        ("auth", auth_overhead),
+        ("bulk", bulk_upsert),
+    ]
     results: list[Result] = []
     for name, scenario in plan:
         if wanted and name not in wanted:

@@ -1,7 +1,9 @@
-"""Products in the back office: tabs per language, sources and attributes inline, bulk actions.
+"""Products in the back office: tabs per language, sources, attributes and secondary categories
+inline, bulk actions.
 
 Every write goes through ``catalogue.services`` (the API's rules: default-language name, slugs,
-EAN check digit, version bump only on change).
+EAN check digit, version bump only on change); secondary category links go through the category
+relationship service (``taxonomy.relationships.category_link_items``), like the API's.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 
 from catalogue.api.serializers import ATTRIBUTE
-from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from catalogue.services import (
     SCALAR_FIELDS,
     product_create,
     product_delete,
+    product_set_categories,
     product_update,
+    products_link_category,
     products_set_hidden,
     products_set_status,
 )
@@ -35,8 +40,15 @@ from config.admin import (
     formset_rows,
     sources_data,
 )
+from config.api.errors import ApiError
 from config.api.validation import Ean
 from taxonomy.admin import CategorySubtreeFilter
+from taxonomy.models import Category
+
+#: The most products one "link to / unlink from a category" run handles (100 per service call).
+MAX_LINKED_PER_ACTION = 1000
+#: Per-item failures listed one by one before the rest are summed up.
+MAX_FAILURE_MESSAGES = 10
 
 
 def attribute_display(value: Any) -> str:
@@ -115,6 +127,23 @@ class ProductSourceInline(SourceInline):
     model = ProductSource
 
 
+class ProductCategoryInline(admin.TabularInline):
+    """Secondary categories (SPEC §10.1); the primary one is the product's ``parent``.
+
+    Rows are written by ``product_set_categories`` through the category relationship service,
+    never by the formset itself.
+    """
+
+    model = ProductCategory
+    fields = ("category", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("category",)
+    extra = 0
+    ordering = ("category__tree_id", "category__lft")
+    verbose_name = "secondary category"
+    verbose_name_plural = "secondary categories"
+
+
 class ProductForm(TranslatedRecordForm):
     class Meta:
         labels = {"sku": "SKU", "ean_code": "EAN", "tax_code": "Tax code"}
@@ -127,6 +156,24 @@ class ProductForm(TranslatedRecordForm):
 
 class SetStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Product.Status.choices)
+
+
+class CategoryChoiceForm(forms.Form):
+    """The category of a link/unlink action, picked by typing (the autocomplete of the
+    secondary-category inline): no list of every category."""
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        widget = AutocompleteSelect(
+            ProductCategory._meta.get_field("category"),
+            admin_site,
+            attrs={"data-placeholder": "Type a category name", "style": "width: 30em"},
+        )
+        self.fields["category"] = forms.ModelChoiceField(
+            queryset=Category.objects.all(),
+            widget=widget,
+            help_text="Type a category name in any language.",
+        )
 
 
 @admin.register(Product)
@@ -174,8 +221,14 @@ class ProductAdmin(TranslatedRecordAdmin):
     search_fields = ("name",)  # the search itself is RecordAdmin.get_search_results
     search_code_columns = ("sku", "ean_code")
     autocomplete_fields = ("parent",)
-    inlines = [ProductSourceInline, ProductAttributeInline]
-    actions = ("hide_products", "show_products", "set_status")
+    inlines = [ProductSourceInline, ProductAttributeInline, ProductCategoryInline]
+    actions = (
+        "hide_products",
+        "show_products",
+        "set_status",
+        "link_to_category",
+        "unlink_from_category",
+    )
     fieldsets = (
         (None, {"fields": ("name", "short_description", "description", "slug")}),
         (
@@ -239,9 +292,17 @@ class ProductAdmin(TranslatedRecordAdmin):
         attributes = formset_rows(formsets, ProductAttribute)
         if attributes is not None:
             data["attributes"] = [{"name": a["name"], "value": a["value"]} for a in attributes]
-        if change:
-            return product_update(product_id=form.instance.pk, data=data)
-        return product_create(data=data)
+        product = (
+            product_update(product_id=form.instance.pk, data=data)
+            if change
+            else product_create(data=data)
+        )
+        links = formset_rows(formsets, ProductCategory)
+        if links is not None:
+            product_set_categories(
+                product_id=product.pk, category_ids=[row["category"].pk for row in links]
+            )
+        return product
 
     def delete_model(self, request, obj):
         product_delete(product_id=obj.pk)
@@ -267,17 +328,100 @@ class ProductAdmin(TranslatedRecordAdmin):
             label = Product.Status(form.cleaned_data["status"]).label
             self.message_user(request, f"{changed} product(s) set to {label}.", messages.SUCCESS)
             return None
+        return self.action_form_page(
+            request,
+            queryset,
+            form,
+            action="set_status",
+            title="Set status",
+            intro="Set the status of",
+            note="Products that already have the chosen status keep their version.",
+            submit_label="Set status",
+        )
+
+    @admin.action(description="Link selected products to a category…", permissions=["change"])
+    def link_to_category(self, request, queryset: QuerySet):
+        """Add a secondary category to the selected products (asks for the category first)."""
+        return self._link_action(request, queryset, "add")
+
+    @admin.action(description="Unlink selected products from a category…", permissions=["change"])
+    def unlink_from_category(self, request, queryset: QuerySet):
+        """Remove a secondary category from the selected products (asks for it first)."""
+        return self._link_action(request, queryset, "remove")
+
+    def _link_action(self, request, queryset: QuerySet, action: str):
+        """Through ``products_link_category`` (the category relationship service): one success
+        message, and one message per refused product (already linked, its primary category, not
+        linked), at most ``MAX_FAILURE_MESSAGES`` of them before a count of the rest."""
+        adding = action == "add"
+        form = CategoryChoiceForm(
+            request.POST if "apply" in request.POST else None, admin_site=self.admin_site
+        )
+        if form.is_valid():
+            # A bounded read: "select all" over a huge filter is refused, not loaded.
+            ids = list(
+                queryset.order_by("pk").values_list("pk", flat=True)[: MAX_LINKED_PER_ACTION + 1]
+            )
+            if len(ids) > MAX_LINKED_PER_ACTION:
+                self.message_user(
+                    request,
+                    f"Select at most {MAX_LINKED_PER_ACTION:,} products to "
+                    f"{'link' if adding else 'unlink'} at once; nothing was changed.",
+                    messages.ERROR,
+                )
+                return None
+            category = form.cleaned_data["category"]
+            try:
+                outcomes = products_link_category(category_id=category.pk, ids=ids, action=action)
+            except ApiError as error:  # the category was deleted meanwhile
+                self.message_user(request, error.message, messages.ERROR)
+                return None
+            done = sum(outcome.success for outcome in outcomes)
+            verb = "linked to" if adding else "unlinked from"
+            self.message_user(
+                request,
+                f"{done} product(s) {verb} “{category}”.",
+                messages.SUCCESS if done else messages.WARNING,
+            )
+            failures = [outcome.error.message for outcome in outcomes if outcome.error]
+            for message in failures[:MAX_FAILURE_MESSAGES]:
+                self.message_user(request, message, messages.WARNING)
+            if len(failures) > MAX_FAILURE_MESSAGES:
+                rest = len(failures) - MAX_FAILURE_MESSAGES
+                self.message_user(
+                    request,
+                    f"… and {rest} more product(s) not {verb.split()[0]}.",
+                    messages.WARNING,
+                )
+            return None
+        return self.action_form_page(
+            request,
+            queryset,
+            form,
+            action="link_to_category" if adding else "unlink_from_category",
+            title="Link to a category" if adding else "Unlink from a category",
+            intro="Link" if adding else "Unlink",
+            outro=" to a secondary category" if adding else " from a secondary category",
+            note=("The product's primary category stays as it is; change it on the product form."),
+            submit_label="Link" if adding else "Unlink",
+        )
+
+    def action_form_page(self, request, queryset, form, *, action, title, **texts):
+        """The intermediate page of an action that needs an answer first, keeping the
+        selection (or "all matching the filters") in hidden fields."""
         select_across = request.POST.get("select_across") == "1"
         context = {
             **self.admin_site.each_context(request),
-            "title": "Set status",
+            "title": title,
             "opts": self.model._meta,
             "form": form,
+            "action": action,
             "preview": list(queryset[:10]),
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "select_across": select_across,
             "count": None if select_across else queryset.count(),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
+            "media": self.media + form.media,
+            **texts,
         }
-        return TemplateResponse(request, "admin/catalogue/product/set_status.html", context)
+        return TemplateResponse(request, "admin/catalogue/product/action_form.html", context)

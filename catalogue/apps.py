@@ -10,3 +10,9 @@ class CatalogueConfig(AppConfig):
         from taxonomy.relationships import register_link_kind
 
         register_link_kind(PRODUCT_LINKS)
+
+        from catalogue.api.search import PRODUCT_SEARCH
+        from catalogue.search import PRODUCT_RESOLVER
+        from config.api.search import register
+
+        register(surface=PRODUCT_SEARCH, resolvers=[PRODUCT_RESOLVER])

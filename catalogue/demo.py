@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import transaction
 
 from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.search import attribute_number, attribute_text, product_search_text
 from config.api.localized import slugify_text
 from taxonomy.models import Category, CategorySource
+from taxonomy.search import refresh_category_search_text
 from taxonomy.services import lock_category_tree
 
 WORDS = {
@@ -80,6 +82,10 @@ def _ean(number: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
+def _source_id(source: str, sku: str) -> str:
+    return f"{source[0]}-{sku}"
+
+
 def _name(rng: random.Random, language: str, index: int) -> str:
     words = WORDS.get(language, WORDS["en"])
     adjectives = ADJECTIVES.get(language, ADJECTIVES["en"])
@@ -127,6 +133,7 @@ def seed_catalogue(
             )
         if nodes:
             Category.objects.rebuild()
+            refresh_category_search_text(n.pk for n in nodes)
     leaves = list(Category.objects.values_list("id", flat=True)) or [None]
     for offset in range(0, products, batch_size):
         with transaction.atomic():
@@ -149,38 +156,32 @@ def seed_catalogue(
                     setattr(product, f"slug_{language}", f"{slugify_text(name)}-{index}")
                     setattr(product, f"description_{language}", f"{name}: demo description.")
                 product.sort_name = getattr(product, f"name_{product.language}").lower()
+                product.search_text = product_search_text(
+                    product, [_source_id(source, product.sku) for source in SOURCES]
+                )
                 batch.append(product)
             Product.objects.bulk_create(batch)
             ProductSource.objects.bulk_create(
-                ProductSource(product=p, source=source, source_id=f"{source[0]}-{p.sku}")
+                ProductSource(product=p, source=source, source_id=_source_id(source, p.sku))
                 for p in batch
                 for source in SOURCES
             )
             ProductAttribute.objects.bulk_create(
-                attribute
+                ProductAttribute(
+                    product=p,
+                    position=position,
+                    name=name,
+                    value=value,
+                    value_text=attribute_text(value),
+                    value_number=attribute_number(value),
+                )
                 for p in batch
-                for attribute in (
-                    ProductAttribute(
-                        product=p,
-                        position=0,
-                        name="COLOR",
-                        value=COLOURS[p.pk % 6],
-                        value_text=COLOURS[p.pk % 6],
-                    ),
-                    ProductAttribute(
-                        product=p,
-                        position=1,
-                        name="SIZE",
-                        value=SIZES[(p.pk // 6) % 6],
-                        value_text=SIZES[(p.pk // 6) % 6],
-                    ),
-                    ProductAttribute(
-                        product=p,
-                        position=2,
-                        name="WEIGHT",
-                        value=100 + p.pk % 900,
-                        value_text=str(100 + p.pk % 900),
-                    ),
+                for position, (name, value) in enumerate(
+                    (
+                        ("COLOR", COLOURS[p.pk % 6]),
+                        ("SIZE", SIZES[(p.pk // 6) % 6]),
+                        ("WEIGHT", 100 + p.pk % 900),
+                    )
                 )
             )
         if progress:

@@ -50,6 +50,12 @@ class Product(CatalogueRecord, LocalizedContent):
         related_name="products",
         help_text="The primary category.",
     )
+    search_text = models.TextField(
+        default="",
+        editable=False,
+        help_text="Normalised names, descriptions, codes and source ids (catalogue.search). "
+        "PostgreSQL: GIN full text index; its words feed the search vocabulary.",
+    )
 
     class Meta:
         indexes = [
@@ -70,7 +76,8 @@ class Product(CatalogueRecord, LocalizedContent):
 class ProductCategory(models.Model):
     """A secondary category of a product (SPEC §10.1); the primary one is ``Product.parent``.
 
-    Written only through the category relationship endpoints. A category with links cannot be
+    Written only through the category relationship service (the API's link endpoints, the back
+    office's inline and bulk actions). A category with links cannot be
     deleted (``PROTECT``); a deleted product takes its links with it.
     """
 
@@ -106,20 +113,25 @@ class ProductSource(SourceLink):
 
 
 class ProductAttribute(models.Model):
-    """One ``{"name", "value"}`` attribute; ``value_text`` is the scalar form used by filters."""
+    """One ``{"name", "value"}`` attribute. ``value_text`` is the scalar form used by equality
+    filters, ``value_number`` the numeric form used by range filters (null when not a number)."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="attributes")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=64)
     value = models.JSONField()
     value_text = models.CharField(max_length=255, null=True, blank=True)
+    value_number = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["product", "name"], name="uniq_product_attribute")
         ]
-        indexes = [models.Index(fields=["name", "value_text"], name="prod_attr_name_value")]
+        indexes = [
+            models.Index(fields=["name", "value_text"], name="prod_attr_name_value"),
+            models.Index(fields=["name", "value_number"], name="prod_attr_name_number"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"

@@ -42,7 +42,8 @@ def products_for_output(expands: Collection[str] = ()) -> QuerySet:
     """Products with what their representation reads, in a constant number of queries.
 
     ``cluster_membership`` is the reverse one-to-one of the clusters app (named, not imported:
-    catalogue sits below clusters); joining it costs no extra query.
+    catalogue sits below clusters); joining it costs no extra query. The search document is
+    never rendered, so it is not fetched.
     """
     prefetches = [
         Prefetch("sources", queryset=ProductSource.objects.order_by("pk")),
@@ -52,7 +53,11 @@ def products_for_output(expands: Collection[str] = ()) -> QuerySet:
         prefetches.append(
             Prefetch("category_links", queryset=ProductCategory.objects.order_by("category_id"))
         )
-    return Product.objects.select_related("cluster_membership").prefetch_related(*prefetches)
+    return (
+        Product.objects.defer("search_text")
+        .select_related("cluster_membership")
+        .prefetch_related(*prefetches)
+    )
 
 
 def product_list(params: Mapping[str, str], *, expands: Collection[str] = ()) -> QuerySet:

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from catalogue.models import Product, ProductAttribute, ProductSource
+from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
+from catalogue.search import (
+    attribute_number,
+    attribute_text,
+    product_search_text,
+    product_source_ids,
+)
 from config.api import errors
+from config.api.outcomes import Outcome
 from config.api.records import (
     RecordSpec,
     apply_sources,
@@ -22,7 +29,9 @@ from config.api.records import (
     remove_translation,
     save_record,
     snapshot,
+    source_pairs,
 )
+from taxonomy.relationships import MAX_LINK_ITEMS, LinkAction, category_link_items
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
 
@@ -39,17 +48,6 @@ SCALAR_FIELDS = (
 )  # fmt: skip
 BLANK_WHEN_NULL = {"sku", "ean_code", "manufacturer", "manufacturer_code", "supplier",
                    "supplier_code", "package"}  # fmt: skip
-
-
-def attribute_text(value: Any) -> str | None:
-    """The scalar text form used by ``attribute.<NAME>=<value>`` filters (arrays: none)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return format(value, "g") if isinstance(value, float) else str(value)
-    if isinstance(value, str):
-        return value[:255]
-    return None
 
 
 def _apply(product: Product, data: dict[str, Any]) -> None:
@@ -91,7 +89,12 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
     ProductAttribute.objects.filter(product=product).delete()
     ProductAttribute.objects.bulk_create(
         ProductAttribute(
-            product=product, position=i, name=name, value=value, value_text=attribute_text(value)
+            product=product,
+            position=i,
+            name=name,
+            value=value,
+            value_text=attribute_text(value),
+            value_number=attribute_number(value),
         )
         for i, (name, value) in enumerate(wanted)
     )
@@ -107,6 +110,7 @@ def product_create(*, data: dict[str, Any]) -> Product:
     """Create a product. Raises DefaultTranslationRequired, ProductExists, ParentCategoryNotFound."""
     product = Product()
     _apply(product, data)
+    product.search_text = product_search_text(product, [i for _, i in source_pairs(data)])
     save_record(product, None)
     apply_sources(product, PRODUCT, data)
     _set_attributes(product, data.get("attributes"))
@@ -127,6 +131,8 @@ def product_update(
     _apply(product, data)
     changed = apply_sources(product, PRODUCT, data)
     changed = _set_attributes(product, data.get("attributes")) or changed
+    product.search_text = product_search_text(product, product_source_ids(product.pk))
+    before["search_text"] = product.search_text  # derived: never a change of its own (§8)
     save_record(product, before, extra_changed=changed)
     return product
 
@@ -145,6 +151,7 @@ def product_remove_translation(*, product_id: int, language: str) -> Product:
     before = snapshot(product)
     remove_translation(product, PRODUCT, language)
     finish_localized(product, PRODUCT)
+    product.search_text = product_search_text(product, product_source_ids(product.pk))
     save_record(product, before)
     return product
 
@@ -186,3 +193,48 @@ def products_set_status(*, ids: ProductIds, status: str) -> int:
             fields={"status": [f"Unknown status {status}; use {', '.join(Product.Status.values)}."]}
         )
     return _set_on_many(ids, status=status)
+
+
+# -- secondary categories (SPEC §10.1), through the category relationship service --------------
+
+
+@transaction.atomic
+def product_set_categories(*, product_id: int, category_ids: Collection[int]) -> bool:
+    """Make ``category_ids`` the product's secondary categories (the back office's inline).
+
+    Each link added or removed goes through ``category_link_items``, so its rules hold: never
+    the product's primary category (30010), never a missing category (ParentCategoryNotFound).
+    Raises the first refused link's error (the caller's transaction rolls the rest back);
+    returns whether any link changed. Links never change the product's version (as in the API).
+    """
+    links = ProductCategory.objects.filter(product_id=product_id)
+    current = set(links.values_list("category_id", flat=True))
+    wanted = set(category_ids)
+    for action, changed in (("remove", current - wanted), ("add", wanted - current)):
+        for category_id in sorted(changed):
+            (outcome,) = category_link_items(
+                category_id=category_id, items={"products": [{"id": product_id}]}, action=action
+            )
+            if outcome.error is not None:
+                raise outcome.error
+    return current != wanted
+
+
+@transaction.atomic
+def products_link_category(
+    *, category_id: int, ids: Sequence[int], action: LinkAction
+) -> list[Outcome]:
+    """Link many products to one category as a secondary category (``add``), or unlink them
+    (``remove``): ``category_link_items`` for each slice of at most 100, so the cost per slice is
+    constant. One outcome per id, in order; failures (already linked, the primary category, not
+    linked…) are per item. Raises ParentCategoryNotFound when the category is gone.
+    """
+    outcomes: list[Outcome] = []
+    for start in range(0, len(ids), MAX_LINK_ITEMS):
+        chunk = ids[start : start + MAX_LINK_ITEMS]
+        for outcome in category_link_items(
+            category_id=category_id, items={"products": [{"id": pk} for pk in chunk]}, action=action
+        ):
+            outcome.index += start
+            outcomes.append(outcome)
+    return outcomes

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram and full text search lookups (no-op on SQLite)
     "rest_framework",
     "oauth2_provider",
     "django_filters",

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from oauth2_provider import views as oauth_views
 
-from config.api import docs, health
+from config.api import docs, health, search_views
 from config.api.exceptions import not_found_view
 from integrations.views import IntrospectView, ThrottledTokenView
 
@@ -19,6 +19,8 @@ urlpatterns = [
     re_path(r"^docs/errors/?$", docs.errors_page, name="docs-errors"),
     re_path(r"^docs/?$", docs.swagger_page, name="docs"),
     path("admin/", admin.site.urls),
+    path("", include("taxonomy.api.bulk_urls")),  # before any other categories/… route
+    *search_views.urlpatterns(),
     path("", include("catalogue.api.urls")),
     path("", include("taxonomy.api.urls")),
     path("", include("clusters.api.urls")),

@@ -20,6 +20,12 @@ class Category(CatalogueRecord, LocalizedContent, MPTTModel):
     parent = TreeForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    search_text = models.TextField(
+        default="",
+        editable=False,
+        help_text="Normalised names, descriptions and source ids (taxonomy.search). "
+        "PostgreSQL: GIN full text index; its words feed the search vocabulary.",
+    )
 
     class MPTTMeta:
         order_insertion_by: list[str] = []

@@ -74,9 +74,11 @@ def categories_for_output() -> QuerySet:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return Category.objects.annotate(
-        child_count=Coalesce(Subquery(children, output_field=IntegerField()), 0)
-    ).prefetch_related(Prefetch("sources", queryset=CategorySource.objects.order_by("pk")))
+    return (
+        Category.objects.defer("search_text")
+        .annotate(child_count=Coalesce(Subquery(children, output_field=IntegerField()), 0))
+        .prefetch_related(Prefetch("sources", queryset=CategorySource.objects.order_by("pk")))
+    )
 
 
 def attach_paths(rows: Iterable[Category]) -> list[Category]:

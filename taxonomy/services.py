@@ -9,6 +9,7 @@ CategoryNotEmpty, DefaultTranslationRequired, PreconditionFailed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from django.db import connection, transaction
@@ -25,10 +26,12 @@ from config.api.records import (
     remove_translation,
     save_record,
     snapshot,
+    source_pairs,
 )
 from taxonomy.models import Category, CategorySource
 from taxonomy.querysets import is_in_subtree
 from taxonomy.relationships import link_kinds
+from taxonomy.search import category_search_text, category_source_ids
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
 
@@ -87,6 +90,7 @@ def category_create(*, data: dict[str, Any]) -> Category:
     lock_category_tree()
     category = Category(parent=_reference(data.get("parent")))
     _apply(category, data)
+    category.search_text = category_search_text(category, [i for _, i in source_pairs(data)])
     save_record(category, None)
     apply_sources(category, CATEGORY, data)
     return category
@@ -112,6 +116,8 @@ def category_update(
             _move(category, parent, "last-child")
     _apply(category, data)
     changed = apply_sources(category, CATEGORY, data)
+    category.search_text = category_search_text(category, category_source_ids(category.pk))
+    before["search_text"] = category.search_text  # derived: never a change of its own (§8)
     save_record(category, before, extra_changed=changed)
     return category
 
@@ -168,6 +174,19 @@ def _move(category: Category, target: Category | None, position: Position) -> No
     category.refresh_from_db(fields=["parent", "tree_id", "lft", "rght", "level"])
 
 
+def category_delete_refusal(category: Category) -> errors.CategoryNotEmpty | None:
+    """Why ``category`` cannot be deleted (its children and linked items, counted), or None.
+
+    ``category_delete`` asks under the tree lock; the back office also asks before showing its
+    confirmation page (advisory there: the delete itself asks again).
+    """
+    children = Category.objects.filter(parent=category).count()
+    linked = {kind.key: kind.count_linked(category.pk) for kind in link_kinds()}
+    if not children and not any(linked.values()):
+        return None
+    return category_not_empty(category.pk, children, linked)
+
+
 @transaction.atomic
 def category_delete(*, category_id: int, if_match: str | None = None) -> None:
     """Delete a category that holds nothing.
@@ -178,16 +197,9 @@ def category_delete(*, category_id: int, if_match: str | None = None) -> None:
     lock_category_tree()
     category = _locked(category_id)
     check_if_match(if_match, category)
-    children = Category.objects.filter(parent=category).count()
-    linked = {kind.key: kind.count_linked(category.pk) for kind in link_kinds()}
-    if children or any(linked.values()):
-        held = [f"{children} {'child' if children == 1 else 'children'}"] + [
-            f"{count} {key}" for key, count in linked.items()
-        ]
-        raise errors.CategoryNotEmpty(
-            f"Category [{category.pk}] cannot be deleted: it holds {', '.join(held[:-1])} "
-            f"and {held[-1]}."
-        )
+    refusal = category_delete_refusal(category)
+    if refusal is not None:
+        raise refusal
     try:
         with transaction.atomic():
             category.delete()
@@ -195,6 +207,17 @@ def category_delete(*, category_id: int, if_match: str | None = None) -> None:
         raise errors.CategoryNotEmpty(
             f"Category [{category.pk}] cannot be deleted: other records still refer to it."
         ) from exc
+
+
+def category_not_empty(category_id: int, children: int, linked: dict[str, int]) -> errors.ApiError:
+    """The 30008 refusal, counting what the category still holds (``linked``: per link kind)."""
+    held = [f"{children} {'child' if children == 1 else 'children'}"] + [
+        f"{count} {key}" for key, count in linked.items()
+    ]
+    return errors.CategoryNotEmpty(
+        f"Category [{category_id}] cannot be deleted: it holds {', '.join(held[:-1])} "
+        f"and {held[-1]}."
+    )
 
 
 @transaction.atomic
@@ -205,6 +228,7 @@ def category_remove_translation(*, category_id: int, language: str) -> Category:
     before = snapshot(category)
     remove_translation(category, CATEGORY, language)
     finish_localized(category, CATEGORY)
+    category.search_text = category_search_text(category, category_source_ids(category.pk))
     save_record(category, before)
     return category
 
@@ -229,18 +253,7 @@ def rebuild_category_tree() -> int:
         children[parent_id].append(pk)
     wanted: dict[int, tuple[int, int, int, int]] = {}
     for tree_id, root in enumerate(children[None], start=1):
-        counter = 0
-        stack: list[tuple[int, int, bool]] = [(root, 0, False)]
-        lefts: dict[int, int] = {}
-        while stack:
-            pk, level, closing = stack.pop()
-            counter += 1
-            if closing:
-                wanted[pk] = (tree_id, lefts[pk], counter, level)
-                continue
-            lefts[pk] = counter
-            stack.append((pk, level, True))
-            stack.extend((child, level + 1, False) for child in reversed(children[pk]))
+        wanted.update(number_tree(root, tree_id, children))
     unreachable = [pk for pk, *_ in rows if pk not in wanted]
     if unreachable:
         raise errors.PayloadValidationError(
@@ -253,3 +266,24 @@ def rebuild_category_tree() -> int:
             changed.append(Category(pk=pk, tree_id=tree_id, lft=left, rght=right, level=level))
     Category.objects.bulk_update(changed, ["tree_id", "lft", "rght", "level"], batch_size=500)
     return len(changed)
+
+
+def number_tree(
+    root: int, tree_id: int, children: Mapping[int | None, Sequence[int]]
+) -> dict[int, tuple[int, int, int, int]]:
+    """Nested-set positions of one tree from its children lists (in sibling order):
+    ``{pk: (tree_id, lft, rght, level)}``. Iterative, so depth is not bounded by recursion."""
+    positions: dict[int, tuple[int, int, int, int]] = {}
+    lefts: dict[int, int] = {}
+    counter = 0
+    stack: list[tuple[int, int, bool]] = [(root, 0, False)]
+    while stack:
+        pk, level, closing = stack.pop()
+        counter += 1
+        if closing:
+            positions[pk] = (tree_id, lefts[pk], counter, level)
+            continue
+        lefts[pk] = counter
+        stack.append((pk, level, True))
+        stack.extend((child, level + 1, False) for child in reversed(children.get(pk, ())))
+    return positions

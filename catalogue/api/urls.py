@@ -1,10 +1,12 @@
-from catalogue.api import views
+from catalogue.api import bulk_views, views
 from config.api.routing import api_path
 
 LOOKUP = r"(?P<lookup_key>[^/]+)/(?P<lookup_value>[^/]+)"
 
 urlpatterns = [
     api_path("products", views.ProductCollectionView, "product-list"),
+    # Before products/{lookupKey}/{lookupValue}, which would otherwise take "bulk" as a key.
+    api_path("products/bulk/(?P<lookupKey>[^/]+)", bulk_views.ProductBulkView, "product-bulk"),
     api_path(f"products/{LOOKUP}", views.ProductDetailView, "product-detail"),
     api_path(
         f"products/{LOOKUP}/translation/(?P<language>[^/]+)",

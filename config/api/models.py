@@ -54,3 +54,19 @@ def keyset_indexes(prefix: str, extra: tuple[str, ...] = ()) -> list[models.Inde
     """Composite ``(column, id)`` indexes for every sort the lists offer (keyset pagination)."""
     columns = ("sort_name", "priority", "created_at", "last_modified_at", *extra)
     return [models.Index(fields=[c, "id"], name=f"{prefix}_{c}_id") for c in columns]
+
+
+class SearchWord(models.Model):
+    """The vocabulary of every search document: each distinct word of four or more letters (no
+    digits) found in any ``search_text`` column, used to correct typos (``config.api.search``).
+
+    On PostgreSQL statement-level triggers on the documents' tables add the words of every
+    inserted or changed document, whatever wrote it (services, bulk SQL, COPY); a trigram GIN
+    index serves the edit-distance lookups. Words are never removed: a stale word only ever
+    expands a search into a word no document holds. SQLite corrects typos without it.
+    """
+
+    word = models.CharField(max_length=64, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.word

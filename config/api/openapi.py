@@ -128,6 +128,15 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
             "description": "; ".join(f"{e.code} {e.type_name()}" for e in kinds),
             "content": {"application/json": {"schema": ERROR_REF}},
         }
+    for status, description in op.also:
+        schema = _success(op)
+        if str(status) in responses:  # the same status also carries errors
+            description = f"{description}; {responses[str(status)]['description']}"
+            schema = {"oneOf": [schema, ERROR_REF]}
+        responses[str(status)] = {
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
     operation: dict[str, Any] = {
         "operationId": f"{view.__name__.removesuffix('View')}_{method.lower()}",
         "summary": op.summary,

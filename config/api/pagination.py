@@ -4,6 +4,10 @@ Rows are ordered by the requested columns plus ``id`` as the final tie-breaker, 
 total. A cursor carries the sort and the boundary row's values; the next page is the rows strictly
 after that boundary. A page deep in the table costs one index range scan, and walking every page
 returns every row exactly once, even while rows are added.
+
+A sort column may also be an annotation of the queryset (the search ``relevance``): the boundary
+test then compares the computed value, which is deterministic per row, so relevance pages never
+skip or repeat a row either; it cannot use an index, so such a page costs the matching rows.
 """
 
 from __future__ import annotations
@@ -97,6 +101,11 @@ def _decode(cursor: str) -> dict:
     return payload
 
 
+def cursor_context(cursor: str | None) -> Any:
+    """The ``context`` a cursor carries (None without a cursor or a context); 10015 if malformed."""
+    return _decode(cursor).get("c") if cursor else None
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -156,7 +165,11 @@ def paginate(
     cursor: str | None = None,
     with_count: bool = False,
     request: HttpRequest | None = None,
+    context: Any = None,
 ) -> Page:
+    """One page of ``queryset``. ``context`` (JSON data) is carried in the cursors and must come
+    back unchanged: a caller pins there the decisions its query was built from (the search's
+    typo corrections), reading them back with ``cursor_context`` before building the next page."""
     keys = parse_sort(sort, allowed_sorts)
     size = parse_page_size(page_size)
     sort_token = ",".join(k.order for k in keys)
@@ -167,6 +180,11 @@ def paginate(
             raise PaginatedResponseException(
                 "The cursor belongs to a different sort order.",
                 fields={"cursor": ["The cursor does not match the sort."]},
+            )
+        if payload.get("c") != context:
+            raise PaginatedResponseException(
+                "The cursor belongs to a different query.",
+                fields={"cursor": ["The cursor does not match the query."]},
             )
         backwards = payload.get("d") == "p"
         values = [_typed(queryset, k.column, v) for k, v in zip(keys, payload["v"], strict=True)]
@@ -184,9 +202,14 @@ def paginate(
     has_previous = (backwards and more) or (not backwards and bool(cursor) and bool(rows))
 
     def token(row: Any, direction: str) -> str:
-        return encode_cursor(
-            {"s": sort_token, "d": direction, "v": [_plain(getattr(row, k.column)) for k in keys]}
-        )
+        payload = {
+            "s": sort_token,
+            "d": direction,
+            "v": [_plain(getattr(row, k.column)) for k in keys],
+        }
+        if context is not None:
+            payload["c"] = context
+        return encode_cursor(payload)
 
     return Page(
         rows=rows,
@@ -199,7 +222,13 @@ def paginate(
 
 
 def _typed(queryset: QuerySet, column: str, value: Any) -> Any:
-    field = queryset.model._meta.get_field(column)
+    """The cursor value as the column's Python type; ``column`` may be an annotation (relevance)."""
+    annotation = queryset.query.annotations.get(column)
+    field = (
+        annotation.output_field
+        if annotation is not None
+        else queryset.model._meta.get_field(column)
+    )
     try:
         if field.get_internal_type() == "DateTimeField":
             return datetime.fromisoformat(value)

@@ -280,21 +280,26 @@ def save_record(
     return changed
 
 
+def source_pairs(data: dict) -> list[tuple[str, str]]:
+    """The ``(source, sourceId)`` pairs a cleaned body names (flat pair or ``sources``)."""
+    if "sources" in data:
+        return [(s["source"], s["sourceId"]) for s in data["sources"]]
+    if "source" in data:
+        return [(data["source"], data["sourceId"])]
+    return []
+
+
 def apply_sources(instance: Model, spec: RecordSpec, data: dict) -> bool:
     """Flat pair adds; ``sources`` is the full set on create and replaces the set on update."""
-    if "sources" in data:
-        pairs = [(s["source"], s["sourceId"]) for s in data["sources"]]
-        replace = True
-    elif "source" in data:
-        pairs, replace = [(data["source"], data["sourceId"])], False
-    else:
+    pairs = source_pairs(data)
+    if not pairs and "sources" not in data:
         return False
     return sync_sources(
         owner=instance,
         link_model=spec.source_model,
         owner_field=spec.source_owner_field,
         pairs=pairs,
-        replace=replace,
+        replace="sources" in data,
         exists_error=spec.exists_error,
         label=spec.label,
     )

@@ -38,6 +38,8 @@ class Operation:
     errors: tuple[type[ApiError], ...] = ()
     query: tuple[QueryParam, ...] = ()
     extra_response: dict[str, Any] = field(default_factory=dict)  # extra top-level keys
+    # other statuses answered with the success shape: ``((422, "why"),)`` (bulk ``?atomic=true``)
+    also: tuple[tuple[int, str], ...] = ()
 
 
 class ApiView(APIView):

@@ -132,6 +132,19 @@ class Int(Field):
         return schema
 
 
+class Number(Field):
+    """A finite JSON number (integer or decimal)."""
+
+    json_type = "number"
+
+    def convert(self, value: Any, path: str, errors: Errors) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return add_error(errors, path, "Expected a number.")
+        if isinstance(value, float) and not math.isfinite(value):
+            return add_error(errors, path, "Numbers must be finite.")
+        return value
+
+
 class Bool(Field):
     json_type = "boolean"
 

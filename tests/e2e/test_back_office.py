@@ -1,4 +1,5 @@
-"""A merchandiser's day in a real browser: log in, edit a translation, bulk-hide, add a category."""
+"""A merchandiser's day in a real browser: log in, edit a translation, bulk actions, add a category
+and drag it around the tree."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from catalogue.demo import seed_catalogue
-from catalogue.models import Product
+from catalogue.models import Product, ProductCategory
 from taxonomy.models import Category
+from taxonomy.selectors import tree_problems
 from tests.catalogue.factories import ProductFactory
 from tests.e2e.conftest import log_in
 from tests.taxonomy.factories import CategoryFactory
@@ -111,7 +113,119 @@ def test_filter_products_by_category_with_the_autocomplete(admin_page):
     assert names == [str(inside)]
 
 
-def test_screenshots_of_the_product_list_and_form(admin_page, tmp_path):
+def row(page, category):
+    """The tree row of ``category`` in the category change list."""
+    return page.locator(f"#result_list tbody tr:has(.tree-node[data-pk='{category.pk}'])")
+
+
+def drag(page, category, target, zone: str) -> None:
+    """Drag ``category``'s handle onto ``target``'s row: its top third drops before it, the middle
+    third inside it, the bottom third after it (draggable-admin.js). The script posts the move and
+    reloads the page."""
+    handle = row(page, category).locator(".drag-handle").bounding_box()
+    box = row(page, target).bounding_box()
+    fraction = {"before": 1 / 6, "inside": 1 / 2, "after": 5 / 6}[zone]
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 200, box["y"] + box["height"] * fraction, steps=12)
+    page.wait_for_selector("#drag-line")
+    with page.expect_navigation():
+        page.mouse.up()
+    page.wait_for_selector("#result_list")
+
+
+def tree_rows(page) -> list[tuple[str, str, str]]:
+    """(name, indentation, parent column) of every row, as the page shows them."""
+    return [
+        (
+            r.locator(".tree-title").inner_text().strip(),
+            r.locator(".tree-title").evaluate("e => e.style.textIndent"),
+            r.locator(".field-parent").inner_text().strip(),
+        )
+        for r in page.locator("#result_list tbody tr").all()
+    ]
+
+
+def test_create_a_category_then_drag_it_under_another_in_the_tree(admin_page):
+    clothing = CategoryFactory(name_en="Clothing")
+    CategoryFactory(name_en="Shirts", parent=clothing)
+    outdoor = CategoryFactory(name_en="Outdoor")
+
+    # a new top-level category with names in two languages
+    admin_page.goto("/admin/taxonomy/category/add/")
+    admin_page.fill("#id_name_en", "Rain Jackets")
+    admin_page.click("a[href='#tab_id_name_nl']")
+    admin_page.fill("#id_name_nl", "Regenjassen")
+    admin_page.click("input[name=_save]")
+    admin_page.wait_for_selector(".messagelist .success")
+    rain = Category.objects.get(name_en="Rain Jackets")
+    assert (rain.parent_id, rain.name_nl) == (None, "Regenjassen")
+    assert tree_rows(admin_page) == [
+        ("Clothing", "0px", "-"),
+        ("Shirts", "20px", "Clothing"),
+        ("Outdoor", "0px", "-"),
+        ("Rain Jackets", "0px", "-"),
+    ]
+
+    # dropped on the middle of "Outdoor": it becomes Outdoor's child
+    drag(admin_page, rain, outdoor, "inside")
+    assert "“Rain Jackets” moved under “Outdoor”." in admin_page.inner_text(".messagelist .success")
+    assert tree_rows(admin_page)[-2:] == [
+        ("Outdoor", "0px", "-"),
+        ("Rain Jackets", "20px", "Outdoor"),
+    ]
+    rain.refresh_from_db()
+    assert (rain.parent_id, rain.level, rain.version) == (outdoor.pk, 1, 2)
+
+    # dropped on the top of "Shirts": before it, under Clothing
+    drag(admin_page, rain, Category.objects.get(name_en="Shirts"), "before")
+    assert tree_rows(admin_page) == [
+        ("Clothing", "0px", "-"),
+        ("Rain Jackets", "20px", "Clothing"),
+        ("Shirts", "20px", "Clothing"),
+        ("Outdoor", "0px", "-"),
+    ]
+    rain.refresh_from_db()
+    assert (rain.parent_id, rain.level) == (clothing.pk, 1)
+    assert tree_problems() == []
+
+
+def test_a_drop_into_its_own_subtree_is_refused_on_the_page(admin_page):
+    clothing = CategoryFactory(name_en="Clothing")
+    shirts = CategoryFactory(name_en="Shirts", parent=clothing)
+    CategoryFactory(name_en="Shoes")
+    admin_page.goto("/admin/taxonomy/category/")
+    drag(admin_page, clothing, shirts, "inside")
+    error = admin_page.inner_text(".messagelist .error")
+    assert "cannot be moved under" in error and "one of its descendants" in error
+    assert tree_rows(admin_page)[:2] == [("Clothing", "0px", "-"), ("Shirts", "20px", "Clothing")]
+    clothing.refresh_from_db()
+    assert (clothing.parent_id, clothing.version) == (None, 1)
+
+
+def test_link_products_to_a_category_through_the_bulk_action(admin_page):
+    jackets = CategoryFactory(name_en="Jackets")
+    first, second = ProductFactory.create_batch(2)
+    primary = ProductFactory(parent=jackets)
+    admin_page.goto("/admin/catalogue/product/")
+    for product in (first, second, primary):
+        admin_page.check(f"input[name=_selected_action][value='{product.pk}']")
+    admin_page.select_option("select[name=action]", "link_to_category")
+    admin_page.click("button[name=index]")
+    admin_page.click(".select2-selection")
+    admin_page.fill(".select2-search__field", "jack")
+    admin_page.click(".select2-results__option:has-text('Jackets')")
+    admin_page.click("input[value='Link']")
+    admin_page.wait_for_selector(".messagelist .success")
+    assert "2 product(s) linked to “Jackets”." in admin_page.inner_text(".messagelist .success")
+    assert "as its primary category" in admin_page.inner_text(".messagelist .warning")
+    assert set(ProductCategory.objects.values_list("product_id", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+
+
+def test_screenshots_of_the_product_list_form_and_category_tree(admin_page, tmp_path):
     """Also refreshes docs/screenshots/ when SCREENSHOTS_DIR points there."""
     seed_catalogue(products=120, categories=20, seed=1)
     target = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
@@ -123,5 +237,8 @@ def test_screenshots_of_the_product_list_and_form(admin_page, tmp_path):
     admin_page.goto(f"/admin/catalogue/product/{product.pk}/change/")
     admin_page.click("a[href='#tab_id_name_nl']")
     admin_page.screenshot(path=str(target / "product-form.png"), full_page=True)
-    assert (target / "product-list.png").stat().st_size > 10_000
-    assert (target / "product-form.png").stat().st_size > 10_000
+    admin_page.goto("/admin/taxonomy/category/")
+    admin_page.wait_for_selector(".tree-node.children")  # the script has built the tree
+    admin_page.screenshot(path=str(target / "category-tree.png"), full_page=True)
+    for name in ("product-list.png", "product-form.png", "category-tree.png"):
+        assert (target / name).stat().st_size > 10_000, name

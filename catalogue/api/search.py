@@ -1,0 +1,85 @@
+"""``POST /v2/products/search`` and the products' part of ``GET /v2/search`` (SPEC §13): the
+body beyond the list filters and the representation. Registered in ``CatalogueConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalogue.api.serializers import ATTRIBUTE, product_representation, product_schema
+from catalogue.filtersets import ProductFilterSet
+from catalogue.models import Product
+from catalogue.search import CODE_COLUMNS, attributes_refine
+from catalogue.selectors import PRODUCT_SORTS, products_for_output
+from config.api.search import SearchSurface
+from config.api.validation import Bool, Errors, Field, ListOf, Number, Obj, OneOf, add_error
+
+
+class AttributeValue(Field):
+    """A scalar attribute value to compare with: a string, a number or a boolean."""
+
+    def convert(self, value: Any, path: str, errors: Errors) -> Any:
+        if isinstance(value, bool | str):
+            return value
+        if isinstance(value, int | float):
+            return Number().convert(value, path, errors)
+        return add_error(errors, path, "Expected a string, number or boolean.")
+
+    def openapi(self) -> dict:
+        return {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+
+
+def _values_given(cleaned: dict, path: str, errors: Errors) -> None:
+    if not cleaned["values"]:
+        add_error(errors, f"{path}.values", "At least one value.")
+
+
+def _ordered_bounds(cleaned: dict, path: str, errors: Errors) -> None:
+    if cleaned["from"] > cleaned["to"]:
+        add_error(errors, f"{path}.from", "from must not be greater than to.")
+
+
+NAME = ATTRIBUTE.fields["name"]
+ATTRIBUTE_FILTER = OneOf(
+    [
+        Obj({"name": NAME, "value": AttributeValue()}, required=("name", "value")),
+        Obj(
+            {"name": NAME, "values": ListOf(AttributeValue(), max_items=100)},
+            required=("name", "values"),
+            check=_values_given,
+        ),
+        Obj(
+            {"name": NAME, "from": Number(), "to": Number()},
+            required=("name", "from", "to"),
+            check=_ordered_bounds,
+        ),
+        Obj({"name": NAME, "from": Number()}, required=("name", "from")),
+        Obj({"name": NAME, "to": Number()}, required=("name", "to")),
+    ],
+    description='{"name", "value"} exact; {"name", "values"} any of; {"name", "from", "to"} '
+    "numeric range, bounds inclusive, either optional.",
+)
+
+
+def _represent(rows: list[Product], language: str | None) -> list[dict[str, Any]]:
+    return [product_representation(product, language=language) for product in rows]
+
+
+PRODUCT_SEARCH = SearchSurface(
+    name="products",
+    hit_type="product",
+    label="Product",
+    model=Product,
+    filterset=ProductFilterSet,
+    sorts=PRODUCT_SORTS,
+    output_queryset=products_for_output,
+    represent=_represent,
+    schema=product_schema,
+    code_columns=CODE_COLUMNS,
+    extra_fields={
+        "includeDescendants": Bool(description="With category: the whole subtree."),
+        "attributes": ListOf(ATTRIBUTE_FILTER, max_items=20),
+    },
+    extra_params=("includeDescendants",),
+    refine=attributes_refine,
+)
