@@ -31,7 +31,12 @@ from config.api.records import (
     snapshot,
     source_pairs,
 )
-from taxonomy.relationships import MAX_LINK_ITEMS, LinkAction, category_link_items
+from taxonomy.relationships import (
+    MAX_LINK_ITEMS,
+    LinkAction,
+    category_link_items,
+    set_item_categories,
+)
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
 
@@ -207,17 +212,12 @@ def product_set_categories(*, product_id: int, category_ids: Collection[int]) ->
     Raises the first refused link's error (the caller's transaction rolls the rest back);
     returns whether any link changed. Links never change the product's version (as in the API).
     """
-    links = ProductCategory.objects.filter(product_id=product_id)
-    current = set(links.values_list("category_id", flat=True))
-    wanted = set(category_ids)
-    for action, changed in (("remove", current - wanted), ("add", wanted - current)):
-        for category_id in sorted(changed):
-            (outcome,) = category_link_items(
-                category_id=category_id, items={"products": [{"id": product_id}]}, action=action
-            )
-            if outcome.error is not None:
-                raise outcome.error
-    return current != wanted
+    current = ProductCategory.objects.filter(product_id=product_id).values_list(
+        "category_id", flat=True
+    )
+    return set_item_categories(
+        key="products", item_id=product_id, current=list(current), wanted=category_ids
+    )
 
 
 @transaction.atomic

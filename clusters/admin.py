@@ -37,6 +37,7 @@ from clusters.services import (
     cluster_delete,
     cluster_products_assign,
     cluster_products_unassign,
+    cluster_set_categories,
     cluster_update,
     option_create,
     option_delete,
@@ -59,7 +60,6 @@ from config.api.outcomes import Outcome
 from config.api.validation import Str
 from taxonomy.admin import CategorySubtreeFilter
 from taxonomy.models import Category
-from taxonomy.relationships import category_link_items
 
 RECORD_FIELDS = ("id", "version", "created_at", "last_modified_at")
 SEO_FIELDSET = (
@@ -232,11 +232,15 @@ class MembershipInline(admin.TabularInline):
 
 
 class ClusterCategoryInline(admin.TabularInline):
+    """Secondary categories (SPEC §10.1); the primary one is the cluster's ``parent``. Rows are
+    written by ``cluster_set_categories`` through the category relationship rules."""
+
     model = ClusterCategory
-    fields = ("category",)
+    fields = ("category", "created_at")
+    readonly_fields = ("created_at",)
     autocomplete_fields = ("category",)
     extra = 0
-    ordering = ("category_id",)
+    ordering = ("category__tree_id", "category__lft")
     verbose_name = "secondary category"
     verbose_name_plural = "secondary categories"
 
@@ -428,20 +432,10 @@ class ClusterAdmin(TranslatedRecordAdmin):
 
     def _save_categories(self, cluster: Cluster, formsets) -> None:
         rows = formset_rows(formsets, ClusterCategory)
-        if rows is None:
-            return
-        wanted = {row["category"].pk for row in rows}
-        current = set(
-            ClusterCategory.objects.filter(cluster=cluster).values_list("category_id", flat=True)
-        )
-        for category_id, action in [
-            *((pk, "remove") for pk in sorted(current - wanted)),
-            *((pk, "add") for pk in sorted(wanted - current)),
-        ]:
-            outcomes = category_link_items(
-                category_id=category_id, items={"clusters": [{"id": cluster.pk}]}, action=action
+        if rows is not None:
+            cluster_set_categories(
+                cluster_id=cluster.pk, category_ids=[row["category"].pk for row in rows]
             )
-            raise_first_error(outcomes)
 
     def delete_model(self, request, obj):
         cluster_delete(cluster_id=obj.pk)

@@ -17,7 +17,7 @@ wait for each other instead of deadlocking.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -29,6 +29,7 @@ from catalogue.selectors import resolve_products
 from catalogue.services import product_create
 from clusters.models import (
     Cluster,
+    ClusterCategory,
     ClusterConfig,
     ClusterConfigSetting,
     ClusterOption,
@@ -55,6 +56,7 @@ from config.api.records import (
     snapshot,
     source_pairs,
 )
+from taxonomy.relationships import set_item_categories
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
 
@@ -373,6 +375,20 @@ def cluster_remove_translation(*, cluster_id: int, language: str) -> Cluster:
     cluster.search_text = cluster_search_text(cluster, cluster_source_ids(cluster.pk))
     save_record(cluster, before)
     return cluster
+
+
+@transaction.atomic
+def cluster_set_categories(*, cluster_id: int, category_ids: Collection[int]) -> bool:
+    """Make ``category_ids`` the cluster's secondary categories (the back office's inline),
+    each link through the category relationship rules (SPEC §10.1). Raises the first refused
+    link's error; returns whether any link changed. Links never change the cluster's version
+    (as in the API)."""
+    current = ClusterCategory.objects.filter(cluster_id=cluster_id).values_list(
+        "category_id", flat=True
+    )
+    return set_item_categories(
+        key="clusters", item_id=cluster_id, current=list(current), wanted=category_ids
+    )
 
 
 # Products of a cluster ----------------------------------------------------------------------

@@ -180,6 +180,26 @@ def category_link_items(
     return outcomes
 
 
+def set_item_categories(
+    *, key: str, item_id: int, current: Collection[int], wanted: Collection[int]
+) -> bool:
+    """Make ``wanted`` the secondary categories of one item of kind ``key`` whose links are
+    ``current`` now (the back office's inline). Each link added or removed goes through
+    ``category_link_items``, so its rules hold: never the item's primary category (30010), never
+    a missing category (ParentCategoryNotFound). Raises the first refused link's error (the
+    caller's transaction rolls the rest back); returns whether any link changed.
+    """
+    current, wanted = set(current), set(wanted)
+    for action, changed in (("remove", current - wanted), ("add", wanted - current)):
+        for category_id in sorted(changed):
+            (outcome,) = category_link_items(
+                category_id=category_id, items={key: [{"id": item_id}]}, action=action
+            )
+            if outcome.error is not None:
+                raise outcome.error
+    return current != wanted
+
+
 def _link_items(
     kind: LinkKind, category: Category, raw_items: Sequence[Any], action: LinkAction
 ) -> list[Outcome]:
