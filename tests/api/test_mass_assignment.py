@@ -62,6 +62,7 @@ def world():
         "setting_id": setting.pk,
         "product_id": product.pk,
         "option_id": option.pk,
+        "language": "nl",
     }
 
 
