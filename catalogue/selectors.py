@@ -14,6 +14,7 @@ from config.api.lookups import LookupSpec, by_field, by_id, by_source
 
 PRODUCT_LOOKUP = LookupSpec(
     label="Product",
+    collection="products",
     keys={
         "id": by_id,
         "sourceId": by_source(),

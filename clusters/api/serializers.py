@@ -23,6 +23,7 @@ from clusters.readiness import PROBLEM_CODES
 from config.api.localized import localized_output
 from config.api.records import (
     LOCALIZED_API_NAMES,
+    SOURCES_RULES,
     bookkeeping_output,
     check_sources,
     common_fields,
@@ -182,8 +183,10 @@ def _check_cluster(cleaned: dict, path: str, errs: Errors) -> None:
     check_sources(cleaned, path, errs)
 
 
-CLUSTER_BODY = Obj(cluster_fields(), required=("names", "clusterConfig"), check=_check_cluster)
-CLUSTER_PATCH = Obj(cluster_fields(), check=_check_cluster)
+CLUSTER_BODY = Obj(
+    cluster_fields(), required=("names", "clusterConfig"), check=_check_cluster, rules=SOURCES_RULES
+)
+CLUSTER_PATCH = Obj(cluster_fields(), check=_check_cluster, rules=SOURCES_RULES)
 
 
 def cluster_representation(

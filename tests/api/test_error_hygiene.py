@@ -111,3 +111,15 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout
+
+
+def test_unsafe_method_to_no_route_is_json_404_even_with_csrf_enforced(api):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    for method in ("post", "patch", "delete"):
+        response = getattr(client, method)(
+            "/v2/clusters/id/1/options/not-a-number",
+            headers={"Authorization": f"Bearer {api.token}"},
+        )
+        envelope_error(response, 404, 10008)
