@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: install run demo test lint format clean bench
+.PHONY: install run demo test lint format clean bench fuzz
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -39,3 +39,6 @@ clean:
 
 bench: install  ## the benchmark harness (PostgreSQL); BENCH_ARGS=--quick for the CI-sized run
 	$(PY) -m bench $(BENCH_ARGS)
+
+fuzz: install  ## schemathesis, >=100 examples per operation (FUZZ_EXAMPLES to change, FUZZ_RANDOM=1 for new seeds)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest tests/api/test_fuzz.py -m fuzz -p no:cacheprovider $(PYTEST_ARGS)

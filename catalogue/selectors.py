@@ -19,6 +19,7 @@ from taxonomy.relationships import Found
 
 PRODUCT_LOOKUP = LookupSpec(
     label="Product",
+    collection="products",
     keys={
         "id": by_id,
         "sourceId": by_source(),

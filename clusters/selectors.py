@@ -36,18 +36,21 @@ from taxonomy.relationships import Found
 
 CLUSTER_LOOKUP = LookupSpec(
     label="Cluster",
+    collection="clusters",
     keys={"id": by_id, "sourceId": by_source(), "code": by_field("code", "code")},
     not_found=errors.ClusterNotFound,
     multiple=errors.ClusterMultipleFound,
 )
 OPTION_LOOKUP = LookupSpec(
     label="Cluster option",
+    collection="clusteroptions",
     keys={"id": by_id, "sourceId": by_source()},
     not_found=errors.ClusterOptionNotFound,
     multiple=errors.ClusterOptionMultipleFound,
 )
 CONFIG_LOOKUP = LookupSpec(
     label="Cluster config",
+    collection="clusterconfigs",
     keys={"id": by_id, "name": by_field("name", "name")},
     not_found=errors.ClusterConfigNotFound,
     # names are unique: a name lookup never matches twice

@@ -41,6 +41,7 @@ def by_slug(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
 
 CATEGORY_LOOKUP = LookupSpec(
     label="Category",
+    collection="categories",
     keys={"id": by_id, "sourceId": by_source(), "slug": by_slug},
     not_found=errors.CategoryNotFound,
     multiple=errors.CategoryMultipleFound,

@@ -10,6 +10,7 @@ from config.api.records import (
     ID_REF,
     LOCALIZED_API_NAMES,
     SOURCE_REF,
+    SOURCES_RULES,
     bookkeeping_output,
     check_sources,
     common_fields,
@@ -86,8 +87,8 @@ def product_fields() -> dict[str, Field]:
     }
 
 
-PRODUCT_BODY = Obj(product_fields(), required=("names",), check=_check_product)
-PRODUCT_PATCH = Obj(product_fields(), check=_check_product)
+PRODUCT_BODY = Obj(product_fields(), required=("names",), check=_check_product, rules=SOURCES_RULES)
+PRODUCT_PATCH = Obj(product_fields(), check=_check_product, rules=SOURCES_RULES)
 
 
 def cluster_reference(product: Product) -> dict[str, int] | None:

@@ -24,6 +24,7 @@ from config.api.records import (
     ID_REF,
     LOCALIZED_API_NAMES,
     SOURCE_REF,
+    SOURCES_RULES,
     bookkeeping_output,
     check_sources,
     common_fields,
@@ -184,8 +185,10 @@ def _check_cluster(cleaned: dict, path: str, errs: Errors) -> None:
     check_sources(cleaned, path, errs)
 
 
-CLUSTER_BODY = Obj(cluster_fields(), required=("names", "clusterConfig"), check=_check_cluster)
-CLUSTER_PATCH = Obj(cluster_fields(), check=_check_cluster)
+CLUSTER_BODY = Obj(
+    cluster_fields(), required=("names", "clusterConfig"), check=_check_cluster, rules=SOURCES_RULES
+)
+CLUSTER_PATCH = Obj(cluster_fields(), check=_check_cluster, rules=SOURCES_RULES)
 
 
 def cluster_representation(

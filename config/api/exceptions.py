@@ -7,6 +7,7 @@ import logging
 import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 
 from config.api import errors
@@ -77,6 +78,7 @@ def api_exception_handler(exc: Exception, context: dict) -> HttpResponse:
     return error_response(to_api_error(exc, request), request)
 
 
+@csrf_exempt  # the catch-all route: a DELETE to no route is a JSON 404, not a CSRF page
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return error_response(
         errors.NotFound(f"No route matches {request.method} {request.path}."), request

@@ -10,16 +10,15 @@ from dataclasses import dataclass
 
 from django.db.models import Model, Q, QuerySet
 
-from config.api.errors import ApiError, InvalidLookupKey, SchemaValidationException
+from config.api.errors import ApiError, InvalidLookupKey
 
 KeyBuilder = Callable[[str, Mapping[str, str]], tuple[Q, str]]
 
 
 def by_id(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
-    if not value.isascii() or not value.isdigit():
-        raise SchemaValidationException(fields={"lookupValue": ["id must be a positive integer."]})
-    number = int(value)
-    # An id no row can have (0, or beyond bigint) is simply not found.
+    # An id no row can have (not a number, 0, beyond bigint) is simply not found: a lookup value
+    # is an opaque path segment, and OpenAPI cannot tie its format to the lookup key beside it.
+    number = int(value) if value.isascii() and value.isdigit() else 0
     return (Q(pk=number) if 0 < number < 2**63 else Q(pk__in=[])), f"id [{value}]"
 
 
@@ -51,12 +50,27 @@ def by_field(column: str, label: str, qualifier: tuple[str, str] | None = None) 
     return build
 
 
+#: collection name → its LookupSpec, filled as the specs are declared
+BY_COLLECTION: dict[str, LookupSpec] = {}
+
+
 @dataclass(frozen=True)
 class LookupSpec:
     label: str
     keys: Mapping[str, KeyBuilder]
     not_found: type[ApiError]
     multiple: type[ApiError]
+    #: the ``/v2/<collection>/{lookup_key}/…`` routes this spec resolves (OpenAPI path enums)
+    collection: str = ""
+
+    @property
+    def plural(self) -> str:
+        word = self.label.lower()
+        return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+    def __post_init__(self) -> None:
+        if self.collection:
+            BY_COLLECTION[self.collection] = self
 
     def path_schemas(self) -> dict[str, dict]:
         """OpenAPI schemas of ``{lookup_key}`` (and of ``{lookup_value}``)."""
@@ -69,7 +83,7 @@ class LookupSpec:
         builder = self.keys.get(key)
         if builder is None:
             raise InvalidLookupKey(
-                f"Lookup key '{key}' is not supported for {self.label.lower()}s; "
+                f"Lookup key '{key}' is not supported for {self.plural}; "
                 f"use one of {', '.join(self.keys)}."
             )
         return builder(value, params)
@@ -92,5 +106,5 @@ class LookupSpec:
                 if key == "sourceId" and not params.get("source")
                 else "use another key"
             )
-            raise self.multiple(f"Several {self.label.lower()}s match {text}; {hint}.")
+            raise self.multiple(f"Several {self.plural} match {text}; {hint}.")
         return found[0]

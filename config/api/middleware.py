@@ -6,8 +6,10 @@ import logging
 import re
 import time
 import uuid
+from io import BytesIO
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 from config.api.context import client_id_var, request_id_var
@@ -51,18 +53,45 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _limited(request: HttpRequest) -> HttpResponse | None:
+        limit = settings.MAX_REQUEST_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_REQUEST_BYTES:
+        if not length and _is_chunked(request):
+            length = _buffer_chunked_body(request, limit)
+        if length > limit:
             from config.api.exceptions import error_response
 
+            size = "over the limit" if _is_chunked(request) else f"{length} bytes"
             return error_response(
-                PayloadTooLarge(
-                    f"The request body is {length} bytes; the limit is "
-                    f"{settings.MAX_REQUEST_BYTES} bytes."
-                ),
+                PayloadTooLarge(f"The request body is {size}; the limit is {limit} bytes."),
                 request,
             )
         return None
+
+
+def _is_chunked(request: HttpRequest) -> bool:
+    return "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+def _buffer_chunked_body(request: HttpRequest, limit: int) -> int:
+    """A ``Transfer-Encoding: chunked`` body has no Content-Length, and Django would read it as
+    empty. When the server says the input ends by itself (gunicorn's ``wsgi.input_terminated``),
+    read at most ``limit + 1`` bytes: more is refused with 413 without reading the rest; less
+    becomes an ordinary body with its length, so chunked clients work like any other."""
+    if not request.META.get("wsgi.input_terminated"):
+        return 0
+    stream = request.META["wsgi.input"]
+    chunks: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total <= limit:
+        request.META["CONTENT_LENGTH"] = str(total)
+        request._stream = LimitedStream(BytesIO(b"".join(chunks)), total)
+    return total

@@ -12,7 +12,8 @@ from typing import Any
 from django.conf import settings
 
 from config.api import errors
-from config.api.routing import ApiView, Operation, api_views
+from config.api.lookups import BY_COLLECTION
+from config.api.routing import PATH_PATTERNS, ApiView, Operation, api_views
 from config.api.scopes import SCOPES
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
@@ -87,18 +88,30 @@ def _success(op: Operation) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": properties}
 
 
-def _path_schema(view: type[ApiView], name: str) -> dict[str, Any]:
+def _path_schema(view: type[ApiView], name: str, path: str = "") -> dict[str, Any]:
     if name in view.path_schemas:
         return view.path_schemas[name]
+    if PATH_PATTERNS.get((path, name)) == r"\d+":
+        return {"type": "integer", "minimum": 1}
+    spec = BY_COLLECTION.get(path.split("/")[2]) if path.count("/") >= 2 else None
+    if spec is not None and name in ("lookup_key", "lookup_value"):
+        return spec.path_schemas()[name]
     if name == "language":
         codes = [v for c in settings.CATALOGUE_LANGUAGES for v in (c, c.upper())]
         return {"type": "string", "enum": codes}
     return {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
 
 
+def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Empty query values are refused everywhere ("omit the parameter instead")."""
+    if schema.get("type") == "string" and "enum" not in schema and "minLength" not in schema:
+        return {**schema, "minLength": 1}
+    return schema
+
+
 def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> dict[str, Any]:
     params = [
-        {"name": name, "in": "path", "required": True, "schema": _path_schema(view, name)}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(view, name, path)}
         for name in _PATH_PARAM.findall(path)
     ]
     params += [
@@ -106,7 +119,7 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
             "name": q.name,
             "in": "query",
             "required": q.required,
-            "schema": q.schema,
+            "schema": _query_schema(q.schema),
             **({"description": q.description} if q.description else {}),
         }
         for q in op.query
@@ -149,7 +162,8 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
         operation["description"] = f"Scopes: {', '.join(op.scopes)}."
     if op.request is not None:
         operation["requestBody"] = {
-            "required": True,
+            # a body whose fields are all optional may be left out (read as ``{}``)
+            "required": bool(op.request.required),
             "content": {"application/json": {"schema": op.request.openapi()}},
         }
     return operation

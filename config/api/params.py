@@ -32,7 +32,9 @@ def paging_params(sorts: list[str]) -> tuple[QueryParam, ...]:
         QueryParam(
             "pageSize", {"type": "integer", "minimum": 1, "maximum": 500}, "1-500, default 50"
         ),
-        QueryParam("cursor", STRING, "Opaque cursor from next/previous."),
+        QueryParam(
+            "cursor", {"type": "string", "minLength": 1}, "Opaque cursor from next/previous."
+        ),
         QueryParam(
             "sort",
             {"type": "string", "pattern": rf"^-?({sort_values})(,-?({sort_values}))*$"},

@@ -117,6 +117,22 @@ def source_fields() -> dict[str, Field]:
     }
 
 
+#: ``check_sources`` in JSON Schema: ``source`` and ``sourceId`` come together, never with ``sources``
+SOURCES_RULES = (
+    {
+        "not": {
+            "anyOf": [{"required": ["sources", "source"]}, {"required": ["sources", "sourceId"]}]
+        }
+    },
+    {
+        "anyOf": [
+            {"required": ["source", "sourceId"]},
+            {"not": {"anyOf": [{"required": ["source"]}, {"required": ["sourceId"]}]}},
+        ]
+    },
+)
+
+
 def check_sources(cleaned: dict, path: str, errs: Errors) -> None:
     """Flat ``source`` + ``sourceId`` or a ``sources`` list, never both (SPEC §7)."""
     flat = {"source", "sourceId"} & set(cleaned)

@@ -76,12 +76,17 @@ class ApiView(APIView):
 
 
 _ROUTES: list[tuple[str, type[ApiView]]] = []
-_PARAM = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+_PARAM = re.compile(r"\(\?P<(\w+)>([^)]*)\)")
+#: (route path, parameter) → its URL regex, for the OpenAPI parameter schemas
+PATH_PATTERNS: dict[tuple[str, str], str] = {}
 
 
 def api_path(route: str, view: type[ApiView], name: str):
     """``/v2/<route>`` answering with and without a trailing slash (no redirects)."""
-    _ROUTES.append(("/v2/" + _PARAM.sub(r"{\1}", route), view))
+    path = "/v2/" + _PARAM.sub(r"{\1}", route)
+    _ROUTES.append((path, view))
+    for name, pattern in _PARAM.findall(route):
+        PATH_PATTERNS[(path, name)] = pattern
     return re_path(rf"^v2/{route}/?$", view.as_view(), name=name)
 
 

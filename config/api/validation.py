@@ -219,12 +219,15 @@ class Obj(Field):
         *,
         required: Iterable[str] = (),
         check: Callable[[dict, str, Errors], None] | None = None,
+        rules: Iterable[dict[str, Any]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.fields = fields
         self.required = tuple(required)
         self.check = check
+        #: what ``check`` enforces, as far as JSON Schema can say it (OpenAPI ``allOf``)
+        self.rules = tuple(rules)
 
     def convert(self, value: Any, path: str, errors: Errors, *, partial: bool = False) -> Any:
         if not isinstance(value, dict):
@@ -257,6 +260,8 @@ class Obj(Field):
         schema["additionalProperties"] = False
         if self.required:
             schema["required"] = list(self.required)
+        if self.rules:
+            schema["allOf"] = [dict(rule) for rule in self.rules]
         return schema
 
     def validate(self, data: Any, *, partial: bool = False) -> dict:

@@ -10,6 +10,7 @@ from config.api.records import (
     ID_REF,
     LOCALIZED_API_NAMES,
     SOURCE_REF,
+    SOURCES_RULES,
     bookkeeping_output,
     check_sources,
     common_fields,
@@ -45,8 +46,10 @@ def _check_category(cleaned: dict, path: str, errs: Errors) -> None:
     check_sources(cleaned, path, errs)
 
 
-CATEGORY_BODY = Obj(category_fields(), required=("names",), check=_check_category)
-CATEGORY_PATCH = Obj(category_fields(), check=_check_category)
+CATEGORY_BODY = Obj(
+    category_fields(), required=("names",), check=_check_category, rules=SOURCES_RULES
+)
+CATEGORY_PATCH = Obj(category_fields(), check=_check_category, rules=SOURCES_RULES)
 MOVE_BODY = Obj(
     {
         "target": CATEGORY_REF,

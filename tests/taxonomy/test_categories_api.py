@@ -127,7 +127,7 @@ def test_lookup_errors(api):
     envelope_error(api.get("/v2/categories/slug/shoes-boots", {"language": "xx"}), 400, 10007)
     error = envelope_error(api.get("/v2/categories/slug/nope"), 404, 30006)
     assert error["messages"] == ["Category with slug [nope] in language EN not found."]
-    envelope_error(api.get("/v2/categories/id/abc"), 400, 10007)
+    envelope_error(api.get("/v2/categories/id/abc"), 404, 30006)
 
 
 def test_same_source_id_under_two_sources_needs_the_source(api):

@@ -1,0 +1,87 @@
+"""Schemathesis against the service's own OpenAPI document, in-process through WSGI, with a real
+token holding every scope. The quick variant runs in the normal suite; ``make fuzz`` runs the full
+one (``FUZZ_EXAMPLES=100``)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
+from hypothesis import HealthCheck, settings
+
+from config.api.openapi import build_schema
+from config.wsgi import application
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
+
+# the document /v2/schema serves, called in-process through WSGI
+schema = schemathesis.openapi.from_dict(build_schema())
+schema.app = application
+
+
+#: Operations where schemathesis still finds schema-valid data the service refuses, because the
+#: rule cannot be said in OpenAPI 3.0 (see the README "Fuzzing" notes). Run, reported, not hidden.
+KNOWN_GAPS = {
+    "GET /v2/products": "cursor is opaque: a random string is a malformed cursor (400 10015)",
+    "GET /v2/categories": "cursor is opaque: a random string is a malformed cursor (400 10015)",
+    "GET /v2/clusterconfigs": "cursor is opaque (400 10015)",
+    "GET /v2/clusters": "cursor is opaque (400 10015)",
+    "POST /v2/products": "names must hold the default language (422 10019)",
+    "POST /v2/categories": "names must hold the default language; parent must exist",
+    "POST /v2/clusters": "default language name; defaultProduct must be a member (10017)",
+    "POST /v2/clusterconfigs": "cross-field rules of settings",
+    "POST /v2/products/bulk/{lookupKey}": "items must carry the URL's lookup key (10016)",
+    "POST /v2/categories/bulk/{lookupKey}": "items must carry the URL's lookup key (10016)",
+    "POST /v2/products/search": "cursor is opaque; cross-field filter rules",
+    "POST /v2/categories/search": "cursor is opaque; cross-field filter rules",
+    "POST /v2/clusters/bulk/{lookupKey}": "items must carry the URL's lookup key (10016)",
+    "POST /v2/clusters/search": "cursor is opaque; cross-field filter rules",
+    "POST /v2/resolve": "cross-field rules of resolve items",
+}
+
+
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Like Django's test client: the WSGI app must not close the test transaction's connection
+    at the end of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def run(case, token: str) -> None:
+    if connection.vendor == "postgresql":
+        # every example shares one test transaction there: one failed statement aborts it and
+        # every later request answers 500 (ST101). Left to do: a live_server/transactional run.
+        pytest.skip("the in-process fuzz run is SQLite-only for now (see the report)")
+    cache.clear()  # the rate limit counts fuzz requests too
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("FUZZ_RANDOM") != "1",
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.mark.fuzz
+@schema.exclude(name=list(KNOWN_GAPS)).parametrize()
+@FUZZ_SETTINGS
+def test_openapi_contract(case, api):
+    run(case, api.token)
+
+
+@pytest.mark.fuzz
+@pytest.mark.xfail(reason="documented gaps: rules OpenAPI 3.0 cannot express", strict=False)
+@schema.include(name=list(KNOWN_GAPS)).parametrize()
+@FUZZ_SETTINGS
+def test_openapi_contract_known_gaps(case, api):
+    run(case, api.token)
