@@ -212,6 +212,8 @@ def report(results: list[Result], path: Path) -> bool:
             f"{r.scenario:<44} {r.ours_ms:>9.2f} {baselines:<28} {ratios:<34} {targets:<30} "
             f"{'PASS' if r.passed else 'FAIL'}"
         )
+        if r.notes:
+            print(f"    {r.notes}")
     path.write_text(json.dumps([asdict(r) for r in results], indent=2))
     print(f"\nwritten: {path}")
     return all(r.passed for r in results)
@@ -234,10 +236,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", default=str(ROOT / "bench" / "results.json"))
     parser.add_argument("--only", help="comma-separated scenario names")
+    parser.add_argument(
+        "--import-size",
+        type=int,
+        help="products for the import_catalogue scenario (default 200000; 0 skips; --quick: 0)",
+    )
     args = parser.parse_args(argv)
     args.products = args.products or (10_000 if args.quick else 100_000)
     args.categories = args.categories or (500 if args.quick else 5_000)
-    args.reps = args.reps or (5 if args.quick else 7)
+    args.reps = args.reps or (3 if args.quick else 5)
+    if args.import_size is None:
+        args.import_size = 0 if args.quick else 200_000
 
     ensure_database(args.database_url)
     manage(args, "migrate", "--noinput", "-v0")
