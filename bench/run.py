@@ -262,7 +262,11 @@ def main(argv: list[str] | None = None) -> int:
         results = scenarios.run_all(http_client, args)
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     ok = report(results, Path(args.json))
     if args.quick:
         # CI fails only on the deterministic checks; timing ratios are printed for information.
