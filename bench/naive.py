@@ -19,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from catalogue.models import Product, ProductAttribute, ProductSource
+from taxonomy.models import Category, CategorySource
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -99,3 +100,49 @@ class NaiveProductViewSet(viewsets.ModelViewSet):
                     )
                 results.append({"id": product.pk, "created": link is None})
         return Response({"data": results})
+
+
+class CategorySourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CategorySource
+        fields = ["source", "source_id"]
+
+
+class NaiveCategoryTreeSerializer(serializers.ModelSerializer):
+    """The recursive serializer a typical project writes: children per node."""
+
+    sources = CategorySourceSerializer(many=True, read_only=True)
+    children = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        exclude = ["search_text"]
+
+    def get_children(self, obj):
+        return NaiveCategoryTreeSerializer(obj.get_children(), many=True).data
+
+
+class NaiveCategoryViewSet(viewsets.GenericViewSet):
+    queryset = Category.objects.all()
+    authentication_classes = [OAuth2Authentication]
+    permission_classes = [TokenHasScope]
+    required_scopes = ["categories:read"]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+    def get_required_scopes(self):
+        return ["categories:write"] if self.request.method == "POST" else self.required_scopes
+
+    @action(detail=False)
+    def tree(self, request):
+        roots = Category.objects.filter(parent=None).order_by("tree_id")
+        return Response(NaiveCategoryTreeSerializer(roots, many=True).data)
+
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """mptt's ``move_to`` without the service (no tree lock, no If-Match, no snapshot)."""
+        with transaction.atomic():
+            node = Category.objects.get(pk=pk)
+            target = Category.objects.get(pk=request.data["target"]["id"])
+            node.move_to(target, "last-child")
+        return Response({"data": {"id": node.pk}})

@@ -9,12 +9,16 @@ from config import urls as service_urls
 
 router = SimpleRouter()
 router.register("products", naive.NaiveProductViewSet, basename="naive-product")
+router.register("categories", naive.NaiveCategoryViewSet, basename="naive-category")
 
 urlpatterns = [
     re_path(r"^naive/", include(router.urls)),
     path("floor/products/by-source/<str:source>/<str:source_id>", floor.product_by_source),
     path("floor/products", floor.product_list),
     path("floor/products/bulk", floor.product_bulk),
+    path("floor/products/search", floor.product_search),
+    path("floor/categories/tree", floor.category_tree),
+    path("floor/categories/<int:pk>/move", floor.category_move),
     path("floor/noop", floor.noop),
     path("bench/noop", AuthenticatedNoop.as_view()),
     *service_urls.urlpatterns,
