@@ -10,7 +10,7 @@ from catalogue.api.serializers import ATTRIBUTE, product_representation, product
 from catalogue.filtersets import ProductFilterSet
 from catalogue.models import Product
 from catalogue.search import CODE_COLUMNS, attributes_refine, refresh_product_search_text
-from catalogue.selectors import PRODUCT_SORTS, products_for_output
+from catalogue.selectors import PRODUCT_SORTS, product_rows
 from config.api.search import SearchSurface
 from config.api.validation import Bool, Errors, Field, ListOf, Number, Obj, OneOf, add_error
 
@@ -72,7 +72,7 @@ PRODUCT_SEARCH = SearchSurface(
     model=Product,
     filterset=ProductFilterSet,
     sorts=PRODUCT_SORTS,
-    output_queryset=products_for_output,
+    output_queryset=product_rows,
     represent=_represent,
     schema=product_schema,
     code_columns=CODE_COLUMNS,

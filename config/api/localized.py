@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from config.api.validation import INVALID, Errors, Field, Language, Str, add_error, join
 
@@ -104,13 +106,34 @@ class SlugValue(Str):
         )
 
 
+def _columns(base: str) -> tuple[tuple[str, str, str], ...]:
+    """``(language, LANGUAGE, column)`` of ``base`` in every catalogue language."""
+    found = _COLUMNS.get(base)
+    if found is None:
+        found = _COLUMNS[base] = tuple(
+            (language, language.upper(), column(base, language))
+            for language in settings.CATALOGUE_LANGUAGES
+        )
+    return found
+
+
+_COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {}
+
+
+@receiver(setting_changed)
+def _languages_changed(setting: str, **kwargs: Any) -> None:
+    if setting == "CATALOGUE_LANGUAGES":
+        _COLUMNS.clear()
+
+
 def localized_output(obj: Any, base: str, only: str | None = None) -> list[dict[str, str]]:
-    langs = [only] if only else settings.CATALOGUE_LANGUAGES
     out = []
-    for language in langs:
-        value = getattr(obj, column(base, language), None)
+    for language, upper, name in _columns(base):
+        if only and language != only:
+            continue
+        value = getattr(obj, name, None)
         if value not in (None, ""):
-            out.append({"language": language.upper(), "value": value})
+            out.append({"language": upper, "value": value})
     return out
 
 
