@@ -144,3 +144,35 @@ def test_request_with_token_costs_one_query(client_with_scopes, django_assert_nu
     # token lookup + page query (no rows: no prefetches)
     with django_assert_num_queries(2):
         assert api.get("/v2/products").status_code == 200
+
+
+def token_queries(token: str) -> int:
+    """How many statements one request with ``token`` sends to the token table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert ApiClient(token).get("/v2/products").status_code == 200
+    return sum("oauth2_provider_accesstoken" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_validated_token_is_remembered_for_a_few_seconds(credentials, settings):
+    settings.TOKEN_CACHE_SECONDS = 5
+    token = issue_token(*credentials)["access_token"]
+    assert token_queries(token) == 1
+    assert token_queries(token) == 0
+    settings.TOKEN_CACHE_SECONDS = 0
+    assert token_queries(token) == 1
+    assert token_queries(token) == 1
+
+
+def test_a_remembered_token_still_expires_and_loses_changed_scopes(credentials, monkeypatch):
+    token = issue_token(*credentials)["access_token"]
+    assert ApiClient(token).get("/v2/products").status_code == 200
+    access = AccessToken.objects.get()
+    access.scope = "search:read"
+    access.save()  # a changed row is forgotten at once
+    envelope_error(ApiClient(token).get("/v2/products"), 403, 10002)
+    later = timezone.now() + timedelta(days=1)
+    monkeypatch.setattr("config.api.auth.timezone.now", lambda: later)
+    envelope_error(ApiClient(token).get("/v2/products"), 401, 10001)
