@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from catalogue.models import Product, ProductAttribute, ProductSource
 from config.api.search import (
     Resolver,
+    SearchText,
     field_key,
     id_key,
-    search_document,
-    set_column,
     source_key,
 )
 
@@ -27,7 +24,10 @@ _NUMERIC = re.compile(r"-?\d+(\.\d+)?")
 
 #: codes whose exact match ranks a product first
 CODE_COLUMNS = ("sku", "ean_code", "supplier_code", "manufacturer_code")
-_TEXT_BASES = ("name", "short_description", "description")
+PRODUCT_TEXT = SearchText(Product, ProductSource, "product", CODE_COLUMNS)
+product_search_text = PRODUCT_TEXT.document
+product_source_ids = PRODUCT_TEXT.source_ids
+refresh_product_search_text = PRODUCT_TEXT.refresh
 
 
 def attribute_text(value: Any) -> str | None:
@@ -55,58 +55,6 @@ def attribute_number(value: Any) -> float | None:
     else:
         return None
     return number if math.isfinite(number) else None
-
-
-def product_search_text(product: Any, source_ids: Iterable[str]) -> str:
-    """The ``search_text`` of a product: names (default language first), codes, source ids,
-    short descriptions and descriptions in every language.
-
-    ``product`` may be a historical model in a migration; only plain attributes are read.
-    """
-    languages = [
-        product.language,
-        *(code for code in settings.CATALOGUE_LANGUAGES if code != product.language),
-    ]
-    names = [getattr(product, f"name_{code}", None) for code in languages]
-    codes = [getattr(product, column) for column in CODE_COLUMNS]
-    texts = [
-        getattr(product, f"{base}_{code}", None) for base in _TEXT_BASES[1:] for code in languages
-    ]
-    return search_document([*names, *codes, *source_ids, *texts])
-
-
-def product_source_ids(product_id: int) -> list[str]:
-    return list(
-        ProductSource.objects.filter(product_id=product_id)
-        .order_by("pk")
-        .values_list("source_id", flat=True)
-    )
-
-
-def refresh_product_search_text(ids: Iterable[int], *, batch_size: int = 1000) -> int:
-    """Recompute ``search_text`` of the given products set-based (for bulk writes and rebuilds):
-    three statements per ``batch_size`` products. Returns how many rows were rewritten."""
-    ids = list(ids)
-    columns = ["id", "language", *CODE_COLUMNS] + [
-        f"{base}_{code}" for base in _TEXT_BASES for code in settings.CATALOGUE_LANGUAGES
-    ]
-    rewritten = 0
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        sources: dict[int, list[str]] = {}
-        for owner, source_id in (
-            ProductSource.objects.filter(product_id__in=chunk)
-            .order_by("pk")
-            .values_list("product_id", "source_id")
-        ):
-            sources.setdefault(owner, []).append(source_id)
-        documents = {
-            product.pk: product_search_text(product, sources.get(product.pk, []))
-            for product in Product.objects.filter(pk__in=chunk).only(*columns)
-        }
-        set_column(Product, "search_text", documents)
-        rewritten += len(documents)
-    return rewritten
 
 
 def attributes_refine(queryset: QuerySet, body: dict[str, Any]) -> QuerySet:
