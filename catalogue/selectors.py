@@ -18,7 +18,7 @@ from config.api.bulk_records import plain
 from config.api.filters import filter_queryset
 from config.api.lookups import LookupSpec, by_field, by_id, by_source
 from config.api.records import describe_ref
-from config.api.rows import decoded_rows, related_rows
+from config.api.rows import RelatedRows, decoded_rows
 from integrations.services import pairs_condition
 from taxonomy.relationships import Found
 from taxonomy.translation import LOCALIZED_FIELDS
@@ -124,11 +124,11 @@ def product_rows(expands: Collection[str] = ()) -> QuerySet:
 
 def _product_rows(categories: bool) -> QuerySet:
     related = {
-        "source_rows": related_rows(ProductSource, "product", ("pk", "source", "source_id")),
-        "attribute_rows": related_rows(ProductAttribute, "product", ("position", "name", "value")),
+        "source_rows": RelatedRows(ProductSource, "product", ("pk", "source", "source_id")),
+        "attribute_rows": RelatedRows(ProductAttribute, "product", ("position", "name", "value")),
     }
     if categories:
-        related["category_rows"] = related_rows(ProductCategory, "product", ("category_id",))
+        related["category_rows"] = RelatedRows(ProductCategory, "product", ("category_id",))
     queryset = plain(Product).values(
         *ROW_COLUMNS, membership_cluster=F("cluster_membership__cluster_id"), **related
     )

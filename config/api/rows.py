@@ -1,9 +1,11 @@
 """Related rows as one JSON column of their owner's query: a page of records with their sources
 and attributes in a single statement (no prefetch round trips, no model instances).
 
-``related_rows(ProductSource, "product", ("pk", "source", "source_id"))`` annotates each product
-with ``[[pk, source, source_id], …]`` (NULL without related rows); ``decoded_rows`` turns it back
-into lists sorted by their first column, so the order never depends on the aggregate.
+``RelatedRows(ProductSource, "product", ("pk", "source", "source_id"))`` annotates each product
+with ``[[pk, source, source_id], …]`` (NULL or ``[]`` without related rows); ``decoded_rows``
+turns it back into lists sorted by their first column, so the order never depends on the
+aggregate. The subquery is written out directly: compiling a Django ``Subquery`` with grouping
+for every request cost more than the statement itself on a single-product lookup.
 """
 
 from __future__ import annotations
@@ -12,59 +14,46 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from django.db.models import Aggregate, Func, JSONField, Model, OuterRef, Subquery, TextField
-
-from config.api.bulk_records import plain
+from django.db.models import Expression, F, JSONField, Model, TextField
 
 
-class JsonRows(Aggregate):
-    """``[[col, …], …]`` of the group's rows, as JSON text."""
+class RelatedRows(Expression):
+    """``[[col, …], …]`` of the ``model`` rows whose ``owner`` is the outer row, as JSON text."""
 
-    contains_aggregate = True
     output_field = TextField()
 
-    def as_postgresql(self, compiler, connection, **extra):
-        parts, params = self._compiled(compiler, connection)
-        return f"json_agg(json_build_array({', '.join(parts)}))::text", params
+    def __init__(self, model: type[Model], owner: str, columns: Sequence[str]) -> None:
+        super().__init__()
+        self.model, self.owner, self.columns = model, owner, tuple(columns)
+        self.outer = F("pk")
 
-    def as_sqlite(self, compiler, connection, **extra):
-        parts, params = self._compiled(compiler, connection)
-        # JSON columns are stored as text there: json() embeds them as values, not strings
-        wrapped = [
-            f"json({sql})" if isinstance(expr.output_field, JSONField) else sql
-            for expr, sql in zip(self._columns(), parts, strict=True)
-        ]
-        return f"json_group_array(json_array({', '.join(wrapped)}))", params
+    def get_source_expressions(self) -> list:
+        return [self.outer]
 
-    def _columns(self) -> list:
-        # the columns only: an Aggregate's own source expressions end with filter and ordering
-        return Func.get_source_expressions(self)
+    def set_source_expressions(self, expressions: list) -> None:
+        (self.outer,) = expressions
 
-    def _compiled(self, compiler, connection) -> tuple[list[str], list[Any]]:
-        parts, params = [], []
-        for expression in self._columns():
-            sql, expression_params = compiler.compile(expression)
-            parts.append(sql)
-            params.extend(expression_params)
-        return parts, params
-
-
-def related_rows(model: type[Model], owner: str, columns: Sequence[str]) -> Subquery:
-    """The ``columns`` of ``model``'s rows whose ``owner`` is the outer row, as one JSON value;
-    the first column orders them (see ``decoded_rows``)."""
-    inner = (
-        plain(model)
-        .filter(**{owner: OuterRef("pk")})
-        .order_by()
-        .values(owner)
-        .annotate(rows=JsonRows(*columns))
-        .values("rows")
-    )
-    return Subquery(inner, output_field=TextField())
+    def as_sql(self, compiler, connection) -> tuple[str, list[Any]]:
+        outer, params = compiler.compile(self.outer)
+        quote = connection.ops.quote_name
+        meta = self.model._meta
+        fields = [meta.pk if name == "pk" else meta.get_field(name) for name in self.columns]
+        columns = []
+        for field in fields:
+            column = f"r.{quote(field.column)}"
+            if connection.vendor != "postgresql" and isinstance(field, JSONField):
+                column = f"json({column})"  # stored as text there: embed it as a JSON value
+            columns.append(column)
+        owner = quote(meta.get_field(self.owner).column)
+        if connection.vendor == "postgresql":
+            rows = f"json_agg(json_build_array({', '.join(columns)}))::text"
+        else:
+            rows = f"json_group_array(json_array({', '.join(columns)}))"
+        return f"(SELECT {rows} FROM {quote(meta.db_table)} r WHERE r.{owner} = {outer})", params
 
 
 def decoded_rows(value: str | None) -> list[list[Any]]:
-    """A ``related_rows`` value as lists, in the order of their first column."""
+    """A ``RelatedRows`` value as lists, in the order of their first column."""
     if not value:
         return []
     return sorted(orjson.loads(value), key=lambda row: row[0])
