@@ -22,7 +22,7 @@ from config.api.params import (
 )
 from config.api.responses import deleted, listing, record
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.views import body, if_match
+from config.api.views import body, if_match, translation_removal_view
 
 READ, WRITE = ("products:read",), ("products:write",)
 LOOKUP_ERRORS = (
@@ -178,20 +178,19 @@ class ProductDetailView(ApiView):
         return deleted("Product deleted")
 
 
-class ProductTranslationView(ApiView):
-    tag = "Products"
-    path_schemas = selectors.PRODUCT_LOOKUP.path_schemas()
-    operations = {
-        "DELETE": Operation(
-            WRITE,
-            "Remove every localized value of one language",
-            response=product_schema,
-            query=DETAIL_PARAMS,
-            errors=(*LOOKUP_ERRORS, errors.TranslationNotFound, errors.DefaultTranslationRequired),
-        ),
-    }
-
-    def delete(self, request, lookup_key, lookup_value, language):
-        product = selectors.product_get(lookup_key, lookup_value, request.query_params)
-        services.product_remove_translation(product_id=product.pk, language=language)
-        return record(_reloaded(product, request), "Translation deleted")
+ProductTranslationView = translation_removal_view(
+    "ProductTranslationView",
+    tag="Products",
+    scopes=WRITE,
+    response=product_schema,
+    query=DETAIL_PARAMS,
+    lookup_errors=LOOKUP_ERRORS,
+    path_schemas=selectors.PRODUCT_LOOKUP.path_schemas(),
+    find=lambda request, key, value: selectors.product_get(key, value, request.query_params),
+    remove=lambda pk, language: services.product_remove_translation(
+        product_id=pk, language=language
+    ),
+    render=lambda pk, request: _render(
+        selectors.product_get("id", str(pk), {}, expands=_expands(request)), request
+    ),
+)

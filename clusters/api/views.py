@@ -58,7 +58,7 @@ from config.api.params import (
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.validation import Obj
-from config.api.views import body, if_match
+from config.api.views import body, if_match, translation_removal_view
 
 CLUSTERS_READ, CLUSTERS_WRITE = ("clusters:read",), ("clusters:write",)
 CONFIGS_READ, CONFIGS_WRITE = ("cluster-configs:read",), ("cluster-configs:write",)
@@ -480,28 +480,22 @@ class ClusterDetailView(ApiView):
         return deleted("Cluster deleted")
 
 
-class ClusterTranslationView(ApiView):
-    tag = "Clusters"
-    path_schemas = CLUSTER_PATHS
-    operations = {
-        "DELETE": Operation(
-            CLUSTERS_WRITE,
-            "Remove every localized value of one language",
-            response=cluster_schema,
-            query=SOURCE_PARAM,
-            errors=(
-                *CLUSTER_LOOKUP_ERRORS,
-                errors.TranslationNotFound,
-                errors.DefaultTranslationRequired,
-            ),
-        ),
-    }
-
-    def delete(self, request, lookup_key, lookup_value, language):
-        cluster = selectors.cluster_find(lookup_key, lookup_value, request.query_params)
-        services.cluster_remove_translation(cluster_id=cluster.pk, language=language)
-        cluster = selectors.cluster_get("id", str(cluster.pk), {})
-        return record(_render_cluster(cluster, request, set()), "Translation deleted")
+ClusterTranslationView = translation_removal_view(
+    "ClusterTranslationView",
+    tag="Clusters",
+    scopes=CLUSTERS_WRITE,
+    response=cluster_schema,
+    query=SOURCE_PARAM,
+    lookup_errors=CLUSTER_LOOKUP_ERRORS,
+    path_schemas=CLUSTER_PATHS,
+    find=lambda request, key, value: selectors.cluster_find(key, value, request.query_params),
+    remove=lambda pk, language: services.cluster_remove_translation(
+        cluster_id=pk, language=language
+    ),
+    render=lambda pk, request: _render_cluster(
+        selectors.cluster_get("id", str(pk), {}), request, set()
+    ),
+)
 
 
 class ClusterValidateView(ApiView):
@@ -820,28 +814,20 @@ class ClusterOptionDetailView(OptionOperations, ApiView):
         return selectors.option_get(lookup_key, lookup_value, request.query_params, expands=expands)
 
 
-class ClusterOptionTranslationView(ApiView):
-    tag = "Cluster options"
-    path_schemas = OPTION_PATHS
-    operations = {
-        "DELETE": Operation(
-            OPTIONS_WRITE,
-            "Remove every localized value of one language",
-            response=option_schema,
-            query=SOURCE_PARAM,
-            errors=(
-                *OPTION_LOOKUP_ERRORS,
-                errors.TranslationNotFound,
-                errors.DefaultTranslationRequired,
-            ),
-        ),
-    }
-
-    def delete(self, request, lookup_key, lookup_value, language):
-        option = selectors.option_find(lookup_key, lookup_value, request.query_params)
-        services.option_remove_translation(option_id=option.pk, language=language)
-        option = selectors.option_get("id", str(option.pk), {})
-        return record(_render_option(option, request, set()), "Translation deleted")
+ClusterOptionTranslationView = translation_removal_view(
+    "ClusterOptionTranslationView",
+    tag="Cluster options",
+    scopes=OPTIONS_WRITE,
+    response=option_schema,
+    query=SOURCE_PARAM,
+    lookup_errors=OPTION_LOOKUP_ERRORS,
+    path_schemas=OPTION_PATHS,
+    find=lambda request, key, value: selectors.option_find(key, value, request.query_params),
+    remove=lambda pk, language: services.option_remove_translation(option_id=pk, language=language),
+    render=lambda pk, request: _render_option(
+        selectors.option_get("id", str(pk), {}), request, set()
+    ),
+)
 
 
 class OptionProductCollectionView(ApiView):

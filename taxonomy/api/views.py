@@ -17,7 +17,7 @@ from config.api.params import (
 )
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.views import body, if_match
+from config.api.views import body, if_match, translation_removal_view
 from taxonomy import relationships, selectors, services
 from taxonomy.api.serializers import (
     CATEGORY_BODY,
@@ -259,22 +259,19 @@ class CategoryDetailView(ApiView):
         return deleted("Category deleted")
 
 
-class CategoryTranslationView(ApiView):
-    tag = "Categories"
-    operations = {
-        "DELETE": Operation(
-            WRITE,
-            "Remove every localized value of one language",
-            response=category_schema,
-            query=DETAIL_PARAMS,
-            errors=(*LOOKUP_ERRORS, errors.TranslationNotFound, errors.DefaultTranslationRequired),
-        ),
-    }
-
-    def delete(self, request, lookup_key, lookup_value, language):
-        category = _find(request, lookup_key, lookup_value)
-        services.category_remove_translation(category_id=category.pk, language=language)
-        return record(_reloaded(category, request), "Translation deleted")
+CategoryTranslationView = translation_removal_view(
+    "CategoryTranslationView",
+    tag="Categories",
+    scopes=WRITE,
+    response=category_schema,
+    query=DETAIL_PARAMS,
+    lookup_errors=LOOKUP_ERRORS,
+    find=_find,
+    remove=lambda pk, language: services.category_remove_translation(
+        category_id=pk, language=language
+    ),
+    render=lambda pk, request: _render(selectors.category_get("id", str(pk), {}), request),
+)
 
 
 class CategoryMoveView(ApiView):
