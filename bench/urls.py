@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from bench import floor, naive
-from bench.views import AuthenticatedNoop
+from bench.views import AuthenticatedNoop, PublicNoop
 from config import urls as service_urls
 
 router = SimpleRouter()
@@ -21,6 +21,7 @@ urlpatterns = [
     path("floor/categories/<int:pk>/move", floor.category_move),
     path("floor/noop", floor.noop),
     path("bench/noop", AuthenticatedNoop.as_view()),
+    path("bench/public-noop", PublicNoop.as_view()),
     *service_urls.urlpatterns,
 ]
 handler404 = service_urls.handler404

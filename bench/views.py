@@ -9,3 +9,12 @@ class AuthenticatedNoop(ApiView):
 
     def get(self, request):
         return ok({})
+
+
+class PublicNoop(ApiView):
+    """The same view with nothing to authenticate: the baseline that isolates the auth path."""
+
+    operations = {"GET": Operation((), "No-op without authentication")}
+
+    def get(self, request):
+        return ok({})
