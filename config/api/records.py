@@ -169,8 +169,8 @@ def common_fields() -> dict[str, Field]:
 
 
 def timestamp(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """ISO 8601 in UTC with milliseconds: ``2026-11-25T06:28:49.123Z``."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def bookkeeping_output(obj: Model) -> dict[str, Any]:
