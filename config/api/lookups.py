@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Model, Q, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 
 from config.api.errors import ApiError, InvalidLookupKey
 
@@ -48,6 +49,20 @@ def by_field(column: str, label: str, qualifier: tuple[str, str] | None = None) 
         return q, text
 
     return build
+
+
+def _spans_relation(model: type[Model], condition: Q) -> bool:
+    """Whether ``condition`` filters through a relation (``sources__source_id``), which can
+    match one record several times in a join."""
+    for child in condition.children:
+        if isinstance(child, Q):
+            if _spans_relation(model, child):
+                return True
+            continue
+        name = child[0].split(LOOKUP_SEP, 1)[0]
+        if name != "pk" and model._meta.get_field(name).is_relation:
+            return True
+    return False
 
 
 #: collection name → its LookupSpec, filled as the specs are declared
@@ -97,7 +112,11 @@ class LookupSpec:
         not_found: type[ApiError] | None = None,
     ) -> Model:
         condition, text = self.condition(key, value, params)
-        found = list(queryset.filter(condition).distinct()[:2])
+        if _spans_relation(queryset.model, condition):
+            # a semi-join: one row per record however many related rows match, without a
+            # DISTINCT over the whole wide row (3 ms of a 4 ms product lookup)
+            condition = Q(pk__in=queryset.model._base_manager.filter(condition).values("pk"))
+        found = list(queryset.filter(condition)[:2])
         if not found:
             raise (not_found or self.not_found)(f"{self.label} with {text} not found.")
         if len(found) > 1:

@@ -82,6 +82,13 @@ def test_source_id_without_source_resolves_when_unambiguous(api):
     assert api.get("/v2/products/sourceId/A-17?source=PIM").status_code == 200
 
 
+def test_source_id_held_twice_by_one_product_finds_that_product(api):
+    product = ProductFactory()
+    ProductSourceFactory(product=product, source="ERP", source_id="A-17")
+    ProductSourceFactory(product=product, source="PIM", source_id="A-17")
+    assert api.get("/v2/products/sourceId/A-17").json()["data"]["id"] == product.pk
+
+
 def test_unknown_lookup_key_is_400(api):
     envelope_error(api.get("/v2/products/ean/123"), 400, 10006)
     envelope_error(api.get("/v2/products/id/abc"), 404, 80006)  # no row has that id
