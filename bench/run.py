@@ -151,6 +151,43 @@ def dataset(args) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+#: sources of the products the write scenarios create (bulk: BULK, import: RSS)
+SCRATCH_SOURCES = ("BULK", "RSS")
+
+
+def drop_scratch(args) -> None:
+    """Delete what earlier runs' write scenarios added, so every run reads the seeded shape
+    (a full run's import alone adds 420,000 products)."""
+    import psycopg
+
+    with psycopg.connect(args.database_url) as conn:
+        conn.execute(
+            "CREATE TEMP TABLE scratch ON COMMIT DROP AS SELECT DISTINCT product_id AS id "
+            "FROM catalogue_productsource WHERE source = ANY(%s)",
+            [list(SCRATCH_SOURCES)],
+        )
+        (count,) = conn.execute("SELECT count(*) FROM scratch").fetchone()
+        if not count:
+            return
+        for table in ("clusters_cluster", "clusters_clusteroption"):
+            conn.execute(
+                f"UPDATE {table} SET default_product_id = NULL "
+                "WHERE default_product_id IN (SELECT id FROM scratch)"
+            )
+        for table in (
+            "catalogue_productattribute",
+            "catalogue_productcategory",
+            "catalogue_productsource",
+            "clusters_clusterproduct",
+            "clusters_optionproduct",
+        ):
+            conn.execute(f"DELETE FROM {table} WHERE product_id IN (SELECT id FROM scratch)")
+        conn.execute("DELETE FROM catalogue_product WHERE id IN (SELECT id FROM scratch)")
+    with psycopg.connect(args.database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE catalogue_product")
+    print(f"removed {count} products earlier runs wrote", file=sys.stderr)
+
+
 def serve(args) -> subprocess.Popen:
     process = subprocess.Popen(
         [
@@ -253,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_database(args.database_url)
     manage(args, "migrate", "--noinput", "-v0")
     dataset(args)
+    drop_scratch(args)
     client = json.loads(
         manage(args, "create_api_client", "--name", "bench", "--json", capture=True)
     )
