@@ -167,8 +167,10 @@ class _Counter(logging.Handler):
 
 def _count_retries() -> _Counter:
     retries = _Counter()
-    logging.getLogger("catalogue.bulk").addHandler(retries)
-    logging.getLogger("catalogue.bulk").setLevel(logging.INFO)
+    logger = logging.getLogger("catalogue.bulk")
+    logger.addHandler(retries)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # counted and reported, not printed line by line
     return retries
 
 
@@ -294,9 +296,11 @@ def soak_tree(
     """Until ``stop`` is set (and at least ``config["min_tree_rounds"]`` times): create a fresh
     category under a random parent (or as a root); move a random category next to or under a
     random target (the four positions in turn) and another one to the first or last root place;
-    delete one of its fresh categories (refused while it holds something) and try to delete a
-    stable one (always refused: each holds a product). Reports the statuses and which fresh
-    categories it deleted and which remain.
+    delete one of its fresh categories (refused while it holds something), one of the newest of
+    the next tree worker (which may be using it right now) and try to delete a stable one
+    (always refused: each holds a product). A fresh category the other worker deleted answers
+    404 here and is forgotten. Reports the statuses and which fresh categories it deleted and
+    which it still knows.
     """
     _setup(database_url)
     api = _Api(token)
@@ -311,6 +315,16 @@ def soak_tree(
 
     def ref(source_id: str | None) -> dict | None:
         return None if source_id is None else {"source": SOURCE, "sourceId": source_id}
+
+    def gone(name: str | None) -> None:
+        if name in alive:
+            alive.remove(name)
+
+    def move(op: str, category: str, target: str | None, position: str) -> None:
+        body = {"target": ref(target), "position": position}
+        _, data = api.call(op, "post", path(category, "/move"), body)
+        code = data.get("error", {}).get("code") if isinstance(data, dict) else None
+        gone(category if code == 30006 else target if code == 30007 else None)
 
     iteration = 0
     while iteration < config["min_tree_rounds"] or not stop.is_set():
@@ -330,23 +344,31 @@ def soak_tree(
         if status == 201:
             alive.append(name)
             latest[worker] = created
+        elif status == 404:
+            gone(parent)
         created += 1
         # every position in turn next to / under a random category, and to the roots' ends
-        category = rng.choice([*stable, *alive])
         position = MOVE_POSITIONS[iteration % 4]
-        target = rng.choice([*stable, *alive])
-        body = {"target": ref(target), "position": position}
-        api.call(f"move {position}", "post", path(category, "/move"), body)
-        position = MOVE_POSITIONS[iteration % 2]
-        body = {"target": None, "position": position}
-        api.call(
-            f"move root {position}", "post", path(rng.choice([*stable, *alive]), "/move"), body
+        move(
+            f"move {position}",
+            rng.choice([*stable, *alive]),
+            rng.choice([*stable, *alive]),
+            position,
         )
+        position = MOVE_POSITIONS[iteration % 2]
+        move(f"move root {position}", rng.choice([*stable, *alive]), None, position)
         if alive:
             victim = rng.choice(alive)
             status, _ = api.call("delete", "delete", path(victim))
+            if status in (200, 404):
+                gone(victim)
             if status == 200:
-                alive.remove(victim)
+                deleted.append(victim)
+        other = (worker + 1) % len(latest)
+        if other != worker and latest[other] >= 0:
+            victim = fresh_category(other, max(0, latest[other] - rng.randrange(3)))
+            status, _ = api.call("delete other", "delete", path(victim))
+            if status == 200:
                 deleted.append(victim)
         api.call("delete stable", "delete", path(rng.choice(stable)))
         iteration += 1

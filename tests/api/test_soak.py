@@ -29,14 +29,25 @@ def size(name: str, default: int) -> int:
 
 
 # What the tree workers may be answered: anything else (a 5xx above all) fails the soak.
+MOVES = [f"move {p}" for p in workers.MOVE_POSITIONS] + [
+    f"move root {p}" for p in workers.MOVE_POSITIONS[:2]
+]
 TREE_ANSWERS = {
     "create 201",
-    *(f"move {p} 200" for p in workers.MOVE_POSITIONS),
+    "create 404 30007",  # its parent was deleted by the other tree worker
+    *(f"{move} 200" for move in MOVES),
+    *(f"{move} 404 30006" for move in MOVES),  # the other tree worker deleted it
+    *(f"move {p} 404 30007" for p in workers.MOVE_POSITIONS),  # ... or the target
     *(f"move {p} 422 30009" for p in workers.MOVE_POSITIONS),  # target inside its own subtree
-    "move root first-child 200",
-    "move root last-child 200",
-    "delete 200",
-    "delete 409 30008",  # a fresh category that holds products or children by now
+    *(
+        f"{delete} {answer}"
+        for delete in ("delete", "delete other")
+        for answer in (
+            "200",
+            "404 30006",  # already deleted by the other tree worker
+            "409 30008",  # holds products or children by now
+        )
+    ),
     "delete stable 409 30008",  # a stable category always holds its seed product
 }
 
@@ -183,8 +194,8 @@ def test_soak_bulk_upserts_against_category_moves_and_deletes(client_with_scopes
         assert product["parent_id"] == category_of[parents[writer]], (key, history)
 
     # --- the tree: the categories the tree workers kept, invariants, no dangling parent
-    alive = {name for r in tree_reports for name in r["alive"]}
     deleted = {name for r in tree_reports for name in r["deleted"]}
+    alive = {name for r in tree_reports for name in r["alive"]} - deleted
     stable = {workers.stable_category(n) for n in range(categories)}
     assert set(category_of) == stable | alive and not deleted & set(category_of)
     assert not Product.objects.filter(parent__isnull=True).exists()
@@ -206,8 +217,11 @@ def test_soak_bulk_upserts_against_category_moves_and_deletes(client_with_scopes
         "item outcomes": dict(sorted(actions.items())),
         "distinct keys sent / written": f"{len(sent)} / {len(writes)}",
         "moves": sum(n for s, n in statuses.items() if s.startswith("move")),
-        "deletes (fresh, done / refused)": f"{statuses['delete 200']} / "
-        f"{statuses['delete 409 30008']}",
+        "deletes": sum(n for s, n in statuses.items() if s.startswith("delete")),
+        "fresh deletes (done / refused 30008 / gone 30006)": " / ".join(
+            str(sum(statuses[f"{d} {a}"] for d in ("delete", "delete other")))
+            for a in ("200", "409 30008", "404 30006")
+        ),
         "stable deletes refused": statuses["delete stable 409 30008"],
         "categories created / deleted / kept": f"{statuses['create 201']} / {len(deleted)} / "
         f"{len(alive)}",
