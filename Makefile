@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: install run demo test lint format clean bench fuzz
+.PHONY: install run demo test lint format clean bench fuzz soak
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -42,3 +42,8 @@ bench: install  ## the benchmark harness (PostgreSQL); BENCH_ARGS=--quick for th
 
 fuzz: install  ## schemathesis, >=100 examples per operation (FUZZ_EXAMPLES to change, FUZZ_RANDOM=1 for new seeds)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest tests/api/test_fuzz.py -m fuzz -p no:cacheprovider $(PYTEST_ARGS)
+
+soak: install  ## concurrency soak on PostgreSQL (DATABASE_URL=postgres://…): 8 writers x 25 rounds x 500 items + tree moves/deletes
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make soak needs DATABASE_URL=postgres://…"; exit 1;; esac
+	SOAK_PROCESSES=$${SOAK_PROCESSES:-8} SOAK_ROUNDS=$${SOAK_ROUNDS:-25} SOAK_ITEMS=$${SOAK_ITEMS:-500} \
+		$(PY) -m pytest tests/api/test_soak.py -s -p no:cacheprovider $(PYTEST_ARGS)

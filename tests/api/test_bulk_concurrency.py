@@ -3,11 +3,9 @@ item and never surface a deadlock. Four processes, each with its own database co
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from catalogue.models import Product, ProductAttribute, ProductSource
 from taxonomy.models import Category
@@ -17,28 +15,15 @@ from tests.taxonomy.treecheck import assert_mptt_agrees, assert_tree_consistent
 WRITERS, ROUNDS = 4, 10
 
 
-def database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 def run_writers(token: str, path: str, kind: str, rounds: int) -> list[dict]:
-    ctx = multiprocessing.get_context("spawn")  # forked children would share our connection
+    ctx = workers.spawn_context()
     barrier, queue = ctx.Barrier(WRITERS), ctx.Queue()
-    processes = [
-        ctx.Process(
-            target=workers.send,
-            args=(database_url(), token, path, kind, writer, rounds, barrier, queue),
-        )
-        for writer in range(WRITERS)
-    ]
-    for process in processes:
-        process.start()
-    reports = [queue.get(timeout=600) for _ in processes]
-    for process in processes:
-        process.join(60)
-        assert process.exitcode == 0
+    processes = workers.start(
+        ctx,
+        workers.send,
+        [(token, path, kind, writer, rounds, barrier, queue) for writer in range(WRITERS)],
+    )
+    reports = workers.collect(queue, processes, timeout=600)
     return sorted(reports, key=lambda r: r["writer"])
 
 
@@ -59,9 +44,13 @@ def test_four_writers_with_overlapping_keys_create_each_key_once(client_with_sco
                 if outcome["action"] == "create":
                     created[item["sourceId"]] += 1
 
-    shared = {f"S-{k}" for k in range((ROUNDS - 1) * 125 + 250)}
-    private = {f"W{w}-{r}-{k}" for w in range(WRITERS) for r in range(ROUNDS) for k in range(250)}
-    keys = shared | private
+    keys = {
+        item["sourceId"]
+        for writer in range(WRITERS)
+        for round_ in range(ROUNDS)
+        for item in workers.product_items(writer, round_)
+    }
+    assert len(keys) == (ROUNDS + 1) * 125 * (1 + WRITERS)  # the windows overlap as intended
     assert set(created) == keys and set(created.values()) == {1}  # created exactly once
     links = list(ProductSource.objects.values_list("source_id", "product_id"))
     assert len(links) == len({key for key, _ in links}) == len(keys)
