@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -104,14 +105,45 @@ class SlugValue(Str):
         )
 
 
+@cache
+def _columns(base: str, langs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((column(base, language), language.upper()) for language in langs)
+
+
+def localized_columns(base: str, only: str | None = None) -> tuple[tuple[str, str], ...]:
+    """``(column, "EN")`` of ``base`` in output order: every catalogue language, or ``only``."""
+    return _columns(base, (only,) if only else tuple(settings.CATALOGUE_LANGUAGES))
+
+
+@cache
+def _plan(names: tuple[tuple[str, str], ...], langs: tuple[str, ...]) -> tuple:
+    return tuple((name, _columns(base, langs)) for name, base in names)
+
+
+def localized_plan(
+    names: Mapping[str, str], only: str | None = None
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``(api name, localized_columns(base, only))`` for each ``{api name: base}``: resolved once
+    for a whole representation."""
+    return _plan(tuple(names.items()), (only,) if only else tuple(settings.CATALOGUE_LANGUAGES))
+
+
 def localized_output(obj: Any, base: str, only: str | None = None) -> list[dict[str, str]]:
-    langs = [only] if only else settings.CATALOGUE_LANGUAGES
-    out = []
-    for language in langs:
-        value = getattr(obj, column(base, language), None)
-        if value not in (None, ""):
-            out.append({"language": language.upper(), "value": value})
-    return out
+    """``localized_row_output`` of a model instance."""
+    columns = localized_columns(base, only)
+    return localized_row_output({name: getattr(obj, name, None) for name, _ in columns}, columns)
+
+
+def localized_row_output(
+    row: Mapping[str, Any], columns: tuple[tuple[str, str], ...]
+) -> list[dict[str, str]]:
+    """The languages of ``columns`` (``localized_columns``) that hold a value in ``row`` (a
+    ``values()`` row: column name → value)."""
+    return [
+        {"language": code, "value": value}
+        for name, code in columns
+        if (value := row[name]) not in (None, "")
+    ]
 
 
 def present_languages(obj: Any, bases: Iterable[str]) -> set[str]:
