@@ -105,6 +105,10 @@ class SlugValue(Str):
         )
 
 
+def _output_languages(only: str | None) -> tuple[str, ...]:
+    return (only,) if only else tuple(settings.CATALOGUE_LANGUAGES)
+
+
 @cache
 def _columns(base: str, langs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((column(base, language), language.upper()) for language in langs)
@@ -112,7 +116,7 @@ def _columns(base: str, langs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def localized_columns(base: str, only: str | None = None) -> tuple[tuple[str, str], ...]:
     """``(column, "EN")`` of ``base`` in output order: every catalogue language, or ``only``."""
-    return _columns(base, (only,) if only else tuple(settings.CATALOGUE_LANGUAGES))
+    return _columns(base, _output_languages(only))
 
 
 @cache
@@ -125,7 +129,7 @@ def localized_plan(
 ) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     """``(api name, localized_columns(base, only))`` for each ``{api name: base}``: resolved once
     for a whole representation."""
-    return _plan(tuple(names.items()), (only,) if only else tuple(settings.CATALOGUE_LANGUAGES))
+    return _plan(tuple(names.items()), _output_languages(only))
 
 
 def localized_output(obj: Any, base: str, only: str | None = None) -> list[dict[str, str]]:
