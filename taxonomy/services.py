@@ -260,7 +260,7 @@ def _root_level_plan(
 ) -> MovePlan | None:
     """A root next to the root ``target`` (``None``: before the first / after the last root).
 
-    ``None`` when the category stays where it is.
+    ``None`` when there is no other root to stand next to.
     """
     roots: list[tuple[int, int]] | None = None
     if target is None:
@@ -275,19 +275,13 @@ def _root_level_plan(
     if category.parent_id is not None:
         # A new tree beside the target's: the trees from there on move up one.
         new_tree = target_tree if position == "left" else target_tree + 1
+        width = category.rght - category.lft + 1
         return MovePlan(
             None,
             new_tree,
             1 - category.lft,
             -category.level,
-            gaps=(
-                (
-                    category.tree_id,
-                    category.rght + 1,
-                    MAX_POSITION,
-                    category.lft - category.rght - 1,
-                ),
-            ),
+            gaps=((category.tree_id, category.rght + 1, MAX_POSITION, -width),),
             trees=(new_tree, MAX_POSITION, 1),
         )
     # A root between other roots: the trees in between move one place towards its old one.
