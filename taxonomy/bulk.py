@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Count, Max, Model
@@ -26,7 +25,6 @@ from config.api import errors
 from config.api.bulk import (
     Entity,
     Item,
-    Prefetched,
     exportable,
     most_links,
     register,
@@ -41,10 +39,11 @@ from config.api.bulk_records import (
     source_key,
 )
 from config.api.bulk_sql import update_rows
-from taxonomy.api.serializers import CATEGORY_BODY, CATEGORY_PATCH, category_representation
+from taxonomy.api.serializers import CATEGORY_BODY, CATEGORY_PATCH, category_output
 from taxonomy.models import Category, CategorySource
 from taxonomy.relationships import link_kinds
 from taxonomy.search import category_search_text
+from taxonomy.selectors import category_row_fields
 from taxonomy.services import (
     CATEGORY,
     SCALAR_FIELDS,
@@ -332,14 +331,11 @@ CATEGORIES = CategoryBulk()
 # --- export (export_catalogue --entity categories) ----------------------------------------------
 
 EXPORT_CHUNK = 500
-_COLUMNS = [
-    f.attname for f in Category._meta.concrete_fields if f.attname not in CATEGORY.localized
-]
 
 
 def export_categories() -> Iterator[dict[str, Any]]:
     """Every category in the write shape, parents before children (tree order), a chunk at a
-    time, rendered by the API's ``category_representation`` from plain rows; ``parent`` is the
+    time, rendered by the API's ``category_output`` from ``values()`` rows; ``parent`` is the
     parent's first source pair when it has one."""
     last = (0, 0)
     while True:
@@ -348,27 +344,19 @@ def export_categories() -> Iterator[dict[str, Any]]:
             .filter(tree_id__gte=last[0])
             .exclude(tree_id=last[0], lft__lte=last[1])
             .order_by("tree_id", "lft")
-            .values(*_COLUMNS)[:EXPORT_CHUNK]
+            .values(*category_row_fields(), "tree_id", "lft")[:EXPORT_CHUNK]
         )
         if not rows:
             return
         ids = [row["id"] for row in rows]
-        sources: dict[int, list[SimpleNamespace]] = defaultdict(list)
+        sources: dict[int, list[dict[str, str]]] = defaultdict(list)
         links = plain(CategorySource).filter(category_id__oneof=ids).order_by("pk")
-        for pk, owner, source, source_id in links.values_list(
-            "pk", "category_id", "source", "source_id"
-        ):
-            sources[owner].append(SimpleNamespace(pk=pk, source=source, source_id=source_id))
+        for owner, source, source_id in links.values_list("category_id", "source", "source_id"):
+            sources[owner].append({"source": source, "sourceId": source_id})
         parents = _first_pairs({row["parent_id"] for row in rows if row["parent_id"]})
         for row in rows:
-            category = SimpleNamespace(
-                pk=row["id"],
-                sources=Prefetched(sources[row["id"]]),
-                path_ids=[],
-                child_count=0,
-                **row,
-            )
-            data = exportable(category_representation(category), CATEGORY_PATCH)
+            row.update(sources=sources[row["id"]], path_ids=[], child_count=0)
+            data = exportable(category_output(row), CATEGORY_PATCH)
             data["sources"] = sorted_pairs(data["sources"])
             if row["parent_id"] in parents:
                 data["parent"] = parents[row["parent_id"]]

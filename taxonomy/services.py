@@ -1,7 +1,7 @@
 """Every write to the category tree, serialised by one tree lock.
 
 Each service opens a transaction, takes the tree lock first, and only then reads the rows it
-changes (mptt computes lft/rght in Python from what it read: a read before the lock is stale).
+changes (lft/rght are computed in Python from what it read: a read before the lock is stale).
 Errors come from SPEC §4: ParentCategoryNotFound, CategoryExists, CategoryCycle,
 CategoryNotEmpty, DefaultTranslationRequired, PreconditionFailed.
 """
@@ -10,12 +10,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import connection, transaction
-from django.db.models import ProtectedError
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    DateTimeField,
+    F,
+    IntegerField,
+    ProtectedError,
+    Q,
+    Value,
+    When,
+)
+from django.utils import timezone
 
 from config.api import errors
+from config.api.bulk_records import plain
 from config.api.records import (
     RecordSpec,
     apply_sources,
@@ -134,9 +147,11 @@ def category_move(
 
     ``first-child`` / ``last-child`` of the target, or its ``left`` / ``right`` sibling; a
     ``None`` target makes a root (``last-child``: the last root, ``first-child``: the first).
-    A move that leaves the category where it was keeps its version. Raises CategoryNotFound,
-    PreconditionFailed, ParentCategoryNotFound (target), CategoryCycle (target inside the
-    category's own subtree), SchemaValidationException (``left``/``right`` without a target).
+    A move that leaves the category where it was keeps its version; otherwise the one UPDATE
+    of the move also bumps the category's version and lastModifiedAt. Raises
+    CategoryNotFound, PreconditionFailed, ParentCategoryNotFound (target), CategoryCycle (target
+    inside the category's own subtree), SchemaValidationException (``left``/``right`` without
+    a target).
     """
     if position not in POSITIONS:
         raise errors.SchemaValidationException(
@@ -149,29 +164,210 @@ def category_move(
     lock_category_tree()
     category = _locked(category_id)
     check_if_match(if_match, category)
-    before = snapshot(category)
-    _move(category, _reference(target), position)
-    save_record(category, before)
+    _move(category, _reference(target), position, stamp=True)
     return category
 
 
-def _move(category: Category, target: Category | None, position: Position) -> None:
-    """Move under the held lock; ``category`` is refreshed to its new place."""
+# The largest lft/rght/tree_id (the columns are 32-bit integers): "to the end" of a range.
+MAX_POSITION = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class MovePlan:
+    """Where a move puts the category's subtree, and how the other rows make room.
+
+    The subtree goes to tree ``tree_id`` with ``shift`` added to its lft/rght and
+    ``level_shift`` to its levels; each gap ``(tree_id, low, high, delta)`` adds ``delta`` to
+    the other rows' lft/rght within ``low..high`` in that tree; ``trees`` ``(low, high, delta)``
+    renumbers the other rows' tree_id (roots are ordered by tree_id).
+    """
+
+    parent_id: int | None
+    tree_id: int
+    shift: int = 0
+    level_shift: int = 0
+    gaps: tuple[tuple[int, int, int, int], ...] = ()
+    trees: tuple[int, int, int] | None = None
+
+    def moves(self, category: Category) -> bool:
+        return (self.parent_id, self.tree_id, self.shift, self.level_shift) != (
+            category.parent_id,
+            category.tree_id,
+            0,
+            0,
+        )
+
+
+def _move(
+    category: Category, target: Category | None, position: Position, *, stamp: bool = False
+) -> bool:
+    """Move under the held lock with one nested-set UPDATE; whether the category moved.
+
+    The numbering is django-mptt's (``TreeManager.move_node``, which the tests compare against):
+    one tree per root, roots ordered by tree_id. ``category`` is updated in memory to its new
+    place; with ``stamp`` the same UPDATE bumps its version and lastModifiedAt (callers that save
+    the record afterwards leave that to ``save_record``).
+    """
     if target is not None and is_in_subtree(target, category):
         relation = "next to" if position in ("left", "right") else "under"
         raise errors.CategoryCycle(
             f"Category [{category.pk}] cannot be moved {relation} category [{target.pk}]: "
             "that is the category itself or one of its descendants."
         )
+    if target is None or (target.parent_id is None and position in ("left", "right")):
+        plan = _root_level_plan(category, target, position)
+    else:
+        plan = _subtree_plan(category, target, position)
+    if plan is None or not plan.moves(category):
+        return False
+    _write_move(category, plan, stamp=stamp)
+    return True
+
+
+def _subtree_plan(category: Category, target: Category, position: Position) -> MovePlan:
+    """A child of ``target``, or a sibling of a non-root ``target``: into its tree."""
+    width = category.rght - category.lft + 1
+    if position in ("first-child", "last-child"):
+        parent_id, level = target.pk, target.level + 1
+        after = target.lft if position == "first-child" else target.rght - 1
+    else:
+        parent_id, level = target.parent_id, target.level
+        after = target.lft - 1 if position == "left" else target.rght
+    # ``after``: the position (in the target tree as it is) the subtree is inserted after.
+    level_shift = level - category.level
+    if target.tree_id != category.tree_id:  # closes the gap behind, opens one in the target tree
+        return MovePlan(
+            parent_id,
+            target.tree_id,
+            after + 1 - category.lft,
+            level_shift,
+            gaps=(
+                (category.tree_id, category.rght + 1, MAX_POSITION, -width),
+                (target.tree_id, after + 1, MAX_POSITION, width),
+            ),
+        )
+    if after >= category.rght:  # to the right: the positions in between move left
+        new_left = after - width + 1
+        gap = (category.tree_id, category.rght + 1, after, -width)
+    else:  # to the left: the positions in between move right
+        new_left = after + 1
+        gap = (category.tree_id, after + 1, category.lft - 1, width)
+    return MovePlan(parent_id, category.tree_id, new_left - category.lft, level_shift, (gap,))
+
+
+def _root_level_plan(
+    category: Category, target: Category | None, position: Position
+) -> MovePlan | None:
+    """A root next to the root ``target`` (``None``: before the first / after the last root).
+
+    ``None`` when there is no other root to stand next to.
+    """
+    roots: list[tuple[int, int]] | None = None
     if target is None:
-        # Roots are ordered by tree_id: a new root goes before the first or after the last one.
-        others = Category.objects.root_nodes().exclude(pk=category.pk).order_by("tree_id")
-        anchor = others.first() if position == "first-child" else others.last()
-        if anchor is None:
-            return  # the only root stays the only root
-        target, position = anchor, "left" if position == "first-child" else "right"
-    Category.objects.move_node(category, target, position)
-    category.refresh_from_db(fields=["parent", "tree_id", "lft", "rght", "level"])
+        roots = _roots()
+        others = [tree_id for pk, tree_id in roots if pk != category.pk]
+        if not others:
+            return None  # the only root stays the only root
+        target_tree = others[0] if position == "first-child" else others[-1]
+        position = "left" if position == "first-child" else "right"
+    else:
+        target_tree = target.tree_id
+    if category.parent_id is not None:
+        # A new tree beside the target's: the trees from there on move up one.
+        new_tree = target_tree if position == "left" else target_tree + 1
+        width = category.rght - category.lft + 1
+        return MovePlan(
+            None,
+            new_tree,
+            1 - category.lft,
+            -category.level,
+            gaps=((category.tree_id, category.rght + 1, MAX_POSITION, -width),),
+            trees=(new_tree, MAX_POSITION, 1),
+        )
+    # A root between other roots: the trees in between move one place towards its old one.
+    tree_ids = [tree_id for _, tree_id in (roots if roots is not None else _roots())]
+    current = category.tree_id
+    if target_tree > current:
+        new_tree = target_tree
+        if position == "left":
+            new_tree = max(tree_id for tree_id in tree_ids if tree_id < target_tree)
+        trees = (current, new_tree, -1)
+    else:
+        new_tree = target_tree
+        if position == "right":
+            new_tree = min(tree_id for tree_id in tree_ids if tree_id > target_tree)
+        trees = (new_tree, current, 1)
+    return MovePlan(None, new_tree, trees=trees)
+
+
+def _roots() -> list[tuple[int, int]]:
+    """``(pk, tree_id)`` of every root, in order."""
+    return list(
+        Category.objects.filter(parent=None).order_by("tree_id").values_list("pk", "tree_id")
+    )
+
+
+def _write_move(category: Category, plan: MovePlan, *, stamp: bool) -> None:
+    """The one UPDATE of a move (every expression reads the rows as they were)."""
+    moving = Q(tree_id=category.tree_id, lft__range=(category.lft, category.rght))
+    touched = moving
+    for tree_id, low, high, _ in plan.gaps:
+        touched |= Q(tree_id=tree_id, lft__range=(low, high))
+        touched |= Q(tree_id=tree_id, rght__range=(low, high))
+
+    def positions(column: str) -> Case:
+        return Case(
+            When(moving, then=F(column) + plan.shift),
+            *(
+                When(
+                    Q(tree_id=tree_id, **{f"{column}__range": (low, high)}), then=F(column) + delta
+                )
+                for tree_id, low, high, delta in plan.gaps
+            ),
+            default=F(column),
+            output_field=IntegerField(),
+        )
+
+    tree_ids = [When(moving, then=Value(plan.tree_id))]
+    if plan.trees is not None:
+        low, high, delta = plan.trees
+        tree_ids.append(When(tree_id__range=(low, high), then=F("tree_id") + delta))
+        touched |= Q(tree_id__range=(low, high))
+    itself = Q(pk=category.pk)
+    values: dict[str, Any] = {
+        "lft": positions("lft"),
+        "rght": positions("rght"),
+        "tree_id": Case(*tree_ids, default=F("tree_id"), output_field=IntegerField()),
+        "level": Case(
+            When(moving, then=F("level") + plan.level_shift),
+            default=F("level"),
+            output_field=IntegerField(),
+        ),
+        "parent_id": Case(
+            When(itself, then=Value(plan.parent_id)),
+            default=F("parent_id"),
+            output_field=BigIntegerField(),
+        ),
+    }
+    now = timezone.now()  # one instant for the row and the instance
+    if stamp:
+        values["version"] = Case(
+            When(itself, then=F("version") + 1), default=F("version"), output_field=IntegerField()
+        )
+        values["last_modified_at"] = Case(
+            When(itself, then=Value(now, output_field=DateTimeField())),
+            default=F("last_modified_at"),
+        )
+    plain(Category).filter(touched).update(**values)
+    category.parent_id = plan.parent_id
+    category.tree_id = plan.tree_id
+    category.lft += plan.shift
+    category.rght += plan.shift
+    category.level += plan.level_shift
+    category._mptt_meta.update_mptt_cached_fields(category)
+    if stamp:
+        category.version += 1
+        category.last_modified_at = now
 
 
 def category_delete_refusal(category: Category) -> errors.CategoryNotEmpty | None:

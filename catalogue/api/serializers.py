@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalogue.models import Product
-from config.api.localized import localized_output
+from config.api.localized import localized_plan, localized_row_output
 from config.api.records import (
     ID_REF,
     LOCALIZED_API_NAMES,
@@ -102,8 +102,9 @@ def product_representation(
 ) -> dict[str, Any]:
     data: dict[str, Any] = bookkeeping_output(product)
     data["language"] = product.language.upper()
-    for api_name, base in LOCALIZED_API_NAMES.items():
-        data[api_name] = localized_output(product, base, language)
+    row = vars(product)  # a product_rows namespace or an instance: column name → value
+    for api_name, columns in localized_plan(LOCALIZED_API_NAMES, language):
+        data[api_name] = localized_row_output(row, columns)
     data.update(
         {
             "sku": product.sku or None,

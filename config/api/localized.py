@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
 from config.api.validation import INVALID, Errors, Field, Language, Str, add_error, join
 
@@ -106,35 +105,49 @@ class SlugValue(Str):
         )
 
 
-def _columns(base: str) -> tuple[tuple[str, str, str], ...]:
-    """``(language, LANGUAGE, column)`` of ``base`` in every catalogue language."""
-    found = _COLUMNS.get(base)
-    if found is None:
-        found = _COLUMNS[base] = tuple(
-            (language, language.upper(), column(base, language))
-            for language in settings.CATALOGUE_LANGUAGES
-        )
-    return found
+def _output_languages(only: str | None) -> tuple[str, ...]:
+    return (only,) if only else tuple(settings.CATALOGUE_LANGUAGES)
 
 
-_COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {}
+@cache
+def _columns(base: str, langs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((column(base, language), language.upper()) for language in langs)
 
 
-@receiver(setting_changed)
-def _languages_changed(setting: str, **kwargs: Any) -> None:
-    if setting == "CATALOGUE_LANGUAGES":
-        _COLUMNS.clear()
+def localized_columns(base: str, only: str | None = None) -> tuple[tuple[str, str], ...]:
+    """``(column, "EN")`` of ``base`` in output order: every catalogue language, or ``only``."""
+    return _columns(base, _output_languages(only))
+
+
+@cache
+def _plan(names: tuple[tuple[str, str], ...], langs: tuple[str, ...]) -> tuple:
+    return tuple((name, _columns(base, langs)) for name, base in names)
+
+
+def localized_plan(
+    names: Mapping[str, str], only: str | None = None
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``(api name, localized_columns(base, only))`` for each ``{api name: base}``: resolved once
+    for a whole representation."""
+    return _plan(tuple(names.items()), _output_languages(only))
 
 
 def localized_output(obj: Any, base: str, only: str | None = None) -> list[dict[str, str]]:
-    out = []
-    for language, upper, name in _columns(base):
-        if only and language != only:
-            continue
-        value = getattr(obj, name, None)
-        if value not in (None, ""):
-            out.append({"language": upper, "value": value})
-    return out
+    """``localized_row_output`` of a model instance."""
+    columns = localized_columns(base, only)
+    return localized_row_output({name: getattr(obj, name, None) for name, _ in columns}, columns)
+
+
+def localized_row_output(
+    row: Mapping[str, Any], columns: tuple[tuple[str, str], ...]
+) -> list[dict[str, str]]:
+    """The languages of ``columns`` (``localized_columns``) that hold a value in ``row`` (a
+    ``values()`` row: column name → value)."""
+    return [
+        {"language": code, "value": value}
+        for name, code in columns
+        if (value := row[name]) not in (None, "")
+    ]
 
 
 def present_languages(obj: Any, bases: Iterable[str]) -> set[str]:

@@ -7,7 +7,7 @@ re-implements a rule that lives here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -174,11 +174,24 @@ def timestamp(value: datetime) -> str:
 
 
 def bookkeeping_output(obj: Model) -> dict[str, Any]:
+    """``bookkeeping_row_output`` of a model instance."""
+    return bookkeeping_row_output(
+        {
+            "id": obj.pk,
+            "version": obj.version,
+            "created_at": obj.created_at,
+            "last_modified_at": obj.last_modified_at,
+        }
+    )
+
+
+def bookkeeping_row_output(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``id``, ``version`` and the timestamps from a ``values()`` row."""
     return {
-        "id": obj.pk,
-        "version": obj.version,
-        "createdAt": timestamp(obj.created_at),
-        "lastModifiedAt": timestamp(obj.last_modified_at),
+        "id": row["id"],
+        "version": row["version"],
+        "createdAt": timestamp(row["created_at"]),
+        "lastModifiedAt": timestamp(row["last_modified_at"]),
     }
 
 

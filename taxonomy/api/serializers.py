@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from config.api.localized import localized_output
+from config.api.localized import localized_plan, localized_row_output
 from config.api.outcomes import outcome_schema
 from config.api.records import (
     ID_REF,
     LOCALIZED_API_NAMES,
     SOURCE_REF,
     SOURCES_RULES,
-    bookkeeping_output,
+    bookkeeping_row_output,
     check_sources,
     common_fields,
     localized_fields,
@@ -21,6 +22,7 @@ from config.api.validation import Choice, Errors, Field, Int, ListOf, Obj, OneOf
 from integrations.services import sources_output
 from taxonomy.models import Category
 from taxonomy.relationships import MAX_LINK_ITEMS, link_kinds
+from taxonomy.selectors import category_row_fields
 from taxonomy.services import POSITIONS
 
 CATEGORY_REF = OneOf(
@@ -83,35 +85,44 @@ def link_body() -> Obj:
     )
 
 
-def category_representation(category: Category, *, language: str | None = None) -> dict[str, Any]:
-    """Reads ``child_count``, ``path_ids`` and the prefetched sources set by the selectors."""
-    data: dict[str, Any] = bookkeeping_output(category)
-    data["language"] = category.language.upper()
-    for api_name, base in LOCALIZED_API_NAMES.items():
-        data[api_name] = localized_output(category, base, language)
-    data.update(
-        {
-            "parent": {"id": category.parent_id} if category.parent_id else None,
-            "hidden": category.hidden,
-            "priority": category.priority,
-            "sources": sources_output(category),
-            "level": category.level,
-            "path": category.path_ids,
-            "childCount": category.child_count,
-        }
-    )
+def category_output(row: Mapping[str, Any], *, language: str | None = None) -> dict[str, Any]:
+    """A category from a row: ``selectors.category_row_fields()`` with ``child_count``,
+    ``path_ids`` and ``sources`` (the tree's ``values()`` rows, exports, and instances through
+    ``category_representation``)."""
+    data: dict[str, Any] = bookkeeping_row_output(row)
+    data["language"] = row["language"].upper()
+    for api_name, columns in localized_plan(LOCALIZED_API_NAMES, language):
+        data[api_name] = localized_row_output(row, columns)
+    parent_id = row["parent_id"]
+    data["parent"] = {"id": parent_id} if parent_id else None
+    data["hidden"] = row["hidden"]
+    data["priority"] = row["priority"]
+    data["sources"] = row["sources"]
+    data["level"] = row["level"]
+    data["path"] = row["path_ids"]
+    data["childCount"] = row["child_count"]
     return data
 
 
-def tree_representation(node: Category, *, language: str | None = None) -> dict[str, Any]:
-    """A node with its loaded ``children``, iteratively (deep trees never hit recursion limits)."""
-    top = category_representation(node, language=language)
+def category_representation(category: Category, *, language: str | None = None) -> dict[str, Any]:
+    """An instance from the selectors (``child_count``, ``path_ids``, prefetched sources)."""
+    row = {name: getattr(category, name) for name in category_row_fields()}
+    row["child_count"] = category.child_count
+    row["path_ids"] = category.path_ids
+    row["sources"] = sources_output(category)
+    return category_output(row, language=language)
+
+
+def tree_representation(node: Mapping[str, Any], *, language: str | None = None) -> dict[str, Any]:
+    """A row of ``selectors.category_tree`` with its ``children``, iteratively (deep trees never
+    hit recursion limits)."""
+    top = category_output(node, language=language)
     pending = [(node, top)]
     while pending:
         current, data = pending.pop()
         data["children"] = []
-        for child in current.tree_children:
-            child_data = category_representation(child, language=language)
+        for child in current["children"]:
+            child_data = category_output(child, language=language)
             data["children"].append(child_data)
             pending.append((child, child_data))
     return top

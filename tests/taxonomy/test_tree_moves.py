@@ -20,7 +20,7 @@ def outline() -> list:
     """The forest as nested ``(name, [children])`` in tree order."""
 
     def walk(nodes):
-        return [(n.name_en, walk(n.tree_children)) for n in nodes]
+        return [(n["name_en"], walk(n["children"])) for n in nodes]
 
     return walk(category_tree(root_id=None, depth=None))
 
@@ -213,7 +213,7 @@ def test_random_sequence_matches_a_model_of_the_forest():
         return [(node, model(node)) for node in children[parent]]
 
     def actual(nodes):
-        return [(n.pk, actual(n.tree_children)) for n in nodes]
+        return [(n["id"], actual(n["children"])) for n in nodes]
 
     for _ in range(6):
         create(None)
