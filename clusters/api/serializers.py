@@ -95,22 +95,39 @@ def _check_config(cleaned: dict, path: str, errs: Errors) -> None:
         seen.add(name)
 
 
-def config_fields() -> dict[str, Field]:
-    return {
-        **_bookkeeping_fields(),
-        "name": Str(
+class ConfigName(Str):
+    def __init__(self, *, immutable: bool = False) -> None:
+        super().__init__(
             min_length=2,
             max_length=35,
             pattern=CONFIG_NAME_PATTERN,
             pattern_message="2-35 characters of A-Za-z0-9_.",
-            description="Unique; cannot change after create.",
-        ),
+            description="Unique; cannot change after create"
+            + (
+                "; a PATCH may repeat the current name, any other is refused (422)."
+                if immutable
+                else "."
+            ),
+        )
+        self.immutable = immutable
+
+    def openapi(self) -> dict:
+        schema = super().openapi()
+        if self.immutable:
+            schema["readOnly"] = True  # documented as not to be sent: it cannot change
+        return schema
+
+
+def config_fields(*, patch: bool = False) -> dict[str, Field]:
+    return {
+        **_bookkeeping_fields(),
+        "name": ConfigName(immutable=patch),
         "settings": ListOf(SETTING_BODY, max_items=100, description="PATCH replaces the list."),
     }
 
 
 CONFIG_BODY = Obj(config_fields(), required=("name",), check=_check_config)
-CONFIG_PATCH = Obj(config_fields(), check=_check_config)
+CONFIG_PATCH = Obj(config_fields(patch=True), check=_check_config)
 
 
 def setting_representation(setting: ClusterConfigSetting) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from config.api.pagination import paginate
 from config.api.params import (
     BOOL,
     ID_PATH,
+    IDS_PARAM,
     STRING,
     language_param,
     lookup_params,
@@ -133,14 +134,14 @@ CLUSTER_FILTERS = (
 )
 OPTION_FILTERS = (*record_filter_params(), QueryParam("isRequired", BOOL))
 CONFIG_FILTERS = (
-    QueryParam("ids", {"type": "string", "pattern": r"^\d+(,\d+)*$"}, "Comma-separated ids."),
+    IDS_PARAM,
     QueryParam("name", STRING),
     QueryParam("q", {"type": "string", "maxLength": 200}, "Text in the name."),
     QueryParam("attributeName", STRING, "Configs with a setting for this attribute."),
     *record_filter_params()[-4:],  # the date ranges
 )
 SETTING_FILTERS = (
-    QueryParam("ids", {"type": "string", "pattern": r"^\d+(,\d+)*$"}, "Comma-separated ids."),
+    IDS_PARAM,
     QueryParam("attributeName", STRING),
     QueryParam("displayType", {"type": "string", "enum": ClusterConfigSetting.DisplayType.values}),
 )

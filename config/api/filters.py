@@ -25,8 +25,17 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class RowIdField(forms.IntegerField):
+    """An id of the ``ids`` filter: at most 18 digits (``IDS_PARAM``), so it always fits a
+    bigint (a larger number failed in the database)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_value", 10**18 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class CommaIntegerFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = RowIdField
 
 
 class CommaCharFilter(django_filters.BaseInFilter, django_filters.CharFilter):

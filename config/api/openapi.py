@@ -169,12 +169,37 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
     return operation
 
 
+def _add_links(paths: dict[str, Any]) -> None:
+    """OpenAPI links from each top-level create (``POST /v2/<collection>`` → 201) to the
+    operations on the record it made, by ``id``: clients (and schemathesis' stateful phase)
+    can follow them."""
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is None or "{" in path:
+            continue
+        detail = f"{path}/{{lookup_key}}/{{lookup_value}}"
+        links = {}
+        for target, target_item in paths.items():
+            if not (target == detail or target.startswith(detail + "/")):
+                continue
+            if set(_PATH_PARAM.findall(target)) != {"lookup_key", "lookup_value"}:
+                continue  # more path parameters than the link can fill
+            for op in target_item.values():
+                links[op["operationId"]] = {
+                    "operationId": op["operationId"],
+                    "parameters": {"lookup_key": "id", "lookup_value": "$response.body#/data/id"},
+                }
+        if links:
+            created["links"] = links
+
+
 def build_schema(base_url: str = "") -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path, view in api_views():
         item = paths.setdefault(path, {})
         for method, op in view.operations.items():
             item[method.lower()] = _operation(path, view, method, op)
+    _add_links(paths)
     return {
         "openapi": "3.0.3",
         "info": {

@@ -10,6 +10,9 @@ STRING = {"type": "string"}
 BOOL = {"type": "string", "enum": ["true", "false"]}
 DATETIME = {"type": "string", "format": "date-time"}
 #: a numeric id in a path (``…/products/{product_id}``): the URL takes digits only
+IDS_PARAM = QueryParam(
+    "ids", {"type": "string", "pattern": r"^\d{1,18}(,\d{1,18})*$"}, "Comma-separated ids."
+)
 ID_PATH = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
 
 
@@ -46,7 +49,7 @@ def paging_params(sorts: list[str]) -> tuple[QueryParam, ...]:
 
 def record_filter_params() -> tuple[QueryParam, ...]:
     return (
-        QueryParam("ids", {"type": "string", "pattern": r"^\d+(,\d+)*$"}, "Comma-separated ids."),
+        IDS_PARAM,
         QueryParam("source", STRING),
         QueryParam("sourceId", STRING),
         QueryParam("hidden", BOOL),

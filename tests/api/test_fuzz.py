@@ -85,3 +85,47 @@ def test_openapi_contract(case, api):
 @FUZZ_SETTINGS
 def test_openapi_contract_known_gaps(case, api):
     run(case, api.token)
+
+
+@schemathesis.hook
+def map_query(context, query):
+    """Opaque cursors are only ever taken from a previous page: a random string is a malformed
+    cursor (400 10015, covered by the pagination tests), never schema-valid data to accept."""
+    if query:
+        query.pop("cursor", None)
+    return query
+
+
+#: steps per stateful scenario, scenarios per run (``make fuzz``: FUZZ_STATEFUL_EXAMPLES=100)
+STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "3"))
+
+
+@pytest.mark.fuzz
+@pytest.mark.xfail(
+    reason="documented gaps: rules OpenAPI 3.0 cannot express (a sort naming a field twice, "
+    "the KNOWN_GAPS above) reached through links",
+    strict=False,
+)
+def test_openapi_stateful_links(api):
+    """Schemathesis' stateful phase: it creates records and follows the document's links
+    (create → get, patch, delete, move, sub-collections of the new record by its id), checking
+    every answer with the same default checks. It found a 500 (ids beyond bigint) and a wrong
+    schema (a config's name in PATCH), both fixed; what it still reports is the documented
+    gaps, so it runs as an expected failure that prints them."""
+    if connection.vendor == "postgresql":
+        pytest.skip("the in-process fuzz run is SQLite-only for now (see the report)")
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            cache.clear()  # the rate limit counts fuzz requests too
+            return {"headers": {"Authorization": f"Bearer {api.token}"}}
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=os.environ.get("FUZZ_RANDOM") != "1",
+            suppress_health_check=list(HealthCheck),
+        )
+    )
