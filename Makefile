@@ -41,7 +41,8 @@ bench: install  ## the benchmark harness (PostgreSQL); BENCH_ARGS=--quick for th
 	$(PY) -m bench $(BENCH_ARGS)
 
 fuzz: install  ## schemathesis, >=100 examples per operation (FUZZ_EXAMPLES to change, FUZZ_RANDOM=1 for new seeds)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest tests/api/test_fuzz.py -m fuzz -p no:cacheprovider $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} FUZZ_STATEFUL_EXAMPLES=$${FUZZ_STATEFUL_EXAMPLES:-100} \
+		$(PY) -m pytest tests/api/test_fuzz.py -m fuzz -p no:cacheprovider -rxX $(PYTEST_ARGS)
 
 soak: install  ## concurrency soak on PostgreSQL (DATABASE_URL=postgres://…): 8 writers x 25 rounds x 500 items + tree moves/deletes
 	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make soak needs DATABASE_URL=postgres://…"; exit 1;; esac
