@@ -23,7 +23,6 @@ from clusters.bulk import (
     nested_key,
     option_products_bulk,
 )
-from config.api import errors
 from config.api.bulk import (
     BULK_QUERY,
     BulkView,
@@ -32,7 +31,7 @@ from config.api.bulk import (
     key_schemas,
     run_bulk,
 )
-from config.api.filters import parse_bool_param
+from config.api.filters import check_query_params, parse_bool_param
 from config.api.routing import ApiView
 
 CLUSTERS_BULK = ("bulk:write", "clusters:write")
@@ -64,12 +63,7 @@ def _sub_operation(resource, scopes, summary, lookup_errors):
 class _SubBulkView(ApiView):
     def post(self, request, lookup_key, lookup_value):
         params = request.query_params
-        allowed = {q.name for q in BULK_QUERY} | {"source"}
-        unknown = sorted(set(params) - allowed)
-        if unknown:
-            raise errors.SchemaValidationException(
-                fields={name: [f"Unknown query parameter '{name}'."] for name in unknown}
-            )
+        check_query_params(params, [*(q.name for q in BULK_QUERY), "source"])
         resource = self.resource_for(request, lookup_key, lookup_value)
         result = run_bulk(
             resource,

@@ -29,7 +29,7 @@ from django.http import HttpRequest
 from rest_framework.response import Response
 
 from config.api import errors
-from config.api.filters import parse_bool_param
+from config.api.filters import check_query_params, parse_bool_param
 from config.api.outcomes import error_object
 from config.api.params import BOOL
 from config.api.routing import ApiView, Operation, QueryParam
@@ -607,11 +607,7 @@ class BulkView(ApiView):
 
     def post(self, request, lookupKey):  # noqa: N803 - the route's parameter name (SPEC §9)
         params = request.query_params
-        unknown = sorted(set(params) - {q.name for q in BULK_QUERY})
-        if unknown:
-            raise errors.SchemaValidationException(
-                fields={name: [f"Unknown query parameter '{name}'."] for name in unknown}
-            )
+        check_query_params(params, (q.name for q in BULK_QUERY))
         result = run_bulk(
             self.resource,
             request.data,

@@ -97,6 +97,24 @@ def text_condition(value: str, code_columns: Iterable[str] = ()) -> Q:
     return condition
 
 
+def check_query_params(
+    params: Mapping[str, str], known: Iterable[str], *, prefixes: Iterable[str] = ()
+) -> None:
+    """400 (10007) naming every unknown parameter, then every empty one (an empty value is never
+    read as "absent": omit the parameter instead)."""
+    known, prefixes = set(known), tuple(prefixes)
+    unknown = sorted(key for key in params if key not in known and not key.startswith(prefixes))
+    if unknown:
+        raise SchemaValidationException(
+            fields={key: [f"Unknown query parameter '{key}'."] for key in unknown}
+        )
+    empty = sorted(key for key, value in params.items() if value == "")
+    if empty:
+        raise SchemaValidationException(
+            fields={key: ["Must not be empty; omit the parameter instead."] for key in empty}
+        )
+
+
 def filter_queryset(
     filterset_class: type[RecordFilterSet],
     params: Mapping[str, str],
@@ -106,19 +124,11 @@ def filter_queryset(
     prefixes: Iterable[str] = (),
 ) -> QuerySet:
     """Apply a FilterSet, refusing unknown parameters and values that do not parse (10007)."""
-    known = set(filterset_class.base_filters) | PAGING_PARAMS | set(extra_params)
-    unknown = [
-        key for key in params if key not in known and not any(key.startswith(p) for p in prefixes)
-    ]
-    if unknown:
-        raise SchemaValidationException(
-            fields={key: [f"Unknown query parameter '{key}'."] for key in unknown}
-        )
-    empty = [key for key, value in params.items() if value == ""]
-    if empty:
-        raise SchemaValidationException(
-            fields={key: ["Must not be empty; omit the parameter instead."] for key in empty}
-        )
+    check_query_params(
+        params,
+        set(filterset_class.base_filters) | PAGING_PARAMS | set(extra_params),
+        prefixes=prefixes,
+    )
     filterset = filterset_class(params, queryset=queryset)
     if not filterset.is_valid():
         raise SchemaValidationException(

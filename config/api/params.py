@@ -29,8 +29,15 @@ def language_param() -> QueryParam:
     )
 
 
+def sort_pattern(sorts: list[str]) -> str:
+    """Comma-separated fields, each optionally ``-``, none named twice (the lookahead refuses a
+    field that comes back later in the list, in either direction)."""
+    field = f"-?({'|'.join(sorts)})"
+    repeated = rf"(?!(.*,)?-?({'|'.join(sorts)})(,.*)?,-?\2(,|$))"
+    return rf"^{repeated}{field}(,{field})*$"
+
+
 def paging_params(sorts: list[str]) -> tuple[QueryParam, ...]:
-    sort_values = "|".join(sorts)
     return (
         QueryParam(
             "pageSize", {"type": "integer", "minimum": 1, "maximum": 500}, "1-500, default 50"
@@ -40,7 +47,7 @@ def paging_params(sorts: list[str]) -> tuple[QueryParam, ...]:
         ),
         QueryParam(
             "sort",
-            {"type": "string", "pattern": rf"^-?({sort_values})(,-?({sort_values}))*$"},
+            {"type": "string", "pattern": sort_pattern(sorts)},
             f"Comma-separated fields, '-' for descending: {', '.join(sorts)}.",
         ),
         QueryParam("withCount", BOOL, "Add pagination.total."),

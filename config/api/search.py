@@ -244,17 +244,15 @@ class Term:
 
     @classmethod
     def parse(cls, raw: str | None, *, name: str = "term") -> Term | None:
-        """``None`` for an absent or blank term; 400 (10007) for one without a letter or digit."""
+        """``None`` for an absent or blank term (no term filter); 400 (10007) past 200
+        characters. A term without a letter or digit has no words and matches nothing."""
         if raw is None or not raw.strip():
             return None
         if len(raw) > MAX_TERM_LENGTH:
             raise SchemaValidationException(
                 fields={name: [f"At most {MAX_TERM_LENGTH} characters."]}
             )
-        words = tuple(normalize(raw).split())
-        if not words:
-            raise SchemaValidationException(fields={name: ["Needs at least a letter or a digit."]})
-        return cls(raw=raw.strip(), words=words)
+        return cls(raw=raw.strip(), words=tuple(normalize(raw).split()))
 
     @property
     def text(self) -> str:
@@ -392,7 +390,10 @@ def _sqlite_typo(column: str, word: str) -> Q:
 
 
 def term_condition(term: Term, column: str = "search_text") -> Q:
-    """Rows whose search document matches every word of ``term`` (see the module docstring)."""
+    """Rows whose search document matches every word of ``term`` (see the module docstring);
+    none for a term without words (punctuation only)."""
+    if not term.words:
+        return Q(pk__in=[])
     if connection.vendor == "postgresql":
         return Q(_FullText(F(column), _tsquery(term)))
     condition = Q()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from config.api import errors
-from config.api.filters import parse_language_param
+from config.api.filters import check_query_params, parse_language_param
 from config.api.pagination import parse_page_size
 from config.api.params import language_param
 from config.api.responses import listing, ok
@@ -116,11 +116,7 @@ class GlobalSearchView(ApiView):
 
     def get(self, request):
         params = request.query_params
-        unknown = [key for key in params if key not in GLOBAL_PARAMS]
-        if unknown:
-            raise errors.SchemaValidationException(
-                fields={key: [f"Unknown query parameter '{key}'."] for key in unknown}
-            )
+        check_query_params(params, GLOBAL_PARAMS)
         term = Term.parse(params.get("q"), name="q")
         if term is None:
             raise errors.SchemaValidationException(fields={"q": ["A search term is required."]})

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from config.api import errors
-from config.api.filters import parse_bool_param, parse_language_param
+from config.api.filters import check_query_params, parse_bool_param, parse_language_param
 from config.api.outcomes import count_actions
 from config.api.pagination import Page, paginate, parse_page_size, parse_sort
 from config.api.params import (
     BOOL,
+    ID_PATH,
     language_param,
     lookup_params,
     paging_params,
@@ -166,6 +167,10 @@ class CategoryCollectionView(ApiView):
         )
 
 
+#: the deepest ``depth`` the tree accepts (any depth past the tree's own is the whole tree)
+MAX_DEPTH = 2**31 - 1
+
+
 class CategoryTreeView(ApiView):
     tag = "Categories"
     operations = {
@@ -174,10 +179,10 @@ class CategoryTreeView(ApiView):
             "The category tree, nested",
             response=lambda: {"type": "array", "items": tree_node_schema()},
             query=(
-                QueryParam("root", {"type": "integer", "minimum": 1}, "Only this subtree."),
+                QueryParam("root", ID_PATH, "Only this subtree."),
                 QueryParam(
                     "depth",
-                    {"type": "integer", "minimum": 0},
+                    {"type": "integer", "minimum": 0, "maximum": MAX_DEPTH},
                     "Levels kept below the top nodes (0: the top nodes only); no limit by default.",
                 ),
                 language_param(),
@@ -188,26 +193,22 @@ class CategoryTreeView(ApiView):
 
     def get(self, request):
         params = request.query_params
-        unknown = set(params) - {"root", "depth", "language"}
-        if unknown:
-            raise errors.SchemaValidationException(
-                fields={key: [f"Unknown query parameter '{key}'."] for key in sorted(unknown)}
-            )
+        check_query_params(params, ("root", "depth", "language"))
         language = parse_language_param(params)
         tops = selectors.category_tree(
-            root_id=_int_param(params, "root", minimum=1),
-            depth=_int_param(params, "depth", minimum=0),
+            root_id=_int_param(params, "root", minimum=1, maximum=ID_PATH["maximum"]),
+            depth=_int_param(params, "depth", minimum=0, maximum=MAX_DEPTH),
         )
         return ok([tree_representation(node, language=language) for node in tops])
 
 
-def _int_param(params, name: str, *, minimum: int) -> int | None:
+def _int_param(params, name: str, *, minimum: int, maximum: int) -> int | None:
     raw = params.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < minimum or int(raw) > 2**31 - 1:
+    if not (raw.isascii() and raw.isdigit()) or not minimum <= int(raw) <= maximum:
         raise errors.SchemaValidationException(
-            fields={name: [f"Must be an integer of at least {minimum}."]}
+            fields={name: [f"Must be an integer from {minimum} to {maximum}."]}
         )
     return int(raw)
 

@@ -119,6 +119,26 @@ def test_every_operation_documents_scopes_and_error_shapes():
     assert "products:read" in scopes["scopes"]
 
 
+def test_sort_parameters_document_the_rule_against_a_repeated_field():
+    """The service refuses a sort naming a field twice (400); the document says so too, so a
+    client (or a fuzzer) reading it never builds one."""
+    schema = json.loads(Client().get("/v2/schema/").content)
+    checked = 0
+    for operation in (op for item in schema["paths"].values() for op in item.values()):
+        for param in operation.get("parameters", []):
+            if param["name"] != "sort":
+                continue
+            pattern = re.compile(param["schema"]["pattern"])
+            fields = param["schema"]["pattern"].split("-?(", 2)[1].split(")")[0].split("|")
+            first, second = fields[0], fields[-1]
+            assert all(pattern.fullmatch(f) and pattern.fullmatch(f"-{f}") for f in fields)
+            assert pattern.fullmatch(f"{first},-{second}")
+            for repeated in (f"{first},{first}", f"{first},-{first}", f"{first},{second},{first}"):
+                assert not pattern.fullmatch(repeated), (repeated, param["schema"]["pattern"])
+            checked += 1
+    assert checked >= 5
+
+
 def test_access_log_is_one_json_line_with_context(api, caplog):
     from config.api.logging import JsonFormatter
 

@@ -68,11 +68,24 @@ def test_global_search_types_and_page_size(api, mixed):
         ({"q": "x", "pageSize": "0"}, 400, 10015, "pageSize"),
         ({"q": "x", "colour": "red"}, 400, 10007, "colour"),
         ({"q": "x", "language": "xx"}, 400, 10007, "language"),
+        ({"q": "x", "language": ""}, 400, 10007, "language"),
+        ({"q": "x", "types": ""}, 400, 10007, "types"),
     ],
 )
 def test_global_search_refuses_bad_parameters(api, params, status, code, field):
     error = envelope_error(api.get("/v2/search", params), status, code)
     assert field in error["fields"]
+
+
+def test_a_term_without_letters_or_digits_matches_nothing(api, mixed):
+    """Punctuation is a valid term with no words: nothing matches (not the whole catalogue,
+    and not an error: the term is well-formed)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/v2/search", {"q": ";!🤣"})
+    assert response.status_code == 200 and response.json()["data"] == []
+    assert not [q for q in queries if "search_text" in q["sql"]]
+    response = api.post("/v2/products/search", {"term": "--"})
+    assert response.status_code == 200 and response.json()["data"] == []
 
 
 def test_global_search_costs_one_query_per_surface(api, mixed):

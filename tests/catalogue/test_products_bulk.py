@@ -386,6 +386,11 @@ def test_request_errors(api):
     envelope_error(
         api.post(URL + "sourceId?atomic=yes", {"products": [item("A", "a")]}), 400, 10007
     )
+    # an empty flag is not read as "false": omit it instead
+    error = envelope_error(
+        api.post(URL + "sourceId?dryRun=", {"products": [item("A", "a")]}), 400, 10007
+    )
+    assert "dryRun" in error["fields"]
     assert not Product.objects.exists()
 
 

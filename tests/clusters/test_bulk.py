@@ -276,6 +276,8 @@ def test_cluster_products_bulk(api):
     assert ClusterProduct.objects.filter(cluster=cluster).count() == 2
     response = api.post("/v2/clusters/id/999999/products/bulk", {"products": [{"id": 1}]})
     envelope_error(response, 404, 20007)
+    response = api.post("/v2/clusters/sourceId/CL/products/bulk?source=", {"products": []})
+    assert "source" in envelope_error(response, 400, 10007)["fields"]
 
 
 def test_cluster_options_bulk(api):

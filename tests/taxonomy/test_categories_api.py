@@ -421,10 +421,21 @@ def test_tree_root_and_depth(api, forest):
     [
         ({"root": "999999"}, 404, 30006),
         ({"root": "x"}, 400, 10007),
+        ({"root": str(2**63)}, 400, 10007),
+        ({"root": str(2**63 - 1)}, 404, 30006),
         ({"depth": "-1"}, 400, 10007),
+        ({"depth": "٣"}, 400, 10007),
+        ({"depth": str(2**31)}, 400, 10007),
+        ({"depth": ""}, 400, 10007),
         ({"pageSize": "5"}, 400, 10007),
         ({"language": "xx"}, 400, 10007),
+        ({"language": ""}, 400, 10007),
     ],
 )
 def test_tree_parameter_errors(api, params, status, code):
     envelope_error(api.get("/v2/categories/tree", params), status, code)
+
+
+def test_tree_depth_past_the_trees_own_is_the_whole_tree(api, forest):
+    whole = api.get("/v2/categories/tree").json()["data"]
+    assert api.get("/v2/categories/tree", {"depth": 2**31 - 1}).json()["data"] == whole
