@@ -106,10 +106,10 @@ def manage(args, *command: str, capture: bool = False) -> str:
         [PYTHON, "manage.py", *command],
         cwd=ROOT,
         env=env_for(args),
-        check=True,
         text=True,
-        capture_output=capture,
+        stdout=subprocess.PIPE if capture else None,
     )
+    result.check_returncode()  # its stderr was not captured: the reason is printed above
     return result.stdout if capture else ""
 
 

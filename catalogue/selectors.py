@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import F, Prefetch, QuerySet
-from django.db.models.query import ValuesIterable
 
 from catalogue.filtersets import ATTRIBUTE_PREFIX, ProductFilterSet
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
@@ -18,7 +17,7 @@ from config.api.bulk_records import plain
 from config.api.filters import filter_queryset
 from config.api.lookups import LookupSpec, by_field, by_id, by_source
 from config.api.records import describe_ref
-from config.api.rows import RelatedRows, decoded_rows
+from config.api.rows import RelatedRows, RowsIterable, decoded_rows
 from integrations.services import pairs_condition
 from taxonomy.relationships import Found
 from taxonomy.translation import LOCALIZED_FIELDS
@@ -105,9 +104,8 @@ def product_namespaces(rows: list[dict[str, Any]]) -> Iterator[SimpleNamespace]:
         )
 
 
-class ProductRows(ValuesIterable):
-    def __iter__(self):
-        yield from product_namespaces(list(super().__iter__()))
+class ProductRows(RowsIterable):
+    convert = staticmethod(product_namespaces)
 
 
 def product_rows(expands: Collection[str] = ()) -> QuerySet:
@@ -153,7 +151,9 @@ def product_list(params: Mapping[str, str], *, expands: Collection[str] = ()) ->
 def product_get(
     key: str, value: str, params: Mapping[str, str], *, expands: Collection[str] = ()
 ) -> SimpleNamespace:
-    return PRODUCT_LOOKUP.get(product_rows(expands), key, value, params)
+    return PRODUCT_LOOKUP.get(
+        product_rows(expands), key, value, params, prepared=("product_rows", *sorted(expands))
+    )
 
 
 def resolve_products(refs: Sequence[dict[str, Any]]) -> list[Found | errors.ApiError]:
