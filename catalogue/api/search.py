@@ -12,7 +12,17 @@ from catalogue.models import Product
 from catalogue.search import CODE_COLUMNS, attributes_refine, refresh_product_search_text
 from catalogue.selectors import PRODUCT_SORTS, product_rows
 from config.api.search import SearchSurface
-from config.api.validation import Bool, Errors, Field, ListOf, Number, Obj, OneOf, add_error
+from config.api.validation import (
+    Bool,
+    Choice,
+    Errors,
+    Field,
+    ListOf,
+    Number,
+    Obj,
+    OneOf,
+    add_error,
+)
 
 
 class AttributeValue(Field):
@@ -81,6 +91,7 @@ PRODUCT_SEARCH = SearchSurface(
         "attributes": ListOf(ATTRIBUTE_FILTER, max_items=20),
     },
     extra_params=("includeDescendants",),
+    field_overrides={"status": ListOf(Choice(Product.Status.values), max_items=100)},
     refine=attributes_refine,
     refresh=refresh_product_search_text,
 )

@@ -9,6 +9,7 @@ from catalogue.api.serializers import (
     product_representation,
     product_schema,
 )
+from catalogue.models import Product
 from config.api import errors
 from config.api.filters import parse_bool_param, parse_expands, parse_language_param
 from config.api.pagination import paginate
@@ -25,6 +26,8 @@ from config.api.routing import ApiView, Operation, QueryParam
 from config.api.views import body, if_match, translation_removal_view
 
 READ, WRITE = ("products:read",), ("products:write",)
+#: one status code in the ``status`` filter
+STATUS = f"[{''.join(Product.Status.values)}]"
 LOOKUP_ERRORS = (
     errors.InvalidLookupKey,
     errors.ProductNotFound,
@@ -49,7 +52,7 @@ PRODUCT_FILTERS = (
     QueryParam("manufacturer", STRING),
     QueryParam(
         "status",
-        {"type": "string", "pattern": r"^[ANTPSR](,[ANTPSR])*$"},
+        {"type": "string", "pattern": rf"^{STATUS}(,{STATUS})*$"},
         "Comma-separated statuses.",
     ),
     QueryParam("category", {"type": "integer", "minimum": 1}, "Category id."),

@@ -25,12 +25,16 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+#: the largest id the ``ids`` filter takes: 18 digits (``IDS_PARAM``), so it always fits a bigint
+MAX_ROW_ID = 10**18 - 1
+
+
 class RowIdField(forms.IntegerField):
-    """An id of the ``ids`` filter: at most 18 digits (``IDS_PARAM``), so it always fits a
-    bigint (a larger number failed in the database)."""
+    """An id of the ``ids`` filter, at most ``MAX_ROW_ID`` (a larger number failed in the
+    database)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_value", 10**18 - 1)
+        kwargs.setdefault("max_value", MAX_ROW_ID)
         super().__init__(*args, **kwargs)
 
 

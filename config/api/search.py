@@ -71,6 +71,7 @@ from django.db.models.lookups import GreaterThan
 
 from config.api.errors import PaginatedResponseException, SchemaValidationException
 from config.api.filters import (
+    MAX_ROW_ID,
     CommaCharFilter,
     CommaIntegerFilter,
     RecordFilterSet,
@@ -471,13 +472,13 @@ class PageSizeField(Field):
 def _filter_field(name: str, filter_: django_filters.Filter) -> Field:
     """The JSON body field of one list filter: arrays for comma lists, booleans for flags."""
     if isinstance(filter_, CommaIntegerFilter):
-        return ListOf(Int(minimum=1, maximum=None), max_items=1000)
+        return ListOf(Int(minimum=1, maximum=MAX_ROW_ID), max_items=1000)
     if isinstance(filter_, CommaCharFilter):
         return ListOf(Str(min_length=1, max_length=255), max_items=100)
     if isinstance(filter_, StrictBooleanFilter):
         return Bool()
     if isinstance(filter_, django_filters.IsoDateTimeFilter):
-        return Str(max_length=64, description="ISO 8601 date-time.")
+        return Str(max_length=64, format="date-time", description="ISO 8601 date-time.")
     if isinstance(filter_, django_filters.NumberFilter):
         return Int(minimum=0, maximum=None)
     if name == "q":

@@ -77,10 +77,11 @@ class Str(Field):
         min_length: int = 0,
         pattern: str | None = None,
         pattern_message: str = "",
+        format: str | None = None,  # noqa: A002 - OpenAPI's name; documented, checked by the caller
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.max_length, self.min_length = max_length, min_length
+        self.max_length, self.min_length, self.format = max_length, min_length, format
         self.pattern = re.compile(pattern) if pattern else None
         self.pattern_message = pattern_message
 
@@ -102,6 +103,8 @@ class Str(Field):
             schema["minLength"] = self.min_length
         if self.pattern:
             schema["pattern"] = self.pattern.pattern
+        if self.format:
+            schema["format"] = self.format
         return schema
 
 
@@ -116,6 +119,8 @@ class Int(Field):
         self.maximum = maximum
 
     def convert(self, value: Any, path: str, errors: Errors) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 2.0 is an integer in JSON Schema (and so in the document)
         if isinstance(value, bool) or not isinstance(value, int):
             return add_error(errors, path, "Expected an integer.")
         if value < self.minimum:

@@ -139,6 +139,27 @@ def test_sort_parameters_document_the_rule_against_a_repeated_field():
     assert checked >= 5
 
 
+def test_every_date_filter_is_documented_as_a_date_time():
+    """Query parameters and search-body fields alike (the stateful fuzzer sent a search body a
+    string that was never a date, which the schema allowed)."""
+    schema = json.loads(Client().get("/v2/schema/").content)
+    found = []
+
+    def walk(node, name=""):
+        if isinstance(node, dict):
+            if name.endswith(("AtFrom", "AtTo")):
+                found.append((name, node.get("format") or node.get("schema", {}).get("format")))
+            for key, value in node.items():
+                walk(value, node["name"] if key == "schema" and "name" in node else key)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, name)
+
+    walk(schema["paths"])
+    assert len(found) > 20
+    assert {fmt for _, fmt in found} == {"date-time"}, [f for f in found if f[1] != "date-time"]
+
+
 def test_access_log_is_one_json_line_with_context(api, caplog):
     from config.api.logging import JsonFormatter
 
