@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from catalogue.models import Product, ProductAttribute, ProductSource
 from catalogue.querysets import in_categories
 from config.api.errors import SchemaValidationException
-from config.api.filters import CommaCharFilter, RecordFilterSet, parse_bool_param
+from config.api.filters import CommaCharFilter, IdFilter, RecordFilterSet, parse_bool_param
 from taxonomy.models import Category
 from taxonomy.selectors import category_scope
 
@@ -20,9 +20,9 @@ class ProductFilterSet(RecordFilterSet):
     supplierCode = django_filters.CharFilter(field_name="supplier_code")
     manufacturer = django_filters.CharFilter(field_name="manufacturer")
     status = CommaCharFilter(field_name="status", lookup_expr="in")
-    category = django_filters.NumberFilter(method="filter_category")
+    category = IdFilter(method="filter_category")
     # The clusters app's membership, reached by its relation name (catalogue sits below clusters).
-    cluster = django_filters.NumberFilter(field_name="cluster_membership__cluster_id")
+    cluster = IdFilter(field_name="cluster_membership__cluster_id")
 
     q_columns = ("sku", "ean_code", "supplier_code", "manufacturer_code")
     source_model = ProductSource

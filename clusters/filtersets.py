@@ -14,7 +14,9 @@ from clusters.models import (
 from clusters.querysets import in_categories
 from config.api.errors import SchemaValidationException
 from config.api.filters import (
+    MAX_TERM_LENGTH,
     CommaIntegerFilter,
+    IdFilter,
     RecordFilterSet,
     StrictBooleanFilter,
     StrictDateTimeFilter,
@@ -26,8 +28,8 @@ from taxonomy.selectors import category_scope
 
 class ClusterFilterSet(RecordFilterSet):
     code = django_filters.CharFilter(field_name="code")
-    clusterConfig = django_filters.NumberFilter(field_name="cluster_config_id")
-    category = django_filters.NumberFilter(method="filter_category")
+    clusterConfig = IdFilter(field_name="cluster_config_id")
+    category = IdFilter(method="filter_category")
 
     q_columns = ("code",)
     source_model = ClusterSource
@@ -63,7 +65,9 @@ class ClusterOptionFilterSet(RecordFilterSet):
 class ClusterConfigFilterSet(django_filters.FilterSet):
     ids = CommaIntegerFilter(field_name="id", lookup_expr="in")
     name = django_filters.CharFilter(field_name="name")
-    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    q = django_filters.CharFilter(
+        field_name="name", lookup_expr="icontains", max_length=MAX_TERM_LENGTH
+    )
     attributeName = django_filters.CharFilter(method="filter_attribute")
     createdAtFrom = StrictDateTimeFilter(field_name="created_at", lookup_expr="gte")
     createdAtTo = StrictDateTimeFilter(field_name="created_at", lookup_expr="lt")

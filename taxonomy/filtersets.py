@@ -5,9 +5,13 @@ from django import forms
 from django.db.models import QuerySet
 
 from config.api.errors import SchemaValidationException
-from config.api.filters import RecordFilterSet
+from config.api.filters import MAX_ROW_ID, IdFilter, RecordFilterSet
 from taxonomy.models import Category, CategorySource
 from taxonomy.querysets import subtree_condition
+
+#: the deepest ``level`` and tree ``depth`` asked for (the column is a 32-bit integer; any depth
+#: past the tree's own is the whole tree)
+MAX_DEPTH = 2**31 - 1
 
 
 class IntegerFilter(django_filters.NumberFilter):
@@ -18,8 +22,8 @@ class CategoryFilterSet(RecordFilterSet):
     """Category list filters (SPEC §13): the common ones plus ``parent``, ``level``, ``root``."""
 
     parent = django_filters.CharFilter(method="filter_parent")
-    level = IntegerFilter(field_name="level", min_value=0)
-    root = IntegerFilter(method="filter_root", min_value=1)
+    level = IntegerFilter(field_name="level", min_value=0, max_value=MAX_DEPTH)
+    root = IdFilter(method="filter_root")
 
     source_model = CategorySource
     source_owner = "category"
@@ -32,7 +36,7 @@ class CategoryFilterSet(RecordFilterSet):
         """``parent=<id>``: direct children of that category; ``parent=null``: the roots."""
         if value == "null":
             return queryset.filter(parent__isnull=True)
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ROW_ID:
             raise SchemaValidationException(
                 fields={"parent": ["Must be a category id or null (for the roots)."]}
             )

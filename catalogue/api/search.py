@@ -13,6 +13,7 @@ from catalogue.search import CODE_COLUMNS, attributes_refine, refresh_product_se
 from catalogue.selectors import PRODUCT_SORTS, product_rows
 from config.api.search import SearchSurface
 from config.api.validation import (
+    TEXT,
     Bool,
     Choice,
     Errors,
@@ -36,12 +37,7 @@ class AttributeValue(Field):
         return add_error(errors, path, "Expected a string, number or boolean.")
 
     def openapi(self) -> dict:
-        return {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
-
-
-def _values_given(cleaned: dict, path: str, errors: Errors) -> None:
-    if not cleaned["values"]:
-        add_error(errors, f"{path}.values", "At least one value.")
+        return {"oneOf": [TEXT, {"type": "number"}, {"type": "boolean"}]}
 
 
 def _ordered_bounds(cleaned: dict, path: str, errors: Errors) -> None:
@@ -54,9 +50,8 @@ ATTRIBUTE_FILTER = OneOf(
     [
         Obj({"name": NAME, "value": AttributeValue()}, required=("name", "value")),
         Obj(
-            {"name": NAME, "values": ListOf(AttributeValue(), max_items=100)},
+            {"name": NAME, "values": ListOf(AttributeValue(), max_items=100, min_items=1)},
             required=("name", "values"),
-            check=_values_given,
         ),
         Obj(
             {"name": NAME, "from": Number(), "to": Number()},
@@ -91,7 +86,7 @@ PRODUCT_SEARCH = SearchSurface(
         "attributes": ListOf(ATTRIBUTE_FILTER, max_items=20),
     },
     extra_params=("includeDescendants",),
-    field_overrides={"status": ListOf(Choice(Product.Status.values), max_items=100)},
+    field_overrides={"status": ListOf(Choice(Product.Status.values), max_items=100, min_items=1)},
     refine=attributes_refine,
     refresh=refresh_product_search_text,
 )

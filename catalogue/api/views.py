@@ -15,6 +15,7 @@ from config.api.filters import parse_bool_param, parse_expands, parse_language_p
 from config.api.pagination import paginate
 from config.api.params import (
     BOOL,
+    ID,
     STRING,
     language_param,
     lookup_params,
@@ -55,9 +56,9 @@ PRODUCT_FILTERS = (
         {"type": "string", "pattern": rf"^{STATUS}(,{STATUS})*$"},
         "Comma-separated statuses.",
     ),
-    QueryParam("category", {"type": "integer", "minimum": 1}, "Category id."),
+    QueryParam("category", ID, "Category id."),
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
-    QueryParam("cluster", {"type": "integer", "minimum": 1}, "Cluster id."),
+    QueryParam("cluster", ID, "Cluster id."),
 )
 EXPANDS_PARAM = QueryParam(
     "expands",

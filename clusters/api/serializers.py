@@ -173,8 +173,8 @@ CLUSTER_REF = OneOf(
 )
 
 
-def _default_product_field(owner: str) -> Field:
-    return Obj(
+def _default_product_field(owner: str, kind: type[Obj] = Obj) -> Field:
+    return kind(
         {"id": Int(minimum=1, maximum=None)},
         required=("id",),
         nullable=True,
@@ -183,14 +183,27 @@ def _default_product_field(owner: str) -> Field:
     )
 
 
-def cluster_fields() -> dict[str, Field]:
+class _NoProductsYet(Obj):
+    """A new cluster's ``defaultProduct``: validated like any, but documented as null only, the
+    one value a cluster without products can take (anything else: 422 10017)."""
+
+    def openapi(self, *, for_write: bool = True) -> dict:
+        return {
+            "type": "object",
+            "nullable": True,
+            "enum": [None],
+            "description": "Only null: a new cluster has no products yet (set it with PATCH).",
+        }
+
+
+def cluster_fields(*, create: bool = False) -> dict[str, Field]:
     return {
         **common_fields(),
         "code": Str(min_length=1, max_length=64, nullable=True, description="Unique when set."),
         "clusterConfig": CONFIG_REF,
         **localized_fields(LOCALIZED_API_NAMES),
         "parent": CATEGORY_REF,
-        "defaultProduct": _default_product_field("cluster"),
+        "defaultProduct": _default_product_field("cluster", _NoProductsYet if create else Obj),
         **source_fields(),
         "categories": ListOf(
             Int(), read_only=True, description="With ?expands=categories: secondary category ids."
@@ -203,7 +216,10 @@ def _check_cluster(cleaned: dict, path: str, errs: Errors) -> None:
 
 
 CLUSTER_BODY = Obj(
-    cluster_fields(), required=("names", "clusterConfig"), check=_check_cluster, rules=SOURCES_RULES
+    cluster_fields(create=True),
+    required=("names", "clusterConfig"),
+    check=_check_cluster,
+    rules=SOURCES_RULES,
 )
 CLUSTER_PATCH = Obj(cluster_fields(), check=_check_cluster, rules=SOURCES_RULES)
 

@@ -43,11 +43,17 @@ from clusters.api.serializers import (
 from clusters.models import ClusterConfigSetting
 from clusters.readiness import cluster_report
 from config.api import errors
-from config.api.filters import parse_bool_param, parse_expands, parse_language_param
+from config.api.filters import (
+    MAX_TERM_LENGTH,
+    parse_bool_param,
+    parse_expands,
+    parse_language_param,
+)
 from config.api.outcomes import Outcome, count_actions
 from config.api.pagination import paginate
 from config.api.params import (
     BOOL,
+    ID,
     ID_PATH,
     IDS_PARAM,
     STRING,
@@ -128,15 +134,15 @@ OPTION_EXPANDS_PARAM = QueryParam(
 CLUSTER_FILTERS = (
     *record_filter_params(),
     QueryParam("code", STRING),
-    QueryParam("clusterConfig", {"type": "integer", "minimum": 1}, "Cluster config id."),
-    QueryParam("category", {"type": "integer", "minimum": 1}, "Primary category id."),
+    QueryParam("clusterConfig", ID, "Cluster config id."),
+    QueryParam("category", ID, "Primary category id."),
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
 )
 OPTION_FILTERS = (*record_filter_params(), QueryParam("isRequired", BOOL))
 CONFIG_FILTERS = (
     IDS_PARAM,
     QueryParam("name", STRING),
-    QueryParam("q", {"type": "string", "maxLength": 200}, "Text in the name."),
+    QueryParam("q", {"type": "string", "maxLength": MAX_TERM_LENGTH}, "Text in the name."),
     QueryParam("attributeName", STRING, "Configs with a setting for this attribute."),
     *record_filter_params()[-4:],  # the date ranges
 )

@@ -27,6 +27,8 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
 
 #: the largest id the ``ids`` filter takes: 18 digits (``IDS_PARAM``), so it always fits a bigint
 MAX_ROW_ID = 10**18 - 1
+#: the longest search text (``q``, a search body's ``term``), in characters
+MAX_TERM_LENGTH = 200
 
 
 class RowIdField(forms.IntegerField):
@@ -40,6 +42,17 @@ class RowIdField(forms.IntegerField):
 
 class CommaIntegerFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
     field_class = RowIdField
+
+
+class IdFilter(django_filters.NumberFilter):
+    """One record id (``category``, ``cluster``, ``clusterConfig``, ``root``): 1 to
+    ``MAX_ROW_ID``, a whole number."""
+
+    field_class = RowIdField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
 
 
 class CommaCharFilter(django_filters.BaseInFilter, django_filters.CharFilter):
@@ -57,7 +70,7 @@ class RecordFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(method="filter_source")
     sourceId = django_filters.CharFilter(method="filter_source")
     hidden = StrictBooleanFilter(field_name="hidden")
-    q = django_filters.CharFilter(method="filter_q")
+    q = django_filters.CharFilter(method="filter_q", max_length=MAX_TERM_LENGTH)
     createdAtFrom = StrictDateTimeFilter(field_name="created_at", lookup_expr="gte")
     createdAtTo = StrictDateTimeFilter(field_name="created_at", lookup_expr="lt")
     lastModifiedAtFrom = StrictDateTimeFilter(field_name="last_modified_at", lookup_expr="gte")

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from config.api.validation import INVALID, Errors, Field, Language, Str, add_error, join
+from config.api.validation import INVALID, NUL_FREE, Errors, Field, Language, Str, add_error, join
 
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _SLUG_RE = re.compile(SLUG_PATTERN)
@@ -83,6 +83,10 @@ class Localized(Field):
     def openapi(self) -> dict:
         value = self.value.openapi()
         value["nullable"] = True
+        # a blank text is refused (null clears a language): at least one non-space character
+        value["minLength"] = max(1, value.get("minLength", 0))
+        if value.get("pattern") == NUL_FREE:
+            value["pattern"] = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
         return {
             "type": "array",
             "description": self.description or "LocalizedString: one entry per language.",

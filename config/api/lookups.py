@@ -95,7 +95,7 @@ class LookupSpec:
         """OpenAPI schemas of ``{lookup_key}`` (and of ``{lookup_value}``)."""
         return {
             "lookup_key": {"type": "string", "enum": list(self.keys)},
-            "lookup_value": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"},
+            "lookup_value": {"type": "string", "minLength": 1, "pattern": r"^[^/\u0000]+$"},
         }
 
     def condition(self, key: str, value: str, params: Mapping[str, str]) -> tuple[Q, str]:

@@ -13,8 +13,10 @@ from django.conf import settings
 
 from config.api import errors
 from config.api.lookups import BY_COLLECTION
+from config.api.params import ID_PATH
 from config.api.routing import PATH_PATTERNS, ApiView, Operation, api_views
 from config.api.scopes import SCOPES
+from config.api.validation import NUL_FREE
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
 _PATH_PARAM = re.compile(r"{(\w+)}")
@@ -92,21 +94,22 @@ def _path_schema(view: type[ApiView], name: str, path: str = "") -> dict[str, An
     if name in view.path_schemas:
         return view.path_schemas[name]
     if PATH_PATTERNS.get((path, name)) == r"\d+":
-        return {"type": "integer", "minimum": 1}
+        return ID_PATH
     spec = BY_COLLECTION.get(path.split("/")[2]) if path.count("/") >= 2 else None
     if spec is not None and name in ("lookup_key", "lookup_value"):
         return spec.path_schemas()[name]
     if name == "language":
         codes = [v for c in settings.CATALOGUE_LANGUAGES for v in (c, c.upper())]
         return {"type": "string", "enum": codes}
-    return {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+    return {"type": "string", "minLength": 1, "pattern": r"^[^/\u0000]+$"}
 
 
 def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Empty query values are refused everywhere ("omit the parameter instead")."""
-    if schema.get("type") == "string" and "enum" not in schema and "minLength" not in schema:
-        return {**schema, "minLength": 1}
-    return schema
+    """Empty query values are refused everywhere ("omit the parameter instead"), and so is
+    U+0000 (where no pattern already says what a value is)."""
+    if schema.get("type") != "string" or "enum" in schema:
+        return schema
+    return {"minLength": 1, "pattern": NUL_FREE, **schema}
 
 
 def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> dict[str, Any]:

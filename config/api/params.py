@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from config.api.filters import MAX_ROW_ID, MAX_TERM_LENGTH
 from config.api.routing import QueryParam
 
 STRING = {"type": "string"}
+#: one record id in a query parameter (``IdFilter``)
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
 BOOL = {"type": "string", "enum": ["true", "false"]}
 DATETIME = {"type": "string", "format": "date-time"}
 #: a numeric id in a path (``…/products/{product_id}``): the URL takes digits only
@@ -60,7 +63,9 @@ def record_filter_params() -> tuple[QueryParam, ...]:
         QueryParam("source", STRING),
         QueryParam("sourceId", STRING),
         QueryParam("hidden", BOOL),
-        QueryParam("q", {"type": "string", "maxLength": 200}, "Text over names and codes."),
+        QueryParam(
+            "q", {"type": "string", "maxLength": MAX_TERM_LENGTH}, "Text over names and codes."
+        ),
         QueryParam("createdAtFrom", DATETIME, "Inclusive."),
         QueryParam("createdAtTo", DATETIME, "Exclusive."),
         QueryParam("lastModifiedAtFrom", DATETIME, "Inclusive."),

@@ -6,7 +6,8 @@ import orjson
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
-from config.api.errors import InvalidJSONPayload
+from config.api.errors import InvalidJSONPayload, SchemaValidationException
+from config.api.validation import NUL_MESSAGE, nul_path
 
 
 class FastJSONRenderer(BaseRenderer):
@@ -30,6 +31,11 @@ class JSONBodyParser(BaseParser):
         if not raw.strip():
             raise InvalidJSONPayload("The request body is empty; a JSON document is required.")
         try:
-            return orjson.loads(raw)
+            data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InvalidJSONPayload(f"The request body is not valid JSON: {exc}.") from exc
+        if b"\\u0000" in raw:  # JSON spells U+0000 only this way; walk only then
+            path = nul_path(data)
+            if path is not None:
+                raise SchemaValidationException(fields={path or "body": [NUL_MESSAGE]})
+        return data

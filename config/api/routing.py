@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from config.api import idempotency
 from config.api.context import client_id_var
-from config.api.errors import ApiError
+from config.api.errors import ApiError, SchemaValidationException
 from config.api.ratelimit import request_budget
-from config.api.validation import Obj
+from config.api.validation import NUL, NUL_MESSAGE, Obj
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,39 @@ class ApiView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, scopes
+        self.check_choice_params(request)
+        self.check_no_nul(request, kwargs)
         client_id = client_id_var.get()
         request.rate_budget = request_budget(client_id)
         request.idempotency = idempotency.begin(request, client_id)
+
+    def check_no_nul(self, request, path_params: dict[str, Any]) -> None:
+        """U+0000 in a path or query parameter is refused (PostgreSQL text cannot hold it)."""
+        bad = {
+            name: [NUL_MESSAGE]
+            for name, value in [*path_params.items(), *request.query_params.items()]
+            if NUL in str(value)
+        }
+        if bad:
+            raise SchemaValidationException(fields=bad)
+
+    def check_choice_params(self, request) -> None:
+        """Refuse a declared query parameter outside its ``enum`` (``?language=xx``,
+        ``?includeDescendants=yes``) before the view runs: some are only read when the answer
+        is rendered, after a write, or not at all when no row needs them."""
+        method = "GET" if request.method == "HEAD" else request.method
+        operation = self.operations.get(method)
+        if operation is None:
+            return
+        bad = {
+            param.name: [f"Must be one of: {', '.join(param.schema['enum'])}."]
+            for param in operation.query
+            if "enum" in param.schema
+            and param.name in request.query_params
+            and request.query_params[param.name] not in param.schema["enum"]
+        }
+        if bad:
+            raise SchemaValidationException(fields=bad)
 
     def handle_exception(self, exc):
         if isinstance(exc, idempotency.Replay):

@@ -72,8 +72,10 @@ from django.db.models.lookups import GreaterThan
 from config.api.errors import PaginatedResponseException, SchemaValidationException
 from config.api.filters import (
     MAX_ROW_ID,
+    MAX_TERM_LENGTH,
     CommaCharFilter,
     CommaIntegerFilter,
+    IdFilter,
     RecordFilterSet,
     StrictBooleanFilter,
     filter_queryset,
@@ -94,7 +96,6 @@ from config.api.validation import (
     add_error,
 )
 
-MAX_TERM_LENGTH = 200
 FUZZY_MIN_LENGTH = 5
 MAX_CORRECTIONS = 20  # known words one edit away, per term word
 CODE_BONUS = 2.0
@@ -472,13 +473,15 @@ class PageSizeField(Field):
 def _filter_field(name: str, filter_: django_filters.Filter) -> Field:
     """The JSON body field of one list filter: arrays for comma lists, booleans for flags."""
     if isinstance(filter_, CommaIntegerFilter):
-        return ListOf(Int(minimum=1, maximum=MAX_ROW_ID), max_items=1000)
+        return ListOf(Int(minimum=1, maximum=MAX_ROW_ID), max_items=1000, min_items=1)
     if isinstance(filter_, CommaCharFilter):
-        return ListOf(Str(min_length=1, max_length=255), max_items=100)
+        return ListOf(Str(min_length=1, max_length=255), max_items=100, min_items=1)
     if isinstance(filter_, StrictBooleanFilter):
         return Bool()
     if isinstance(filter_, django_filters.IsoDateTimeFilter):
         return Str(max_length=64, format="date-time", description="ISO 8601 date-time.")
+    if isinstance(filter_, IdFilter):
+        return Int(minimum=1, maximum=MAX_ROW_ID)
     if isinstance(filter_, django_filters.NumberFilter):
         return Int(minimum=0, maximum=None)
     if name == "q":
@@ -553,7 +556,21 @@ class SearchSurface:
                 "language": Language(description="Narrow every localized array."),
             }
         )
-        return Obj(fields)
+        return Obj(fields, rules=(self._relevance_needs_a_term(),))
+
+    def _relevance_needs_a_term(self) -> dict[str, Any]:
+        """Sorting by ``relevance`` needs a (non-blank) ``term``: either the term is there or
+        every sort field is a plain one (enforced by ``_sort_string``)."""
+        return {
+            "anyOf": [
+                {"required": ["term"], "properties": {"term": {"pattern": r"\S"}}},
+                {
+                    "properties": {
+                        "sort": {"items": {"properties": {"field": {"enum": list(self.sorts)}}}}
+                    }
+                },
+            ]
+        }
 
     def item_schema(self) -> dict[str, Any]:
         schema = self.schema()
@@ -597,13 +614,8 @@ def search_query(surface: SearchSurface, body: dict[str, Any]) -> SearchQuery:
         term = term.corrected(cursor_context(body.get("cursor")))
     params: dict[str, str] = {}
     for name in [*surface.filter_names(), *surface.extra_params]:
-        if name not in body:
-            continue
-        if body[name] == []:
-            raise SchemaValidationException(
-                fields={name: ["Must not be empty; omit the field instead."]}
-            )
-        params[name] = _param(body[name])
+        if name in body:  # list filters hold at least one value (validated with the body)
+            params[name] = _param(body[name])
     queryset = filter_queryset(
         surface.filterset, params, surface.output_queryset(), extra_params=surface.extra_params
     )
@@ -677,7 +689,7 @@ def quick_search(
 
 #: fields a resolve item may name besides ``type``, with their JSON types
 RESOLVE_FIELDS: dict[str, Field] = {
-    "id": Int(minimum=1, maximum=None),
+    "id": Int(minimum=1, maximum=MAX_ROW_ID),
     "sourceId": Str(min_length=1, max_length=255),
     "source": Str(min_length=1, max_length=64),
     "sku": Str(min_length=1, max_length=128),
@@ -851,22 +863,35 @@ class ResolveItem(Field):
         return cleaned
 
     def openapi(self) -> dict:
-        properties: dict[str, Any] = {"type": {"type": "string", "enum": list(RESOLVE_TYPES)}}
-        properties.update({name: spec.openapi() for name, spec in RESOLVE_FIELDS.items()})
+        """One shape per type and key (``{"type": "product", "sku"}`` …): exactly one matches
+        an item the service accepts."""
+        shapes = []
+        for kind in RESOLVE_TYPES:
+            resolver = _RESOLVERS.get(kind)
+            keys = resolver.keys if resolver else ()
+            for key in keys:
+                names = (*key.required, *key.optional)
+                shapes.append(
+                    {
+                        "type": "object",
+                        "title": f"{kind} by {key.shape()}",
+                        "required": ["type", *key.required],
+                        "properties": {
+                            "type": {"type": "string", "enum": [kind]},
+                            **{name: RESOLVE_FIELDS[name].openapi() for name in names},
+                        },
+                        "additionalProperties": False,
+                    }
+                )
         return {
-            "type": "object",
-            "required": ["type"],
-            "properties": properties,
-            "additionalProperties": False,
-            "description": "product: {id} | {sourceId, source?} | {sku} | {supplierCode, "
-            "supplier?}; category: {id} | {sourceId, source?} | {slug, language?}; cluster: "
-            "{id} | {sourceId, source?} | {code}; clusterOption: {id} | {sourceId, source?}.",
+            "oneOf": shapes,
+            "description": "A record named by its type and one of its lookup keys.",
         }
 
 
 MAX_RESOLVE_ITEMS = 1000
 RESOLVE_BODY = Obj(
-    {"items": ListOf(ResolveItem(), max_items=MAX_RESOLVE_ITEMS)}, required=("items",)
+    {"items": ListOf(ResolveItem(), max_items=MAX_RESOLVE_ITEMS, min_items=1)}, required=("items",)
 )
 
 

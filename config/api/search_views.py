@@ -12,14 +12,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from config.api import errors
-from config.api.filters import check_query_params, parse_language_param
+from config.api.filters import MAX_TERM_LENGTH, check_query_params, parse_language_param
 from config.api.pagination import parse_page_size
 from config.api.params import language_param
 from config.api.responses import listing, ok
 from config.api.routing import ApiView, Operation, QueryParam, api_path
 from config.api.search import (
     MAX_RESOLVE_ITEMS,
-    MAX_TERM_LENGTH,
     RESOLVE_BODY,
     SEARCH_SCOPES,
     SURFACE_NAMES,
@@ -171,10 +170,7 @@ class ResolveView(ApiView):
             raise errors.BulkLimitExceeded(
                 f"{len(items)} items; /v2/resolve takes at most {MAX_RESOLVE_ITEMS}."
             )
-        items = body(request, RESOLVE_BODY)["items"]
-        if not items:
-            raise errors.SchemaValidationException(fields={"items": ["At least one item."]})
-        return ok(resolve(items))
+        return ok(resolve(body(request, RESOLVE_BODY)["items"]))
 
 
 def urlpatterns() -> list:

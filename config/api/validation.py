@@ -32,6 +32,35 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+#: PostgreSQL text cannot hold U+0000: every string input refuses it (400), and says so
+NUL = "\x00"
+NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
+NUL_FREE = r"^[^\u0000]*$"
+#: the schema of free text without other rules (attribute values)
+TEXT: dict[str, Any] = {"type": "string", "pattern": NUL_FREE}
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """Where the first U+0000 is in parsed JSON (a string, or an object's key), or None."""
+    if isinstance(value, str):
+        return path if NUL in value else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        here = join(path, key)
+        if isinstance(key, str) and NUL in key:
+            return here
+        found = nul_path(item, here)
+        if found is not None:
+            return found
+    return None
+
+
 class Field:
     json_type: str = "string"
 
@@ -101,8 +130,8 @@ class Str(Field):
         schema["maxLength"] = self.max_length
         if self.min_length:
             schema["minLength"] = self.min_length
-        if self.pattern:
-            schema["pattern"] = self.pattern.pattern
+        # JSON Schema patterns search; ``convert`` matches the whole value: anchor them
+        schema["pattern"] = f"^(?:{self.pattern.pattern})$" if self.pattern else NUL_FREE
         if self.format:
             schema["format"] = self.format
         return schema
@@ -193,15 +222,19 @@ class Language(Field):
 class ListOf(Field):
     json_type = "array"
 
-    def __init__(self, item: Field, *, max_items: int = 1000, **kwargs: Any) -> None:
+    def __init__(
+        self, item: Field, *, max_items: int = 1000, min_items: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.item, self.max_items = item, max_items
+        self.item, self.max_items, self.min_items = item, max_items, min_items
 
     def convert(self, value: Any, path: str, errors: Errors) -> Any:
         if not isinstance(value, list):
             return add_error(errors, path, "Expected an array.")
         if len(value) > self.max_items:
             return add_error(errors, path, f"At most {self.max_items} items.")
+        if len(value) < self.min_items:
+            return add_error(errors, path, f"At least {self.min_items} item(s).")
         before = len(errors)
         cleaned = [self.item.clean(v, join(path, i), errors) for i, v in enumerate(value)]
         return INVALID if len(errors) > before else cleaned
@@ -210,6 +243,8 @@ class ListOf(Field):
         schema = super().openapi()
         schema["items"] = self.item.openapi()
         schema["maxItems"] = self.max_items
+        if self.min_items:
+            schema["minItems"] = self.min_items
         return schema
 
 
@@ -354,9 +389,9 @@ class Scalar(Field):
     def openapi(self) -> dict:
         return {
             "oneOf": [
-                {"type": "string"},
+                TEXT,
                 {"type": "number"},
                 {"type": "boolean"},
-                {"type": "array", "items": {"type": "string"}},
+                {"type": "array", "items": TEXT},
             ]
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.api.filters import MAX_ROW_ID
 from config.api.pagination import COMMON_SORTS
 from config.api.search import SearchSurface
 from config.api.validation import Int
@@ -31,7 +32,10 @@ CATEGORY_SEARCH = SearchSurface(
     represent=_represent,
     schema=category_schema,
     field_overrides={
-        "parent": Int(minimum=1, maximum=None, nullable=True, description="Id, or null: roots.")
+        "root": Int(minimum=1, maximum=MAX_ROW_ID, description="This category and its subtree."),
+        "parent": Int(
+            minimum=1, maximum=MAX_ROW_ID, nullable=True, description="Id, or null: roots."
+        ),
     },
     refresh=refresh_category_search_text,
 )

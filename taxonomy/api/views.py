@@ -10,6 +10,7 @@ from config.api.outcomes import count_actions
 from config.api.pagination import Page, paginate, parse_page_size, parse_sort
 from config.api.params import (
     BOOL,
+    ID,
     ID_PATH,
     language_param,
     lookup_params,
@@ -32,6 +33,7 @@ from taxonomy.api.serializers import (
     tree_node_schema,
     tree_representation,
 )
+from taxonomy.filtersets import MAX_DEPTH
 
 READ, WRITE = ("categories:read",), ("categories:write",)
 LINKS_READ, LINKS_WRITE = ("relationships:read",), ("relationships:write",)
@@ -62,11 +64,13 @@ CATEGORY_FILTERS = (
     *record_filter_params(),
     QueryParam(
         "parent",
-        {"type": "string", "pattern": r"^(\d+|null)$"},
+        {"type": "string", "pattern": r"^([1-9]\d{0,17}|null)$"},
         "Direct children of this category id; null for the roots.",
     ),
-    QueryParam("level", {"type": "integer", "minimum": 0}, "Depth (a root is 0)."),
-    QueryParam("root", {"type": "integer", "minimum": 1}, "This category and its subtree."),
+    QueryParam(
+        "level", {"type": "integer", "minimum": 0, "maximum": MAX_DEPTH}, "Depth (a root is 0)."
+    ),
+    QueryParam("root", ID, "This category and its subtree."),
 )
 INCLUDE_DESCENDANTS = QueryParam(
     "includeDescendants", BOOL, "Also items linked to categories below this one."
@@ -165,10 +169,6 @@ class CategoryCollectionView(ApiView):
         return record(
             _reloaded(category, request), "Category created", status=201, location=location
         )
-
-
-#: the deepest ``depth`` the tree accepts (any depth past the tree's own is the whole tree)
-MAX_DEPTH = 2**31 - 1
 
 
 class CategoryTreeView(ApiView):

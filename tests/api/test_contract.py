@@ -7,6 +7,7 @@ import logging
 import re
 from unittest import mock
 
+import jsonschema_rs  # schemathesis validates with it (pinned with schemathesis)
 import pytest
 from django.test import Client, override_settings
 from django.urls import get_resolver
@@ -137,6 +138,23 @@ def test_sort_parameters_document_the_rule_against_a_repeated_field():
                 assert not pattern.fullmatch(repeated), (repeated, param["schema"]["pattern"])
             checked += 1
     assert checked >= 5
+
+
+@pytest.mark.parametrize("resource", ["products", "categories", "clusters"])
+def test_search_bodies_document_that_relevance_needs_a_term(api, resource):
+    """The service refuses a relevance sort without a term; the body schema says so (a fuzzer
+    built one from the document when it did not)."""
+    document = json.loads(Client().get("/v2/schema/").content)
+    path = f"/v2/{resource}/search"
+    body_schema = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    validator = jsonschema_rs.Draft4Validator(body_schema["schema"])
+    by_relevance = {"sort": [{"field": "relevance"}]}
+    for body in (by_relevance, {**by_relevance, "term": "  "}):
+        assert not validator.is_valid(body)
+        envelope_error(api.post(path, body), 400, 10007)
+    for body in ({**by_relevance, "term": "shoe"}, {"sort": [{"field": "id"}]}):
+        assert validator.is_valid(body)
+        assert api.post(path, body).status_code == 200
 
 
 def test_every_date_filter_is_documented_as_a_date_time():

@@ -18,29 +18,55 @@ from config.wsgi import application
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 
-# the document /v2/schema serves, called in-process through WSGI
-schema = schemathesis.openapi.from_dict(build_schema())
+
+def fuzzable(document: dict) -> dict:
+    """The document less two inputs no generator can get right, in every phase (the coverage
+    phase does not run the ``map_*`` hooks):
+
+    - ``cursor`` (the query parameter and the search bodies' property): a cursor is opaque and
+      only ever comes from a previous page's ``nextCursor``, so any generated one is malformed
+      (400 10015, covered by the pagination tests);
+    - a search body's ``sort`` holds one item: a field named twice is refused (400 10007), and
+      "unique by ``field``" cannot be said in OpenAPI 3.0 (multi-field sorts: the search tests).
+    """
+
+    def narrow(node):
+        if isinstance(node, dict):
+            properties = node.get("properties", {})
+            properties.pop("cursor", None)
+            if properties.get("sort", {}).get("type") == "array":
+                properties["sort"]["maxItems"] = 1
+            for value in node.values():
+                narrow(value)
+        elif isinstance(node, list):
+            for value in node:
+                narrow(value)
+
+    for item in document["paths"].values():
+        for operation in item.values():
+            operation["parameters"] = [
+                p for p in operation.get("parameters", []) if p["name"] != "cursor"
+            ]
+            narrow(operation.get("requestBody", {}))
+    return document
+
+
+# the document /v2/schema serves (made fuzzable), called in-process through WSGI
+schema = schemathesis.openapi.from_dict(fuzzable(build_schema()))
 schema.app = application
 
 
 #: Operations where schemathesis still finds schema-valid data the service refuses, because the
 #: rule cannot be said in OpenAPI 3.0 (see the README "Fuzzing" notes). Run, reported, not hidden.
 KNOWN_GAPS = {
-    "GET /v2/products": "cursor is opaque: a random string is a malformed cursor (400 10015)",
-    "GET /v2/categories": "cursor is opaque: a random string is a malformed cursor (400 10015)",
-    "GET /v2/clusterconfigs": "cursor is opaque (400 10015)",
-    "GET /v2/clusters": "cursor is opaque (400 10015)",
-    "POST /v2/products": "names must hold the default language (422 10019)",
-    "POST /v2/categories": "names must hold the default language; parent must exist",
-    "POST /v2/clusters": "default language name; defaultProduct must be a member (10017)",
-    "POST /v2/clusterconfigs": "cross-field rules of settings",
-    "POST /v2/products/bulk/{lookupKey}": "items must carry the URL's lookup key (10016)",
-    "POST /v2/categories/bulk/{lookupKey}": "items must carry the URL's lookup key (10016)",
-    "POST /v2/products/search": "cursor is opaque; cross-field filter rules",
-    "POST /v2/categories/search": "cursor is opaque; cross-field filter rules",
-    "POST /v2/clusters/bulk/{lookupKey}": "items must carry the URL's lookup key (10016)",
-    "POST /v2/clusters/search": "cursor is opaque; cross-field filter rules",
-    "POST /v2/resolve": "cross-field rules of resolve items",
+    "POST /v2/products": "names must hold the record's default language (422 10019)",
+    "POST /v2/categories": "names must hold the record's default language (422 10019)",
+    "POST /v2/clusters": "names must hold the record's default language (422 10019)",
+    "POST /v2/clusterconfigs": "settings must not name an attribute twice (unique by a property)",
+    "POST /v2/products/bulk/{lookupKey}": "items must carry the URL's lookup key (10016); a "
+    "create needs the default-language name, an update not: it depends on stored records",
+    "POST /v2/categories/bulk/{lookupKey}": "the same as products",
+    "POST /v2/clusters/bulk/{lookupKey}": "the same as products",
 }
 
 
@@ -87,31 +113,14 @@ def test_openapi_contract_known_gaps(case, api):
     run(case, api.token)
 
 
-@schemathesis.hook
-def map_query(context, query):
-    """Opaque cursors are only ever taken from a previous page: a random string is a malformed
-    cursor (400 10015, covered by the pagination tests), never schema-valid data to accept."""
-    if query:
-        query.pop("cursor", None)
-    return query
-
-
-@schemathesis.hook
-def map_body(context, body):
-    """The same for a search body's ``cursor``."""
-    if isinstance(body, dict):
-        body.pop("cursor", None)
-    return body
-
-
 #: steps per stateful scenario, scenarios per run (``make fuzz``: FUZZ_STATEFUL_EXAMPLES=100)
 STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "3"))
 
 
 @pytest.mark.fuzz
 @pytest.mark.xfail(
-    reason="documented gaps: rules OpenAPI 3.0 cannot express (a search body's sort naming a "
-    "field twice, the KNOWN_GAPS above) reached through links",
+    reason="documented gaps: rules OpenAPI 3.0 cannot express (the KNOWN_GAPS above), reached "
+    "through links",
     strict=False,
 )
 def test_openapi_stateful_links(api):

@@ -70,8 +70,9 @@ def test_a_prepared_shape_is_compiled_once_and_runs_one_statement(products):
     first, second = products
     product_get("sourceId", f"pim-{first.pk}", {"source": "PIM"})
     with (
-        mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql)
-        as compiled,
+        mock.patch.object(
+            SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql
+        ) as compiled,
         CaptureQueriesContext(connection) as queries,
     ):
         found = product_get("sourceId", f"pim-{second.pk}", {"source": "PIM"})

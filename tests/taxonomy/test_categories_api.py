@@ -295,6 +295,8 @@ def test_list_filters_and_sorts(api, forest, params, expected):
     ("params", "field"),
     [
         ({"parent": "x"}, "parent"),
+        ({"parent": "0"}, "parent"),
+        ({"parent": str(10**18)}, "parent"),
         ({"level": "one"}, "level"),
         ({"level": "-1"}, "level"),
         ({"root": "0"}, "root"),
