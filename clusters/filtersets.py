@@ -16,10 +16,10 @@ from config.api.errors import SchemaValidationException
 from config.api.filters import (
     MAX_TERM_LENGTH,
     CommaIntegerFilter,
+    DateRangeFilterSet,
     IdFilter,
     RecordFilterSet,
     StrictBooleanFilter,
-    StrictDateTimeFilter,
     parse_bool_param,
 )
 from taxonomy.models import Category
@@ -62,17 +62,13 @@ class ClusterOptionFilterSet(RecordFilterSet):
         fields: list[str] = []
 
 
-class ClusterConfigFilterSet(django_filters.FilterSet):
+class ClusterConfigFilterSet(DateRangeFilterSet):
     ids = CommaIntegerFilter(field_name="id", lookup_expr="in")
     name = django_filters.CharFilter(field_name="name")
     q = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", max_length=MAX_TERM_LENGTH
     )
     attributeName = django_filters.CharFilter(method="filter_attribute")
-    createdAtFrom = StrictDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    createdAtTo = StrictDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    lastModifiedAtFrom = StrictDateTimeFilter(field_name="last_modified_at", lookup_expr="gte")
-    lastModifiedAtTo = StrictDateTimeFilter(field_name="last_modified_at", lookup_expr="lt")
 
     class Meta:
         model = ClusterConfig

@@ -40,11 +40,6 @@ class AttributeValue(Field):
         return {"oneOf": [TEXT, {"type": "number"}, {"type": "boolean"}]}
 
 
-def _ordered_bounds(cleaned: dict, path: str, errors: Errors) -> None:
-    if cleaned["from"] > cleaned["to"]:
-        add_error(errors, f"{path}.from", "from must not be greater than to.")
-
-
 NAME = ATTRIBUTE.fields["name"]
 ATTRIBUTE_FILTER = OneOf(
     [
@@ -56,13 +51,12 @@ ATTRIBUTE_FILTER = OneOf(
         Obj(
             {"name": NAME, "from": Number(), "to": Number()},
             required=("name", "from", "to"),
-            check=_ordered_bounds,
         ),
         Obj({"name": NAME, "from": Number()}, required=("name", "from")),
         Obj({"name": NAME, "to": Number()}, required=("name", "to")),
     ],
     description='{"name", "value"} exact; {"name", "values"} any of; {"name", "from", "to"} '
-    "numeric range, bounds inclusive, either optional.",
+    "numeric range, bounds inclusive, either optional (from > to: an empty range, nothing matches).",
 )
 
 

@@ -75,7 +75,6 @@ from config.api.filters import (
     MAX_TERM_LENGTH,
     CommaCharFilter,
     CommaIntegerFilter,
-    IdFilter,
     RecordFilterSet,
     StrictBooleanFilter,
     filter_queryset,
@@ -480,10 +479,8 @@ def _filter_field(name: str, filter_: django_filters.Filter) -> Field:
         return Bool()
     if isinstance(filter_, django_filters.IsoDateTimeFilter):
         return Str(max_length=64, format="date-time", description="ISO 8601 date-time.")
-    if isinstance(filter_, IdFilter):
-        return Int(minimum=1, maximum=MAX_ROW_ID)
-    if isinstance(filter_, django_filters.NumberFilter):
-        return Int(minimum=0, maximum=None)
+    if isinstance(filter_, django_filters.NumberFilter):  # the bounds its form field checks
+        return Int(minimum=filter_.extra.get("min_value", 0), maximum=filter_.extra["max_value"])
     if name == "q":
         return Str(min_length=1, max_length=MAX_TERM_LENGTH)
     return Str(min_length=1, max_length=255)

@@ -142,3 +142,25 @@ def test_one_id_filters_take_ids_only(api, url):
     (a 500 on PostgreSQL) are refused."""
     name = url.split("?")[1].split("=")[0]
     assert list(envelope_error(api.get(url), 400, 10007)["fields"]) == [name]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload"),
+    [
+        ("get", "/v2/clusterconfigs?createdAtFrom=2020-01-01T00:00:00%2B18:22", None),
+        ("get", "/v2/products?lastModifiedAtTo=2089-11-01T22:25:25-23:38", None),
+        ("post", "/v2/categories/search", {"createdAtTo": "0346-04-16T15:02:19.64+22:09"}),
+    ],
+)
+def test_any_rfc3339_offset_is_taken(api, method, url, payload):
+    """RFC 3339 offsets go to ±23:59; PostgreSQL refuses past ±15:59 (it answered 500): the
+    service converts to UTC first."""
+    response = getattr(api, method)(url, payload) if payload else api.get(url)
+    assert response.status_code == 200, response.content
+
+
+def test_a_date_time_out_of_range_in_utc_is_refused(api):
+    error = envelope_error(
+        api.get("/v2/products?createdAtFrom=0001-01-01T00:00:00%2B01:00"), 400, 10007
+    )
+    assert list(error["fields"]) == ["createdAtFrom"]
