@@ -7,7 +7,7 @@ parse is a 400 (10007) naming the parameter, and unknown parameters are refused 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 
 import django_filters
 from django import forms
@@ -64,7 +64,9 @@ class CommaCharFilter(django_filters.BaseInFilter, django_filters.CharFilter):
 
 class UtcDateTimeField(IsoDateTimeField):
     """An ISO 8601 date-time, converted to UTC: RFC 3339 offsets go up to ±23:59 and PostgreSQL
-    refuses those past ±15:59 (a 500 the PostgreSQL fuzz run found)."""
+    refuses those past ±15:59 (a 500 the PostgreSQL fuzz run found). An instant before year 1
+    or after 9999 in UTC becomes the first or last one Python has: as a bound it selects the
+    same stored rows."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
@@ -72,8 +74,8 @@ class UtcDateTimeField(IsoDateTimeField):
             return None
         try:
             return parsed.astimezone(UTC)
-        except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
-            raise forms.ValidationError("Out of range once converted to UTC.") from exc
+        except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+            return (datetime.min if parsed.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 class StrictDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from config.api.openapi import build_schema
 from config.wsgi import application
+from tests.api.documents import objects, operations
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 
@@ -30,24 +31,15 @@ def fuzzable(document: dict) -> dict:
       "unique by ``field``" cannot be said in OpenAPI 3.0 (multi-field sorts: the search tests).
     """
 
-    def narrow(node):
-        if isinstance(node, dict):
+    for operation in operations(document):
+        operation["parameters"] = [
+            p for p in operation.get("parameters", []) if p["name"] != "cursor"
+        ]
+        for node in objects(operation.get("requestBody", {})):
             properties = node.get("properties", {})
             properties.pop("cursor", None)
             if properties.get("sort", {}).get("type") == "array":
                 properties["sort"]["maxItems"] = 1
-            for value in node.values():
-                narrow(value)
-        elif isinstance(node, list):
-            for value in node:
-                narrow(value)
-
-    for item in document["paths"].values():
-        for operation in item.values():
-            operation["parameters"] = [
-                p for p in operation.get("parameters", []) if p["name"] != "cursor"
-            ]
-            narrow(operation.get("requestBody", {}))
     return document
 
 
