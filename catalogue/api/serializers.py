@@ -14,6 +14,7 @@ from config.api.records import (
     bookkeeping_output,
     check_sources,
     common_fields,
+    default_name_rule,
     localized_fields,
     source_fields,
 )
@@ -87,7 +88,12 @@ def product_fields() -> dict[str, Field]:
     }
 
 
-PRODUCT_BODY = Obj(product_fields(), required=("names",), check=_check_product, rules=SOURCES_RULES)
+PRODUCT_BODY = Obj(
+    product_fields(),
+    required=("names",),
+    check=_check_product,
+    rules=(*SOURCES_RULES, default_name_rule()),
+)
 PRODUCT_PATCH = Obj(product_fields(), check=_check_product, rules=SOURCES_RULES)
 
 

@@ -28,6 +28,7 @@ from config.api.records import (
     bookkeeping_output,
     check_sources,
     common_fields,
+    default_name_rule,
     localized_fields,
     source_fields,
 )
@@ -219,7 +220,7 @@ CLUSTER_BODY = Obj(
     cluster_fields(create=True),
     required=("names", "clusterConfig"),
     check=_check_cluster,
-    rules=SOURCES_RULES,
+    rules=(*SOURCES_RULES, default_name_rule()),
 )
 CLUSTER_PATCH = Obj(cluster_fields(), check=_check_cluster, rules=SOURCES_RULES)
 

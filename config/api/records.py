@@ -133,6 +133,44 @@ SOURCES_RULES = (
 )
 
 
+def _names_hold(language: str) -> dict[str, Any]:
+    """``names`` has a non-null entry in ``language``. OpenAPI 3.0 has no ``contains``: "not
+    every entry lacks it" says the same (and refuses an empty list)."""
+    entry = {
+        "type": "object",
+        "required": ["language", "value"],
+        "properties": {"language": {"pattern": f"^(?i:{language})$"}, "value": {"type": "string"}},
+    }
+    return {"required": ["names"], "properties": {"names": {"not": {"items": {"not": entry}}}}}
+
+
+def default_name_rule() -> dict[str, Any]:
+    """A new record's ``names`` holds its default language (``language``, or the catalogue's
+    when absent): the rule ``finish_localized`` enforces (10019), said in the document."""
+    return {
+        "anyOf": [
+            *(
+                {
+                    "allOf": [
+                        {
+                            "required": ["language"],
+                            "properties": {"language": {"pattern": f"^(?i:{code})$"}},
+                        },
+                        _names_hold(code),
+                    ]
+                }
+                for code in settings.CATALOGUE_LANGUAGES
+            ),
+            {
+                "allOf": [
+                    {"not": {"required": ["language"]}},
+                    _names_hold(settings.CATALOGUE_DEFAULT_LANGUAGE),
+                ]
+            },
+        ]
+    }
+
+
 def check_sources(cleaned: dict, path: str, errs: Errors) -> None:
     """Flat ``source`` + ``sourceId`` or a ``sources`` list, never both (SPEC §7)."""
     flat = {"source", "sourceId"} & set(cleaned)

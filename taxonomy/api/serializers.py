@@ -15,6 +15,7 @@ from config.api.records import (
     bookkeeping_row_output,
     check_sources,
     common_fields,
+    default_name_rule,
     localized_fields,
     source_fields,
 )
@@ -49,7 +50,10 @@ def _check_category(cleaned: dict, path: str, errs: Errors) -> None:
 
 
 CATEGORY_BODY = Obj(
-    category_fields(), required=("names",), check=_check_category, rules=SOURCES_RULES
+    category_fields(),
+    required=("names",),
+    check=_check_category,
+    rules=(*SOURCES_RULES, default_name_rule()),
 )
 CATEGORY_PATCH = Obj(category_fields(), check=_check_category, rules=SOURCES_RULES)
 MOVE_BODY = Obj(

@@ -14,6 +14,7 @@ from django.urls import get_resolver
 
 from config.api import errors
 from config.api.routing import api_views
+from tests.clusters.factories import ClusterConfigFactory
 from tests.conftest import envelope_error
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +156,42 @@ def test_search_bodies_document_that_relevance_needs_a_term(api, resource):
     for body in ({**by_relevance, "term": "shoe"}, {"sort": [{"field": "id"}]}):
         assert validator.is_valid(body)
         assert api.post(path, body).status_code == 200
+
+
+@pytest.mark.parametrize("resource", ["products", "categories", "clusters"])
+def test_create_bodies_document_the_default_language_name(api, resource):
+    """A new record's names must hold its default language (422 10019); the create body's
+    schema says so, so a fuzzer reading it only builds bodies the service accepts."""
+    document = json.loads(Client().get("/v2/schema/").content)
+    post = document["paths"][f"/v2/{resource}"]["post"]
+    validator = jsonschema_rs.Draft4Validator(
+        post["requestBody"]["content"]["application/json"]["schema"]
+    )
+    extra = {}
+    if resource == "clusters":
+        extra["clusterConfig"] = {"id": ClusterConfigFactory().pk}
+
+    def names(*pairs):
+        return [{"language": language, "value": value} for language, value in pairs]
+
+    refused = [
+        {"names": names(("NL", "Schoen"))},
+        {"names": names(("EN", None), ("NL", "Schoen"))},
+        {"names": [], "language": "nl"},
+        {"names": names(("EN", "Shoe")), "language": "NL"},
+    ]
+    accepted = [
+        {"names": names(("NL", "Schoen"), ("en", "Shoe"))},
+        {"names": names(("nl", "Schoen")), "language": "NL"},
+    ]
+    for body in refused:
+        assert not validator.is_valid({**body, **extra}), body
+        assert api.post(f"/v2/{resource}", {**body, **extra}).status_code in (400, 422), body
+    for index, body in enumerate(accepted):
+        body = {**body, **extra, **({"sku": f"S{index}"} if resource == "products" else {})}
+        assert validator.is_valid(body), body
+        response = api.post(f"/v2/{resource}", body)
+        assert response.status_code == 201, response.content
 
 
 def test_every_date_filter_is_documented_as_a_date_time():
