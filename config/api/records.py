@@ -25,6 +25,7 @@ from config.api.localized import (
     slugify_text,
 )
 from config.api.validation import (
+    TEXT,
     Bool,
     Errors,
     Field,
@@ -139,7 +140,7 @@ def _names_hold(language: str) -> dict[str, Any]:
     entry = {
         "type": "object",
         "required": ["language", "value"],
-        "properties": {"language": {"pattern": f"^(?i:{language})$"}, "value": {"type": "string"}},
+        "properties": {"language": {"pattern": f"^(?i:{language})$"}, "value": TEXT},
     }
     return {"required": ["names"], "properties": {"names": {"not": {"items": {"not": entry}}}}}
 
