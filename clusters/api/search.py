@@ -14,9 +14,8 @@ from clusters.filtersets import ClusterFilterSet
 from clusters.models import Cluster
 from clusters.search import CODE_COLUMNS, refresh_cluster_search_text
 from clusters.selectors import CLUSTER_SORTS, clusters_for_output
-from config.api.filters import MAX_ROW_ID
 from config.api.search import SearchSurface
-from config.api.validation import Bool, Int, Str
+from config.api.validation import Bool, Str
 
 
 def _output_queryset() -> QuerySet:
@@ -42,8 +41,6 @@ CLUSTER_SEARCH = SearchSurface(
     extra_params=("includeDescendants",),
     field_overrides={
         "code": Str(min_length=1, max_length=64, description="Exact cluster code."),
-        "clusterConfig": Int(minimum=1, maximum=MAX_ROW_ID, description="Cluster config id."),
-        "category": Int(minimum=1, maximum=MAX_ROW_ID, description="Primary category id."),
     },
     refresh=refresh_cluster_search_text,
 )

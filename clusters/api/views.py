@@ -43,12 +43,7 @@ from clusters.api.serializers import (
 from clusters.models import ClusterConfigSetting
 from clusters.readiness import cluster_report
 from config.api import errors
-from config.api.filters import (
-    MAX_TERM_LENGTH,
-    parse_bool_param,
-    parse_expands,
-    parse_language_param,
-)
+from config.api.filters import parse_bool_param, parse_expands, parse_language_param
 from config.api.outcomes import Outcome, count_actions
 from config.api.pagination import paginate
 from config.api.params import (
@@ -57,6 +52,7 @@ from config.api.params import (
     ID_PATH,
     IDS_PARAM,
     STRING,
+    TERM,
     language_param,
     lookup_params,
     paging_params,
@@ -142,7 +138,7 @@ OPTION_FILTERS = (*record_filter_params(), QueryParam("isRequired", BOOL))
 CONFIG_FILTERS = (
     IDS_PARAM,
     QueryParam("name", STRING),
-    QueryParam("q", {"type": "string", "maxLength": MAX_TERM_LENGTH}, "Text in the name."),
+    QueryParam("q", TERM, "Text in the name."),
     QueryParam("attributeName", STRING, "Configs with a setting for this attribute."),
     *record_filter_params()[-4:],  # the date ranges
 )

@@ -11,6 +11,8 @@ STRING = {"type": "string"}
 #: one record id in a query parameter (``IdFilter``)
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
 BOOL = {"type": "string", "enum": ["true", "false"]}
+#: ``q``: text matched in names (and codes), bounded like a search term
+TERM = {"type": "string", "maxLength": MAX_TERM_LENGTH}
 DATETIME = {"type": "string", "format": "date-time"}
 #: a numeric id in a path (``…/products/{product_id}``): the URL takes digits only
 IDS_PARAM = QueryParam(
@@ -63,9 +65,7 @@ def record_filter_params() -> tuple[QueryParam, ...]:
         QueryParam("source", STRING),
         QueryParam("sourceId", STRING),
         QueryParam("hidden", BOOL),
-        QueryParam(
-            "q", {"type": "string", "maxLength": MAX_TERM_LENGTH}, "Text over names and codes."
-        ),
+        QueryParam("q", TERM, "Text over names and codes."),
         QueryParam("createdAtFrom", DATETIME, "Inclusive."),
         QueryParam("createdAtTo", DATETIME, "Exclusive."),
         QueryParam("lastModifiedAtFrom", DATETIME, "Inclusive."),

@@ -32,7 +32,6 @@ CATEGORY_SEARCH = SearchSurface(
     represent=_represent,
     schema=category_schema,
     field_overrides={
-        "root": Int(minimum=1, maximum=MAX_ROW_ID, description="This category and its subtree."),
         "parent": Int(
             minimum=1, maximum=MAX_ROW_ID, nullable=True, description="Id, or null: roots."
         ),

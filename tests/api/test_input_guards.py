@@ -165,3 +165,22 @@ def test_a_bound_past_the_years_python_has_still_selects_rows(api, params, found
     response = api.get(f"/v2/products?{params}")
     assert response.status_code == 200, response.content
     assert [row["id"] for row in response.json()["data"]] == ([product.pk] if found else [])
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "value"),
+    [
+        ("/v2/clusters/search", "clusterConfig", 0),
+        ("/v2/clusters/search", "category", 10**18),
+        ("/v2/categories/search", "root", 0),
+        ("/v2/categories/search", "level", 2**31),
+        ("/v2/products/search", "cluster", 10**18),
+    ],
+)
+def test_search_bodies_bound_one_id_filters_like_the_query(api, path, name, value):
+    """A search body's number filters take the bounds of the list filter they become."""
+    document = json.loads(Client().get("/v2/schema/").content)
+    body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    schema = body["schema"]["properties"][name]
+    assert not schema["minimum"] <= value <= schema["maximum"]
+    assert list(envelope_error(api.post(path, {name: value}), 400, 10007)["fields"]) == [name]
