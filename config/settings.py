@@ -241,3 +241,16 @@ RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 1200)
 TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 5)
 TOKEN_FAILURES_PER_MINUTE = env_int("TOKEN_FAILURES_PER_MINUTE", 20)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
+
+# Background work (SPEC §17): Celery, configured here and read by config/celery.py.
+# Without a broker (the embedded demo, tests) tasks run in-process when they are sent.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", CACHE_URL) or "memory://"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+#: periodic tasks (``celery -A config beat``): name → {"task": dotted path, "schedule": seconds}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
