@@ -2,7 +2,6 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-export DEBUG ?= 1
 
 .PHONY: install run demo test lint format clean bench fuzz soak
 
@@ -13,7 +12,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# Development settings live in .env (read by config/settings.py, ignored by git), not here, so the
+# README's manage.py commands work in a fresh shell too. An existing .env is never overwritten.
+.env:
+	printf '# Development settings (make install); the environment wins over these.\nDEBUG=1\n' > $@
+
+install: $(VENV)/.installed .env
 
 demo: install
 	$(PY) manage.py migrate --noinput -v0

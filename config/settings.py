@@ -38,6 +38,27 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def read_env_file(path: Path) -> None:
+    """Development settings outside the Makefile: ``KEY=value`` lines of ``.env`` at the repo root
+    (written by ``make install`` with ``DEBUG=1``, ignored by git) fill in what the environment
+    does not set, so every README command works in a fresh shell. The environment always wins;
+    production sets its variables there and has no ``.env`` (``ENV_FILE=`` turns reading off)."""
+    if not path.is_file():
+        return
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        os.environ.setdefault(name.strip(), value)
+
+
+if os.environ.get("ENV_FILE", ".env"):
+    read_env_file(BASE_DIR / os.environ.get("ENV_FILE", ".env"))
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
