@@ -162,9 +162,16 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "static", ("jquery-ui", xstatic_jquery_ui.BASE_DIR)]
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "config.staticfiles.PackageFilesFinder",
+]
+# Only the files we use from asset packages (config/staticfiles.py says why not whole directories).
+STATICFILES_PACKAGE_FILES = {"jquery-ui": (xstatic_jquery_ui.BASE_DIR, ["jquery-ui.min.js"])}
 # modeltranslation's language tabs need jQuery UI: served from our static files, never a CDN.
 JQUERY_UI_URL = "jquery-ui/jquery-ui.min.js"
 STORAGES = {
