@@ -128,20 +128,42 @@ DATABASES = {
         env="DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'var' / 'catalogue.sqlite3'}",
         conn_max_age=env_int("CONN_MAX_AGE", 60),
+        # a connection kept from an earlier request is checked before use: after a database
+        # restart no request fails on a stale connection (SPEC §18)
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
 }
+SQLITE_BUSY_TIMEOUT_SECONDS = env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout make the embedded database usable by a dev server and a shell at once.
+    # Concurrent writers queue instead of failing: WAL lets readers run beside the writer, every
+    # transaction takes the write lock when it begins (IMMEDIATE: no deadlock-prone upgrade from a
+    # read lock, which SQLite answers with "database is locked" at once, busy timeout or not), and
+    # a writer waits up to the busy timeout for its turn. A lock still held after that → 503.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = os.environ.get("REDIS_URL", "")
+# Every Redis client (cache, readiness probe, limits) gives up after this long instead of
+# freezing a sync worker while Redis is paused or unreachable (SPEC §18: fail open, never hang).
+REDIS_SOCKET_TIMEOUT_SECONDS = float(os.environ.get("REDIS_SOCKET_TIMEOUT_SECONDS") or 0.25)
+REDIS_CLIENT_OPTIONS = {
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": REDIS_CLIENT_OPTIONS,
+        }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -139,6 +139,13 @@ IdempotentRequestInProgress = _error(
 IdempotencyKeyReused = _error(
     "IdempotencyKeyReused", 10023, 422, "Same Idempotency-Key with a different body."
 )
+ServiceUnavailable = _error(
+    "ServiceUnavailable",
+    10030,
+    503,
+    "The database is unreachable or busy for the moment; retry after Retry-After seconds.",
+    "The service is busy or a dependency is unavailable; retry after the Retry-After seconds.",
+)
 
 ClusterExists = _error("ClusterExists", 20004, 409, "Cluster code or source pair already used.")
 ClusterMultipleFound = _error(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import orjson
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
@@ -48,10 +50,39 @@ def bearer_challenge(error: str | None = None, scope: str | None = None) -> str:
     return ", ".join(parts)
 
 
+#: SQLSTATE classes of a database that is away for the moment: connection exception (08), operator
+#: intervention (57P: shutting down, starting up), insufficient resources (53).
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53")
+#: seconds a client is told to wait before retrying a request the database could not take
+DATABASE_RETRY_AFTER_SECONDS = 1
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """True for a database that is unreachable, restarting or (SQLite) still locked after the busy
+    timeout: a moment's condition that a retry gets past, not a fault of the request or the code
+    (a missing table or a syntax error stays a 500)."""
+    if isinstance(exc, InterfaceError):  # the connection went away under us
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    message = str(exc).lower()
+    if "database is locked" in message or "database table is locked" in message:
+        return True
+    cause = exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("psycopg"):
+        return False
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
 def to_api_error(exc: Exception, request: HttpRequest | None = None) -> errors.ApiError:
     """Map framework exceptions onto the catalogue; anything unknown becomes a 500 (10021)."""
     if isinstance(exc, errors.ApiError):
         return exc
+    if database_unavailable(exc):
+        # one line, no traceback: an outage must not flood the log with one per request
+        logger.warning("Database unavailable: %s", str(exc).strip().splitlines()[0][:200])
+        return errors.ServiceUnavailable(headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         return errors.Unauthorized(headers={"WWW-Authenticate": bearer_challenge()})
     if isinstance(exc, drf.MethodNotAllowed):
@@ -86,4 +117,9 @@ def not_found_view(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error_view(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except`` around the view: a database outage outside the API
+    # views (token endpoint, admin) is a 503 too, never a 500.
+    exc = sys.exc_info()[1]
+    if exc is not None and database_unavailable(exc):
+        return error_response(to_api_error(exc, request), request)
     return error_response(errors.InternalError(), request)
