@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run demo test lint format clean bench fuzz soak
+.PHONY: install run demo test lint format clean bench fuzz soak serve
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -25,6 +25,14 @@ demo: install
 
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The production shape (config/serve.py): collectstatic, migrate, nginx → gunicorn (WEB_CONCURRENCY
+# workers), Celery worker and beat, DEBUG off. Needs SECRET_KEY, DATABASE_URL and REDIS_URL.
+serve: install
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+		echo "installing nginx-light (Debian package) for the buffering proxy"; \
+		$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq nginx-light >/dev/null; }
+	$(PY) -m config.serve $(SERVE_ARGS)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

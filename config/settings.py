@@ -305,5 +305,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # sending a task from a request must not hang on a paused Redis either (the worker's blocking
+    # reads wait up to a second, so this is longer than the cache's timeout)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
 #: periodic tasks (``celery -A config beat``): name → {"task": dotted path, "schedule": seconds}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# A ping every N seconds through beat and the worker, off by default: the smoke suite turns it on
+# to see that beat schedules and the worker executes (CELERY_HEARTBEAT_SECONDS=2).
+CELERY_HEARTBEAT_SECONDS = env_int("CELERY_HEARTBEAT_SECONDS", 0)
+if CELERY_HEARTBEAT_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["heartbeat"] = {
+        "task": "config.api.tasks.ping",
+        "schedule": CELERY_HEARTBEAT_SECONDS,
+    }
