@@ -67,7 +67,11 @@ def server(tmp_path_factory):
 
 
 def create_category(headers: dict, n: int) -> requests.Response:
-    body = {"names": [{"language": "EN", "value": f"Queued {n}"}], "source": "Q", "sourceId": str(n)}
+    body = {
+        "names": [{"language": "EN", "value": f"Queued {n}"}],
+        "source": "Q",
+        "sourceId": str(n),
+    }
     return requests.post(f"{BASE}/v2/categories", json=body, headers=headers, timeout=30)
 
 
