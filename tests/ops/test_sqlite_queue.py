@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.ops.conftest import ROOT, fresh_env, manage
+from tests.smoke.conftest import wait_for
 
 PORT = 18110
 BASE = f"http://127.0.0.1:{PORT}"
@@ -38,22 +39,22 @@ def server(tmp_path_factory):
     created = manage("create_api_client", "--name", "sqlite", "--json", env=env)
     credentials = json.loads(created.stdout)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--control-socket",
+            str(database.parent / "gunicorn.ctl"),
+        ],
         cwd=ROOT,
         env={**env, "BIND": f"127.0.0.1:{PORT}", "WEB_CONCURRENCY": "3"},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{BASE}/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
+        wait_for(f"{BASE}/healthz")
         token = requests.post(
             f"{BASE}/oauth2/token/",
             data={"grant_type": "client_credentials"},
