@@ -237,8 +237,6 @@ OAUTH2_PROVIDER["DEFAULT_SCOPES"] = ["__all__"]  # resolved per client by Client
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 
 RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 1200)
-# Seconds a worker remembers a validated access token (config/api/auth.py); 0 turns it off.
-TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 5)
 TOKEN_FAILURES_PER_MINUTE = env_int("TOKEN_FAILURES_PER_MINUTE", 20)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 
