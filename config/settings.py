@@ -172,6 +172,8 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_TTL_SECONDS,
     "SCOPES_BACKEND_CLASS": "integrations.oauth.ClientScopes",
     "OAUTH2_VALIDATOR_CLASS": "integrations.oauth.CatalogueOAuth2Validator",
+    # client credentials only (SPEC §3): no other grant has a handler at all
+    "OAUTH2_SERVER_CLASS": "integrations.oauth.ClientCredentialsServer",
     "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client",
     # Only client credentials are used; adopt every RFC 9700 (OAuth 2.0 Security BCP) default,
     # including storing token checksums only (lookups never need the plaintext).
@@ -237,7 +239,13 @@ OAUTH2_PROVIDER["DEFAULT_SCOPES"] = ["__all__"]  # resolved per client by Client
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 
 RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 1200)
+# Wrong client secrets per client id and caller address per minute, before 429 (SPEC §18).
 TOKEN_FAILURES_PER_MINUTE = env_int("TOKEN_FAILURES_PER_MINUTE", 20)
+# Tokens issued per client per minute (0 disables): every token call stores a row.
+TOKEN_REQUESTS_PER_MINUTE = env_int("TOKEN_REQUESTS_PER_MINUTE", 60)
+# Proxies in front of the service that append the caller to X-Forwarded-For (0: trust none and
+# use REMOTE_ADDR); only the caller address of the bad-secret throttle depends on it.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 
 # Background work (SPEC §17): Celery, configured here and read by config/celery.py.

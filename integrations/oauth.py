@@ -1,15 +1,29 @@
-"""OAuth2 glue: per-client scopes and client creation."""
+"""OAuth2 glue: the client-credentials-only server, per-client scopes, the bad-secret throttle and
+the token budget (SPEC §3, §18), and client creation."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+from urllib.parse import unquote_plus
+
+from django.conf import settings
 from django.db import transaction
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import Application
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
+from oauthlib.oauth2 import BackendApplicationServer
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
+from config.api.errors import TooManyRequests
+from config.api.ratelimit import failures_exceeded, record_failure, spend
 from config.api.scopes import ALL_SCOPES
 from integrations.models import ClientProfile
+
+#: the only grant the token endpoint speaks (SPEC §3)
+CLIENT_CREDENTIALS = "client_credentials"
 
 
 def client_scopes(application: Application | None) -> list[str]:
@@ -36,8 +50,106 @@ class ClientScopes(BaseScopes):
         return client_scopes(application)
 
 
+class TemporarilyRefused(OAuth2Error):
+    """429 in the RFC 6749 §5.2 shape, with ``Retry-After``.
+
+    The error is ``temporarily_unavailable`` (RFC 6749's registered code for "try again later"),
+    never ``invalid_client``: client libraries report ``invalid_client`` as revoked credentials,
+    and ``slow_down`` belongs to device-code polling (RFC 8628), which this server does not speak.
+    """
+
+    error = "temporarily_unavailable"
+    status_code = 429
+
+    def __init__(self, description: str, retry_after: int) -> None:
+        super().__init__(description=description)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def caller_address(meta: dict) -> str:
+    """The caller's IP address: ``REMOTE_ADDR``, or, behind ``TRUSTED_PROXY_HOPS`` proxies that
+    append to ``X-Forwarded-For``, the address the outermost trusted proxy saw. Entries a caller
+    wrote into the header itself are never trusted."""
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops > 0:
+        forwarded = [a.strip() for a in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return meta.get("REMOTE_ADDR", "")
+
+
+def claimed_client_id(request) -> str:
+    """The client id an oauthlib request claims (HTTP Basic first, then the body), unverified."""
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])
+    return request.client_id or ""
+
+
+def _failure_identity(request) -> str:
+    client_id = claimed_client_id(request)
+    if not client_id:
+        return ""
+    # hashed: the client id is caller input of any length, the key must stay short
+    raw = f"{client_id}\n{caller_address(request.headers)}".encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def spend_token_budget(request) -> None:
+    """Count one token issued to the authenticated client (``TOKEN_REQUESTS_PER_MINUTE``)."""
+    try:
+        spend("token", request.client.client_id, settings.TOKEN_REQUESTS_PER_MINUTE)
+    except TooManyRequests as exceeded:
+        raise TemporarilyRefused(
+            f"At most {settings.TOKEN_REQUESTS_PER_MINUTE} tokens per minute per client; "
+            "reuse the token you have until it expires.",
+            int(exceeded.headers["Retry-After"]),
+        ) from exceeded
+
+
 class CatalogueOAuth2Validator(OAuth2Validator):
-    """Client credentials only; the token gets the client's scopes unless it asks for fewer."""
+    """Client credentials only; the token gets the client's scopes unless it asks for fewer.
+
+    Client authentication (token, revocation and introspection alike) counts wrong secrets per
+    client id and caller address: past ``TOKEN_FAILURES_PER_MINUTE`` a wrong secret answers 429,
+    while a correct one is always accepted, so nobody can lock an integration out (SPEC §18).
+    """
+
+    def authenticate_client(self, request, *args, **kwargs):
+        if super().authenticate_client(request, *args, **kwargs):
+            return True
+        identity = _failure_identity(request)
+        wait = failures_exceeded("client-secret", identity, settings.TOKEN_FAILURES_PER_MINUTE)
+        if wait is not None:
+            raise TemporarilyRefused(
+                f"Too many failed client authentications; retry in {wait} s.", wait
+            )
+        record_failure("client-secret", identity)
+        return False
+
+    def validate_user(self, *args, **kwargs):
+        return False  # no grant checks a Django user's password (SPEC §3)
+
+
+class ClientCredentialsServer(BackendApplicationServer):
+    """oauthlib's server for the client-credentials grant alone: token, revocation, introspection.
+
+    Any other ``grant_type`` meets no handler for it and is refused before any lookup; a token is
+    issued only within the client's per-minute budget.
+    """
+
+    def __init__(self, request_validator, *args, **kwargs):
+        super().__init__(request_validator, *args, **kwargs)
+        self.credentials_grant.custom_validators.post_token.append(spend_token_budget)
 
 
 def create_api_client(*, name: str, scopes: list[str]) -> tuple[Application, str]:
