@@ -259,4 +259,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 #: periodic tasks (``celery -A config beat``): name → {"task": dotted path, "schedule": seconds}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # expired access tokens authenticate nothing; every token call stores a row (SPEC §3)
+    "prune-expired-tokens": {
+        "task": "integrations.tasks.prune_expired_tokens",
+        "schedule": env_int("TOKEN_PRUNE_INTERVAL_SECONDS", 900),
+    },
+}

@@ -10,8 +10,9 @@ from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import Application
+from oauth2_provider.models import AccessToken, Application
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
 from oauthlib.oauth2 import BackendApplicationServer
@@ -172,3 +173,43 @@ def create_api_client(*, name: str, scopes: list[str]) -> tuple[Application, str
         )
         ClientProfile.objects.create(application=application, scopes=" ".join(scopes))
     return application, secret
+
+
+def access_tokens_narrow(*, application: Application) -> int:
+    """Cut ``application``'s tokens down to the scopes it holds now; delete those left with none.
+
+    Runs in the caller's transaction (the admin saves the scopes and narrows in one), so a token
+    never outlives a removed scope: bearer auth reads the row on every request. Statements scale
+    with the number of distinct scope sets, not of tokens. Returns how many tokens changed.
+    """
+    profile = ClientProfile.objects.filter(application=application)
+    held = set((profile.values_list("scopes", flat=True).first() or "").split())
+    tokens = AccessToken.objects.filter(application=application)
+    changed = 0
+    with transaction.atomic():
+        for scope in tokens.order_by().values_list("scope", flat=True).distinct():
+            kept = [name for name in scope.split() if name in held]
+            if kept == scope.split():
+                continue
+            same = tokens.filter(scope=scope)
+            if kept:
+                changed += same.update(scope=" ".join(kept))
+            else:
+                changed += same.delete()[1].get(AccessToken._meta.label, 0)
+    return changed
+
+
+def access_tokens_prune_expired(*, batch_size: int = 5_000) -> int:
+    """Delete expired access tokens, a batch per short transaction; returns how many.
+
+    Expired tokens authenticate nothing and introspect as inactive, so nothing reads them again.
+    Idempotent: a second run finds nothing to delete.
+    """
+    now = timezone.now()
+    expired = AccessToken.objects.filter(expires__lt=now).order_by()
+    pruned = 0
+    while ids := list(expired.values_list("id", flat=True)[:batch_size]):
+        with transaction.atomic():
+            AccessToken.objects.filter(id__in=ids).delete()
+        pruned += len(ids)
+    return pruned
