@@ -8,6 +8,7 @@ DEBUG. ``LANGUAGES`` is schema (modeltranslation adds one column per language), 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # trigram and full text search lookups (no-op on SQLite)
     "rest_framework",
     "oauth2_provider",
+    "axes",
     "django_filters",
     "mptt",
     "drf_spectacular_sidecar",
@@ -80,7 +82,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns an admin login lockout into its page
 ]
+
+# The admin login is the only place a user's password is checked (SPEC §3). django-axes counts
+# failures per username and caller address in the database, so every worker and server shares
+# them; a success resets the count, a lockout lasts ADMIN_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ONLY_ADMIN_SITE = True
+AXES_CLIENT_IP_CALLABLE = "integrations.oauth.request_caller_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -84,6 +84,11 @@ def caller_address(meta: dict) -> str:
     return meta.get("REMOTE_ADDR", "")
 
 
+def request_caller_address(request) -> str:
+    """``caller_address`` of a Django request (the admin login throttle counts by it too)."""
+    return caller_address(request.META)
+
+
 def claimed_client_id(request) -> str:
     """The client id an oauthlib request claims (HTTP Basic first, then the body), unverified."""
     header = request.headers.get("Authorization", "")
