@@ -3,8 +3,6 @@ Basic challenge, no password checks, the bad-secret throttle and the token budge
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
@@ -17,22 +15,10 @@ from integrations.oauth import create_api_client
 from tests.api.test_auth import basic
 from tests.conftest import ApiClient, issue_token
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_counters")]
 
 TOKEN, REVOKE, INTROSPECT = "/oauth2/token/", "/oauth2/revoke/", "/oauth2/introspect/"
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_counters():
-    """Counters live in the cache per clock minute: start each test inside a fresh minute's
-    first 50 seconds, with nothing counted."""
-    into = time.time() % 60
-    if into > 50:
-        time.sleep(60 - into + 0.05)
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
