@@ -142,9 +142,6 @@ class CatalogueOAuth2Validator(OAuth2Validator):
         record_failure("client-secret", identity)
         return False
 
-    def validate_user(self, *args, **kwargs):
-        return False  # no grant checks a Django user's password (SPEC §3)
-
 
 class ClientCredentialsServer(BackendApplicationServer):
     """oauthlib's server for the client-credentials grant alone: token, revocation, introspection.
