@@ -5,9 +5,8 @@ TOKEN_TABLE = "oauth2_provider_accesstoken"
 
 class QueryCountMiddleware:
     """Adds ``X-Query-Count``: the SQL statements a request ran (deterministic, unlike time),
-    not counting the access-token lookup, which a worker skips while it remembers the token
-    (``TOKEN_CACHE_SECONDS``) and so depends on which worker answered and when; that lookup is
-    reported apart in ``X-Auth-Query-Count``."""
+    not counting the access-token lookup (one per authenticated request), which is reported apart
+    in ``X-Auth-Query-Count``."""
 
     def __init__(self, get_response):
         self.get_response = get_response

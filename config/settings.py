@@ -8,6 +8,7 @@ DEBUG. ``LANGUAGES`` is schema (modeltranslation adds one column per language), 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # trigram and full text search lookups (no-op on SQLite)
     "rest_framework",
     "oauth2_provider",
+    "axes",
     "django_filters",
     "mptt",
     "drf_spectacular_sidecar",
@@ -102,7 +104,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns an admin login lockout into its page
 ]
+
+# The admin login is the only place a user's password is checked (SPEC §3). django-axes counts
+# failures per username and caller address in the database, so every worker and server shares
+# them; a success resets the count, a lockout lasts ADMIN_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ONLY_ADMIN_SITE = True
+AXES_CLIENT_IP_CALLABLE = "integrations.oauth.request_caller_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -223,6 +241,8 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_TTL_SECONDS,
     "SCOPES_BACKEND_CLASS": "integrations.oauth.ClientScopes",
     "OAUTH2_VALIDATOR_CLASS": "integrations.oauth.CatalogueOAuth2Validator",
+    # client credentials only (SPEC §3): no other grant has a handler at all
+    "OAUTH2_SERVER_CLASS": "integrations.oauth.ClientCredentialsServer",
     "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client",
     # Only client credentials are used; adopt every RFC 9700 (OAuth 2.0 Security BCP) default,
     # including storing token checksums only (lookups never need the plaintext).
@@ -290,9 +310,13 @@ OAUTH2_PROVIDER["DEFAULT_SCOPES"] = ["__all__"]  # resolved per client by Client
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 
 RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 1200)
-# Seconds a worker remembers a validated access token (config/api/auth.py); 0 turns it off.
-TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 5)
+# Wrong client secrets per client id and caller address per minute, before 429 (SPEC §18).
 TOKEN_FAILURES_PER_MINUTE = env_int("TOKEN_FAILURES_PER_MINUTE", 20)
+# Tokens issued per client per minute (0 disables): every token call stores a row.
+TOKEN_REQUESTS_PER_MINUTE = env_int("TOKEN_REQUESTS_PER_MINUTE", 60)
+# Proxies in front of the service that append the caller to X-Forwarded-For (0: trust none and
+# use REMOTE_ADDR); only the caller address of the bad-secret throttle depends on it.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 
 # Background work (SPEC §17): Celery, configured here and read by config/celery.py.
@@ -314,7 +338,13 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # reads wait up to a second, so this is longer than the cache's timeout)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
 #: periodic tasks (``celery -A config beat``): name → {"task": dotted path, "schedule": seconds}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # expired access tokens authenticate nothing; every token call stores a row (SPEC §3)
+    "prune-expired-tokens": {
+        "task": "integrations.tasks.prune_expired_tokens",
+        "schedule": env_int("TOKEN_PRUNE_INTERVAL_SECONDS", 900),
+    },
+}
 # A ping every N seconds through beat and the worker, off by default: the smoke suite turns it on
 # to see that beat schedules and the worker executes (CELERY_HEARTBEAT_SECONDS=2).
 CELERY_HEARTBEAT_SECONDS = env_int("CELERY_HEARTBEAT_SECONDS", 0)

@@ -1,17 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from oauth2_provider import views as oauth_views
 
 from config.api import docs, health, search_views
 from config.api.exceptions import not_found_view
-from integrations.views import IntrospectView, ThrottledTokenView
+from integrations.views import ClientCredentialsTokenView, ClientRevokeTokenView, IntrospectView
 
 handler404 = "config.api.exceptions.not_found_view"
 handler500 = "config.api.exceptions.server_error_view"
 
 urlpatterns = [
-    re_path(r"^oauth2/token/?$", ThrottledTokenView.as_view(), name="oauth2-token"),
-    re_path(r"^oauth2/revoke/?$", oauth_views.RevokeTokenView.as_view(), name="oauth2-revoke"),
+    re_path(r"^oauth2/token/?$", ClientCredentialsTokenView.as_view(), name="oauth2-token"),
+    re_path(r"^oauth2/revoke/?$", ClientRevokeTokenView.as_view(), name="oauth2-revoke"),
     re_path(r"^oauth2/introspect/?$", IntrospectView.as_view(), name="oauth2-introspect"),
     re_path(r"^healthz/?$", health.healthz, name="healthz"),
     re_path(r"^readyz/?$", health.readyz, name="readyz"),

@@ -7,6 +7,7 @@ from oauth2_provider.models import Application
 
 from config.api.scopes import SCOPES
 from integrations.models import ClientProfile
+from integrations.oauth import access_tokens_narrow
 
 
 class ClientProfileForm(forms.ModelForm):
@@ -54,6 +55,13 @@ class SuperuserOnly:
 class ApiClientAdmin(SuperuserOnly, ApplicationAdmin):
     inlines = [ClientProfileInline]
     list_display = ("name", "client_id", "client_type", "authorization_grant_type", "created")
+
+    def save_related(self, request, form, formsets, change):
+        """Removed scopes leave the client's live tokens in the same transaction (SPEC §3)."""
+        super().save_related(request, form, formsets, change)
+        narrowed = access_tokens_narrow(application=form.instance)
+        if narrowed:
+            self.message_user(request, f"{narrowed} live access token(s) lost removed scopes.")
 
 
 admin.site.unregister(Application)

@@ -1,25 +1,75 @@
-"""OAuth2 endpoints: token and revocation come from DOT; introspection authenticates the client
-with HTTP Basic like the others (DOT's own view wants a bearer token with an extra scope)."""
+"""OAuth2 endpoints (SPEC §3): the client-credentials token endpoint, RFC 7009 revocation and
+RFC 7662 introspection, each authenticating the calling client with HTTP Basic (or body
+credentials) through the validator, which also throttles wrong secrets (SPEC §18).
+
+DOT's introspection view wants a bearer token with an extra scope; ours authenticates the client
+like the other two. DOT's other routes (authorize, device authorization, applications, …) are not
+mounted at all.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import calendar
 import hashlib
-from urllib.parse import unquote_plus
 
-from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_backends import get_oauthlib_core
-from oauth2_provider.views import TokenView
+from oauth2_provider.views import RevokeTokenView, TokenView
 from oauthlib.common import Request as OauthlibRequest
 
-from config.api.ratelimit import failures_exceeded, record_failure
+from integrations.oauth import CLIENT_CREDENTIALS, TemporarilyRefused
+
+#: the challenge of a failed client authentication (RFC 6749 §5.2: the scheme the client used;
+#: for body credentials too, since every 401 needs a challenge and Basic is the preferred scheme)
+CLIENT_CHALLENGE = 'Basic realm="oauth2"'
+
+
+def oauth_error(
+    error: str, description: str, status: int, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    """An RFC 6749 §5.2 error answer."""
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return finished(response)
+
+
+def finished(response: HttpResponse) -> HttpResponse:
+    """Every answer of the OAuth2 endpoints: never cached, and a 401 challenges for Basic."""
+    response["Cache-Control"] = "no-store"
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = CLIENT_CHALLENGE
+    return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ClientCredentialsTokenView(TokenView):
+    """DOT's token endpoint for ``grant_type=client_credentials`` alone (SPEC §3).
+
+    Any other grant is refused here, before DOT looks up a user, a code or a device.
+    """
+
+    def post(self, request, *args, **kwargs):
+        grant_type = request.POST.get("grant_type")
+        if not grant_type:
+            return oauth_error("invalid_request", "The grant_type parameter is missing.", 400)
+        if grant_type != CLIENT_CREDENTIALS:
+            return oauth_error(
+                "unsupported_grant_type", "Only the client_credentials grant is supported.", 400
+            )
+        return finished(super().post(request, *args, **kwargs))
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ClientRevokeTokenView(RevokeTokenView):
+    """RFC 7009 revocation of the calling client's own tokens."""
+
+    def post(self, request, *args, **kwargs):
+        return finished(super().post(request, *args, **kwargs))
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -32,22 +82,15 @@ class IntrospectView(View):
         core = get_oauthlib_core()
         uri, method, body, headers = core._extract_params(request)
         oauth_request = OauthlibRequest(uri, method, body, headers)
-        if not core.server.request_validator.authenticate_client(oauth_request):
-            response = JsonResponse(
-                {"error": "invalid_client", "error_description": "Client authentication failed."},
-                status=401,
-            )
-            response["WWW-Authenticate"] = 'Basic realm="oauth2"'
-            return response
+        try:
+            authenticated = core.server.request_validator.authenticate_client(oauth_request)
+        except TemporarilyRefused as refused:
+            return oauth_error(refused.error, refused.description, 429, refused.headers)
+        if not authenticated:
+            return oauth_error("invalid_client", "Client authentication failed.", 401)
         token = request.POST.get("token")
         if not token:
-            return JsonResponse(
-                {
-                    "error": "invalid_request",
-                    "error_description": "The token parameter is missing.",
-                },
-                status=400,
-            )
+            return oauth_error("invalid_request", "The token parameter is missing.", 400)
         access = (
             AccessToken.objects.select_related("application")
             .filter(
@@ -57,8 +100,8 @@ class IntrospectView(View):
             .first()
         )
         if access is None or access.is_expired():
-            return self._no_store(JsonResponse({"active": False}))
-        return self._no_store(
+            return finished(JsonResponse({"active": False}))
+        return finished(
             JsonResponse(
                 {
                     "active": True,
@@ -69,44 +112,3 @@ class IntrospectView(View):
                 }
             )
         )
-
-    @staticmethod
-    def _no_store(response: JsonResponse) -> JsonResponse:
-        response["Cache-Control"] = "no-store"
-        return response
-
-
-def _client_id(request) -> str:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(header[6:].strip()).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-        return unquote_plus(decoded.partition(":")[0])
-    return request.POST.get("client_id", "")
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-class ThrottledTokenView(TokenView):
-    """DOT's token endpoint, refusing a client id after repeated bad secrets (SPEC §18)."""
-
-    def post(self, request, *args, **kwargs):
-        client_id = _client_id(request)
-        limit = settings.TOKEN_FAILURES_PER_MINUTE
-        wait = failures_exceeded("token", client_id, limit)
-        if wait is not None:
-            response = JsonResponse(
-                {
-                    "error": "invalid_client",
-                    "error_description": f"Too many failed authentications; retry in {wait} s.",
-                },
-                status=429,
-            )
-            response["Retry-After"] = str(wait)
-            response["Cache-Control"] = "no-store"
-            return response
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == 401:
-            record_failure("token", client_id)
-        return response

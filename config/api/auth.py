@@ -1,26 +1,24 @@
-"""Bearer-token authentication: one indexed lookup per token, nothing hashed but a SHA-256.
+"""Bearer-token authentication: one indexed lookup per request, nothing hashed but a SHA-256.
 
 DOT's own ``OAuth2Authentication`` runs the whole oauthlib pipeline and accepts tokens in the query
 string, which SPEC §3 forbids; this reads only the ``Authorization`` header.
 
-A validated token is remembered in the worker for ``TOKEN_CACHE_SECONDS`` (default 5, 0 turns it
-off), which saves the database round trip of every request an integration sends in a burst. Its
-expiry is checked on every request; deleting or changing the token row (revocation, the admin)
-forgets it in this worker at once, and other workers stop accepting it within that many seconds.
+Nothing is remembered between requests: every request reads the token row, so a revoked, deleted or
+narrowed token is refused by the very next request, whichever worker or server answers (SPEC §3).
+The lookup is one statement written out, not an ORM query: building and compiling the ORM query
+cost more than the round trip itself (measured 1.7 ms against 0.25 ms per request).
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.conf import settings
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.db import connection
 from django.utils import timezone
-from oauth2_provider.models import AccessToken
+from django.utils.dateparse import parse_datetime
+from oauth2_provider.models import AccessToken, Application
 from rest_framework.authentication import BaseAuthentication
 
 from config.api.context import client_id_var
@@ -45,43 +43,28 @@ class Grant:
         return timezone.now() >= self.expires
 
 
-#: token checksum → (monotonic time it was read, its grant); per worker process
-_GRANTS: dict[str, tuple[float, Grant]] = {}
-_MAX_GRANTS = 10_000
+_GRANT_SQL = (
+    f"SELECT t.id, t.expires, t.scope, a.client_id FROM {AccessToken._meta.db_table} t"
+    f" LEFT JOIN {Application._meta.db_table} a ON a.id = t.application_id"
+    " WHERE t.token_checksum = %s"
+)
+
+
+def _aware(value: datetime | str) -> datetime:
+    """SQLite hands raw cursors the stored text; PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def _grant(checksum: str) -> Grant | None:
-    ttl = settings.TOKEN_CACHE_SECONDS
-    now = time.monotonic()
-    cached = _GRANTS.get(checksum) if ttl > 0 else None
-    if cached is not None and now - cached[0] < ttl:
-        return cached[1]
-    access = (
-        AccessToken.objects.select_related("application")
-        .filter(token_checksum=checksum)
-        .only("id", "expires", "scope", "application__id", "application__client_id")
-        .first()
-    )
-    if access is None:
-        _GRANTS.pop(checksum, None)
+    with connection.cursor() as cursor:
+        cursor.execute(_GRANT_SQL, [checksum])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    grant = Grant(
-        token_id=access.pk,
-        scope=access.scope,
-        client_id=access.application.client_id if access.application else "",
-        expires=access.expires,
-    )
-    if ttl > 0:
-        if len(_GRANTS) >= _MAX_GRANTS:
-            _GRANTS.clear()
-        _GRANTS[checksum] = (now, grant)
-    return grant
-
-
-@receiver([post_save, post_delete], sender=AccessToken, dispatch_uid="forget_cached_grant")
-def forget_grant(sender, instance: AccessToken, **kwargs) -> None:
-    """A revoked, deleted or changed token is not served from this worker's cache again."""
-    _GRANTS.pop(instance.token_checksum, None)
+    token_id, expires, scope, client_id = row
+    return Grant(token_id=token_id, scope=scope, client_id=client_id or "", expires=_aware(expires))
 
 
 class BearerTokenAuthentication(BaseAuthentication):

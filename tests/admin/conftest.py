@@ -33,6 +33,11 @@ def changeform_data(response, **changes) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def admin_login(client: Client, username: str, password: str):
+    """Log in through the admin's login form, as a browser does (django-axes counts it)."""
+    return client.post("/admin/login/", {"username": username, "password": password})
+
+
 @pytest.fixture
 def merchandiser(db) -> User:
     user = User.objects.create_user("merch", password="pw", is_staff=True)

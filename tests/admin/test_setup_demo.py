@@ -7,6 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from tests.admin.conftest import admin_login
+
 pytestmark = pytest.mark.django_db
 
 
@@ -17,7 +19,7 @@ def test_setup_demo_prints_admin_credentials_that_log_in():
     match = re.search(r"Admin: \S+/admin/\s+user (\S+)\s+password (\S+)", text)
     assert match, text
     client = Client()
-    assert client.login(username=match[1], password=match[2])
+    assert admin_login(client, match[1], match[2]).status_code == 302
     response = client.get("/admin/catalogue/product/")
     assert response.status_code == 200
     assert response.context["cl"].result_count == 200
@@ -34,7 +36,7 @@ def test_setup_demo_also_creates_a_merchandiser():
         r"user merchandiser\s+password (\S+)\s+\(Merchandiser group\)", out.getvalue()
     )
     client = Client()
-    assert client.login(username="merchandiser", password=match[1])
+    assert admin_login(client, "merchandiser", match[1]).status_code == 302
     assert client.get("/admin/catalogue/product/").status_code == 200
     assert client.get("/admin/oauth2_provider/application/").status_code == 403
     call_command("setup_demo", stdout=io.StringIO())  # idempotent: runs again cleanly

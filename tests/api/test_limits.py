@@ -5,10 +5,9 @@ import threading
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from catalogue.models import Product
-from tests.api.test_auth import basic
 from tests.conftest import envelope_error
 
 pytestmark = pytest.mark.django_db
@@ -39,26 +38,6 @@ def test_rate_limit_per_client_with_headers(client_with_scopes):
 def test_rate_limit_zero_disables(api):
     response = api.get("/v2/products")
     assert response.status_code == 200 and not response.has_header("RateLimit-Limit")
-
-
-@override_settings(TOKEN_FAILURES_PER_MINUTE=3)
-def test_token_endpoint_throttles_bad_secrets_per_client(client_with_scopes):
-    api = client_with_scopes("products:read")
-    bad = basic(api.client_id, "wrong")
-    for _ in range(3):
-        assert (
-            Client()
-            .post("/oauth2/token/", {"grant_type": "client_credentials"}, headers=bad)
-            .status_code
-            == 401
-        )
-    response = Client().post(
-        "/oauth2/token/",
-        {"grant_type": "client_credentials"},
-        headers=basic(api.client_id, api.secret),
-    )
-    assert response.status_code == 429
-    assert response.json()["error"] == "invalid_client" and response["Retry-After"]
 
 
 def test_idempotent_create_is_replayed_byte_for_byte(api):
