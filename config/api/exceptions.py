@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
@@ -18,7 +24,12 @@ logger = logging.getLogger("catalogue.errors")
 
 def more_info_url(request: HttpRequest | None, code: int) -> str:
     path = f"/docs/errors#{code}"
-    return request.build_absolute_uri(path) if request is not None else path
+    if request is None:
+        return path
+    try:
+        return request.build_absolute_uri(path)
+    except DisallowedHost:  # the answer to that very Host header: no absolute URL to build
+        return path
 
 
 def error_body(exc: errors.ApiError, request: HttpRequest | None) -> dict:
@@ -69,6 +80,15 @@ def to_api_error(exc: Exception, request: HttpRequest | None = None) -> errors.A
         return errors.TooManyRequests(headers={"Retry-After": str(int(exc.wait or 1))})
     if isinstance(exc, drf.ValidationError):
         return errors.SchemaValidationException(fields={"": [str(exc.detail)]})
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return errors.SchemaValidationException(
+            fields={"query": [f"At most {limit} query parameters."]}
+        )
+    if isinstance(exc, DisallowedHost):
+        return errors.SchemaValidationException(fields={"Host": ["This host is not served."]})
+    if isinstance(exc, SuspiciousOperation):
+        return errors.SchemaValidationException("The request is malformed.")
     logger.exception("Unhandled error", exc_info=exc)
     return errors.InternalError()
 
@@ -83,6 +103,12 @@ def not_found_view(request: HttpRequest, exception: Exception | None = None) -> 
     return error_response(
         errors.NotFound(f"No route matches {request.method} {request.path}."), request
     )
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django refuses before any view (a ``Host`` outside ``ALLOWED_HOSTS``): the envelope,
+    not Django's HTML page."""
+    return error_response(to_api_error(exception or SuspiciousOperation(), request), request)
 
 
 def server_error_view(request: HttpRequest) -> HttpResponse:
