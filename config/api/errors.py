@@ -139,6 +139,7 @@ IdempotentRequestInProgress = _error(
 IdempotencyKeyReused = _error(
     "IdempotencyKeyReused", 10023, 422, "Same Idempotency-Key with a different body."
 )
+NotAcceptable = _error("NotAcceptable", 10025, 406, "The Accept header excludes JSON.")
 
 ClusterExists = _error("ClusterExists", 20004, 409, "Cluster code or source pair already used.")
 ClusterMultipleFound = _error(

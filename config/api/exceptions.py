@@ -18,6 +18,7 @@ from rest_framework import exceptions as drf
 
 from config.api import errors
 from config.api.context import request_id_var
+from config.api.negotiation import JSON, PROBLEM_JSON, not_acceptable, wants_problem_details
 
 logger = logging.getLogger("catalogue.errors")
 
@@ -39,12 +40,34 @@ def error_body(exc: errors.ApiError, request: HttpRequest | None) -> dict:
     return {"error": body}
 
 
+def problem_details(exc: errors.ApiError, request: HttpRequest | None) -> dict:
+    """The error as RFC 9457 problem details: ``type`` is the code's entry on /docs/errors,
+    ``title`` the catalogue's description of the type (the same for every occurrence),
+    ``detail`` this occurrence's message; ``code``, ``requestId`` and ``fields`` as in the
+    envelope, as extension members."""
+    body = error_body(exc, request)["error"]
+    problem = {
+        "type": body["moreInfo"],
+        "title": exc.description or exc.type_name(),
+        "status": exc.status,
+        "detail": " ".join(body["messages"]),
+        "code": exc.code,
+        "requestId": body["requestId"],
+    }
+    if request is not None:
+        problem["instance"] = request.path
+    if "fields" in body:
+        problem["fields"] = body["fields"]
+    return problem
+
+
 def error_response(exc: errors.ApiError, request: HttpRequest | None) -> HttpResponse:
-    response = HttpResponse(
-        orjson.dumps(error_body(exc, request)),
-        status=exc.status,
-        content_type="application/json",
-    )
+    accept = request.META.get("HTTP_ACCEPT") if request is not None else None
+    if wants_problem_details(accept):
+        body, content_type = problem_details(exc, request), PROBLEM_JSON
+    else:
+        body, content_type = error_body(exc, request), JSON
+    response = HttpResponse(orjson.dumps(body), status=exc.status, content_type=content_type)
     for name, value in exc.headers.items():
         response[name] = value
     return response
@@ -68,6 +91,8 @@ def to_api_error(exc: Exception, request: HttpRequest | None = None) -> errors.A
     if isinstance(exc, drf.MethodNotAllowed):
         method = getattr(request, "method", "")
         return errors.MethodNotAllowed(f"Method {method} is not allowed on this route.")
+    if isinstance(exc, drf.NotAcceptable):
+        return not_acceptable()
     if isinstance(exc, drf.UnsupportedMediaType):
         return errors.UnsupportedMediaType()
     if isinstance(exc, drf.ParseError):
