@@ -8,6 +8,8 @@ details; its successes are still JSON.
 
 from __future__ import annotations
 
+import functools
+
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from config.api import errors
@@ -16,10 +18,17 @@ JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 
 
-def _media_ranges(accept: str) -> list[tuple[str, str, float]]:
-    """``(type, subtype, q)`` of each well-formed media range; malformed ones are skipped."""
+#: media ranges read from one ``Accept`` header; real clients send a handful, and 5,000 cost a
+#: second per request to parse
+MAX_MEDIA_RANGES = 32
+
+
+@functools.lru_cache(maxsize=256)
+def _media_ranges(accept: str) -> tuple[tuple[str, str, float], ...]:
+    """``(type, subtype, q)`` of each well-formed media range among the first
+    ``MAX_MEDIA_RANGES``; malformed ones are skipped."""
     ranges = []
-    for part in accept.split(","):
+    for part in accept.split(",", MAX_MEDIA_RANGES)[:MAX_MEDIA_RANGES]:
         media, *params = (piece.strip() for piece in part.split(";"))
         kind, slash, subtype = media.lower().partition("/")
         if not (slash and kind and subtype) or (kind == "*" and subtype != "*"):
@@ -34,7 +43,7 @@ def _media_ranges(accept: str) -> list[tuple[str, str, float]]:
                     q = -1.0
         if 0 <= q <= 1:
             ranges.append((kind, subtype, q))
-    return ranges
+    return tuple(ranges)
 
 
 def quality(accept: str | None, media_type: str) -> tuple[float, int]:

@@ -267,3 +267,56 @@ def test_a_host_not_allowed_is_a_json_400(anonymous, host):
 def test_deeply_nested_query_values_are_plain_text(api):
     response = api.get("/v2/products", {"q": "[" * 150, "sort": "[[[[", "expands": "{" * 300})
     assert response.status_code == 400, response.content
+
+
+#: query strings and headers of the shapes above, a fuzzer's favourites: none may give a 5xx
+FUZZ_QUERIES = (
+    "sort=" + "[" * 2000,
+    "q=" + "%5B" * 3000,
+    "cursor=" + forged("[" * 1000 + "]" * 1000),
+    "cursor=" + "A" * 20000,
+    "pageSize=1e400",
+    "ids=" + ",".join(["999999999999999999"] * 1000),
+    "ids=%ff%fe",
+    "q=%ff",
+    "language=%00",
+    "expands=" + ",".join(["x"] * 5000),
+    "sort=id&sort=name",
+    "a[b][c][d]=1",
+    "createdAtFrom=9999-12-31T23:59:59-23:59",
+    "lastModifiedAtTo=" + "9" * 500,
+    "source=" + "x" * 100000,
+    "attribute.COLOR=" + "x" * 5000,
+    "category=" + "9" * 40,
+    "cluster=" + "9" * 40,
+    "root=" + "9" * 40,
+)
+FUZZ_HEADERS = (
+    {"Accept": ",".join(["text/html;q=0.1"] * 5000)},
+    {"Accept": "application/json;q=" + "9" * 500},
+    {"Accept": "*/" + "*" * 1000},
+    {"X-Request-ID": "x" * 10000},
+    {"Accept-Language": "x" * 10000},
+    {"If-Match": '"' + "x" * 10000 + '"'},
+    {"Origin": "null"},
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v2/search?term=x",
+        "/v2/products",
+        "/v2/categories",
+        "/v2/categories/tree",
+        "/v2/clusterconfigs",
+        "/v2/clusters",
+    ],
+)
+def test_fuzzer_shapes_in_query_and_headers_never_give_5xx(api, url):
+    ProductFactory()
+    separator = "&" if "?" in url else "?"
+    answers = [(q[:40], api.get(f"{url}{separator}{q}").status_code) for q in FUZZ_QUERIES]
+    answers += [(str(h)[:40], api.get(url, headers=h).status_code) for h in FUZZ_HEADERS]
+    assert [a for a in answers if a[1] >= 500] == []
+    assert any(status == 400 for _, status in answers)
