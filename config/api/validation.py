@@ -71,15 +71,17 @@ MAX_JSON_DEPTH = 32
 
 
 def nests_deeper(data: Any, limit: int) -> bool:
-    """Whether ``data`` has arrays or objects more than ``limit`` levels deep (level by level,
-    without recursion: a bulk body of 2,000 products takes about a millisecond)."""
-    level = [data] if isinstance(data, dict | list) else []
+    """Whether ``data`` has arrays or objects more than ``limit`` levels deep. Level by level,
+    without recursion, looking at containers only: for a bulk body of 2,000 products it costs
+    about what orjson takes to parse it, a tenth of validating its items."""
+    containers = (dict, list)
+    level = [data] if type(data) in containers else []
     for _ in range(limit):
         level = [
             child
             for node in level
-            for child in (node.values() if isinstance(node, dict) else node)
-            if isinstance(child, dict | list)
+            for child in (node.values() if type(node) is dict else node)
+            if type(child) in containers
         ]
         if not level:
             return False
