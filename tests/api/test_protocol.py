@@ -235,6 +235,12 @@ def test_actual_responses_to_a_listed_origin_name_it_and_expose_headers(api, ano
     envelope_error(response, 401, 10001)
     assert response["Access-Control-Allow-Origin"] == ORIGIN
 
+    # and the 413 refused before any view
+    with override_settings(MAX_REQUEST_BYTES=10):
+        response = api.post("/v2/products", {"names": []}, headers={"Origin": ORIGIN})
+    envelope_error(response, 413, 10011)
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
+
     response = api.get("/v2/products", headers={"Origin": "https://evil.example"})
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response
