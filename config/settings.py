@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.api.middleware.CorsMiddleware",  # outermost: a 413 refused below is readable too
     "config.api.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.api.csp.ContentSecurityPolicyMiddleware",
@@ -231,6 +232,10 @@ MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 16 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 1800)
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+# Browser origins allowed to call /v2/ (``https://app.example.com``, comma-separated, exact
+# match); empty: no CORS, OPTIONS is a plain 405 (SPEC §18).
+CORS_ALLOWED_ORIGINS = [o.rstrip("/") for o in env_list("CORS_ALLOWED_ORIGINS", "")]
+CORS_MAX_AGE = env_int("CORS_MAX_AGE", 600)  # seconds a browser may cache a preflight
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -5,6 +5,7 @@ from config.api import docs, health, search_views
 from config.api.exceptions import not_found_view
 from integrations.views import ClientCredentialsTokenView, ClientRevokeTokenView, IntrospectView
 
+handler400 = "config.api.exceptions.bad_request_view"
 handler404 = "config.api.exceptions.not_found_view"
 handler500 = "config.api.exceptions.server_error_view"
 

@@ -35,6 +35,15 @@ An empty cell means "not sent" (CSV cannot tell an empty string from a missing v
 import never clears a field; use NDJSON with ``null`` for that. Export writes every column of
 the entity, ``sources.N`` as many times as the record with the most sources needs, and
 ``attributes`` as JSON so that a CSV export reads back exactly.
+
+Formulas (CSV injection): a spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return as a formula (``=HYPERLINK(…)`` in a product name). Export writes
+such a text value with a ``'`` in front (OWASP's advice: the spreadsheet shows the text), and one
+``'`` more in front of a text that already starts with quotes before such a character
+(``'=x`` → ``''=x``); import takes that one ``'`` off again, so an export reads back identical.
+Only text is neutralised: numbers (``priority`` ``-5``), ``true``/``false`` and JSON cells
+(``attributes``, which start with ``[``) are written as they are, as no formula can be made of
+them. A cell that starts with ``'`` before anything else (``'t Hoekje``) is always plain text.
 """
 
 from __future__ import annotations
@@ -242,15 +251,15 @@ class CsvMapping:
             head, _, rest = column.partition(".")
             field = self._field(head)
             if rest and isinstance(field, Localized):
-                record.setdefault(head, []).append({"language": rest, "value": cell})
+                record.setdefault(head, []).append({"language": rest, "value": restore(cell)})
             elif head == "sources" and rest:
                 number, _, key = rest.partition(".")
                 if not number.isdigit() or key not in ("source", "sourceId"):
                     raise ValueError(f"Unknown column '{column}'.")
-                sources.setdefault(int(number), {})[key] = cell
+                sources.setdefault(int(number), {})[key] = restore(cell)
             elif head == "parent" and rest:
                 parent = record.setdefault("parent", {})
-                parent[rest] = int(cell) if rest == "id" and cell.isdigit() else cell
+                parent[rest] = int(cell) if rest == "id" and cell.isdigit() else restore(cell)
             elif head == "attributes" and rest:
                 attributes.append({"name": rest, "value": _attribute_value(cell)})
             elif head == "attributes":
@@ -259,7 +268,8 @@ class CsvMapping:
                 except orjson.JSONDecodeError as exc:
                     raise ValueError(f"Column 'attributes' is not JSON: {exc}") from exc
             else:
-                record[column] = _typed(field, cell) if column in self.schema.fields else cell
+                text = restore(cell)
+                record[column] = _typed(field, text) if column in self.schema.fields else text
         if sources:
             record["sources"] = [sources[n] for n in sorted(sources)]
         if attributes:
@@ -303,6 +313,20 @@ class CsvMapping:
         return [_cell(flat.get(column)) for column in columns]
 
 
+#: a text a spreadsheet would run as a formula, after any quotes already in front of it
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def neutralise(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs as a formula (the module docstring)."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def restore(cell: str) -> str:
+    """The text ``neutralise`` wrote as ``cell``; any other cell as it is."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
+
+
 def _typed(field: Field | None, cell: str) -> Any:
     if isinstance(field, Bool) and cell in ("true", "false"):
         return cell == "true"
@@ -321,8 +345,8 @@ def _attribute_value(cell: str) -> Any:
     try:
         value = orjson.loads(cell)
     except orjson.JSONDecodeError:
-        return cell
-    return value if isinstance(value, int | float | bool | list) else cell
+        return restore(cell)
+    return value if isinstance(value, int | float | bool | list) else restore(cell)
 
 
 def _cell(value: Any) -> str:
@@ -332,7 +356,7 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list | dict):
         return orjson.dumps(value).decode()
-    return str(value)
+    return neutralise(value) if isinstance(value, str) else str(value)
 
 
 # --- writers -----------------------------------------------------------------------------------
@@ -347,7 +371,9 @@ def write_records(
         mapping = CsvMapping(schema)
         columns = mapping.columns(max_sources)
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        # RFC 4180's CRLF: the writer quotes a cell holding either character then; with "\n" a
+        # text holding a carriage return was written bare and split its row on import
+        writer = csv.writer(buffer, lineterminator="\r\n")
 
         def emit(values: list[str]) -> None:
             writer.writerow(values)

@@ -37,6 +37,7 @@ from config.api.validation import (
     Choice,
     Errors,
     Field,
+    Id,
     Int,
     ListOf,
     Obj,
@@ -68,7 +69,7 @@ def _without_flat_sources(schema: dict[str, Any]) -> dict[str, Any]:
 # Cluster configs ----------------------------------------------------------------------------
 
 SETTING_FIELDS: dict[str, Field] = {
-    "id": Int(minimum=1, maximum=None, read_only=True),
+    "id": Id(read_only=True),
     "attributeName": Str(
         min_length=1,
         max_length=64,
@@ -176,7 +177,7 @@ CLUSTER_REF = OneOf(
 
 def _default_product_field(owner: str, kind: type[Obj] = Obj) -> Field:
     return kind(
-        {"id": Int(minimum=1, maximum=None)},
+        {"id": Id()},
         required=("id",),
         nullable=True,
         attr="default_product",

@@ -204,7 +204,8 @@ def _body_object(item: Any) -> errors.ApiError | None:
 
 
 ACTION_FIELD = Choice((UPSERT, REMOVE))
-VERSION_FIELD = Int(minimum=1, maximum=None)
+#: the stored version is an integer column: a larger number can match no row
+VERSION_FIELD = Int(minimum=1)
 
 
 def parse_items(raw_items: list[Any], key: BulkKey, schema: Obj) -> list[Item]:

@@ -47,7 +47,7 @@ from config.api.bulk_sql import (
 )
 from config.api.localized import column, slugify_text
 from config.api.records import SOURCE_ITEM, RecordSpec
-from config.api.validation import Int
+from config.api.validation import Id
 
 Pair = tuple[str, str]
 BOOKKEEPING = ("id", "version", "created_at", "last_modified_at")
@@ -63,7 +63,7 @@ def source_key() -> BulkKey:
 
 
 def id_key() -> BulkKey:
-    return BulkKey("id", {"id": Int(minimum=1, maximum=None)}, creates=False)
+    return BulkKey("id", {"id": Id()}, creates=False)
 
 
 def plain(model: type[Model]) -> QuerySet:

@@ -146,6 +146,7 @@ ServiceUnavailable = _error(
     "The database is unreachable or busy for the moment; retry after Retry-After seconds.",
     "The service is busy or a dependency is unavailable; retry after the Retry-After seconds.",
 )
+NotAcceptable = _error("NotAcceptable", 10025, 406, "The Accept header excludes JSON.")
 
 ClusterExists = _error("ClusterExists", 20004, 409, "Cluster code or source pair already used.")
 ClusterMultipleFound = _error(

@@ -6,7 +6,13 @@ import logging
 import sys
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -14,13 +20,19 @@ from rest_framework import exceptions as drf
 
 from config.api import errors
 from config.api.context import request_id_var
+from config.api.negotiation import JSON, PROBLEM_JSON, not_acceptable, wants_problem_details
 
 logger = logging.getLogger("catalogue.errors")
 
 
 def more_info_url(request: HttpRequest | None, code: int) -> str:
     path = f"/docs/errors#{code}"
-    return request.build_absolute_uri(path) if request is not None else path
+    if request is None:
+        return path
+    try:
+        return request.build_absolute_uri(path)
+    except DisallowedHost:  # the answer to that very Host header: no absolute URL to build
+        return path
 
 
 def error_body(exc: errors.ApiError, request: HttpRequest | None) -> dict:
@@ -30,12 +42,34 @@ def error_body(exc: errors.ApiError, request: HttpRequest | None) -> dict:
     return {"error": body}
 
 
+def problem_details(exc: errors.ApiError, request: HttpRequest | None) -> dict:
+    """The error as RFC 9457 problem details: ``type`` is the code's entry on /docs/errors,
+    ``title`` the catalogue's description of the type (the same for every occurrence),
+    ``detail`` this occurrence's message; ``code``, ``requestId`` and ``fields`` as in the
+    envelope, as extension members."""
+    body = error_body(exc, request)["error"]
+    problem = {
+        "type": body["moreInfo"],
+        "title": exc.description or exc.type_name(),
+        "status": exc.status,
+        "detail": " ".join(body["messages"]),
+        "code": exc.code,
+        "requestId": body["requestId"],
+    }
+    if request is not None:
+        problem["instance"] = request.path
+    if "fields" in body:
+        problem["fields"] = body["fields"]
+    return problem
+
+
 def error_response(exc: errors.ApiError, request: HttpRequest | None) -> HttpResponse:
-    response = HttpResponse(
-        orjson.dumps(error_body(exc, request)),
-        status=exc.status,
-        content_type="application/json",
-    )
+    accept = request.META.get("HTTP_ACCEPT") if request is not None else None
+    if wants_problem_details(accept):
+        body, content_type = problem_details(exc, request), PROBLEM_JSON
+    else:
+        body, content_type = error_body(exc, request), JSON
+    response = HttpResponse(orjson.dumps(body), status=exc.status, content_type=content_type)
     for name, value in exc.headers.items():
         response[name] = value
     return response
@@ -88,6 +122,8 @@ def to_api_error(exc: Exception, request: HttpRequest | None = None) -> errors.A
     if isinstance(exc, drf.MethodNotAllowed):
         method = getattr(request, "method", "")
         return errors.MethodNotAllowed(f"Method {method} is not allowed on this route.")
+    if isinstance(exc, drf.NotAcceptable):
+        return not_acceptable()
     if isinstance(exc, drf.UnsupportedMediaType):
         return errors.UnsupportedMediaType()
     if isinstance(exc, drf.ParseError):
@@ -100,6 +136,15 @@ def to_api_error(exc: Exception, request: HttpRequest | None = None) -> errors.A
         return errors.TooManyRequests(headers={"Retry-After": str(int(exc.wait or 1))})
     if isinstance(exc, drf.ValidationError):
         return errors.SchemaValidationException(fields={"": [str(exc.detail)]})
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return errors.SchemaValidationException(
+            fields={"query": [f"At most {limit} query parameters."]}
+        )
+    if isinstance(exc, DisallowedHost):
+        return errors.SchemaValidationException(fields={"Host": ["This host is not served."]})
+    if isinstance(exc, SuspiciousOperation):
+        return errors.SchemaValidationException("The request is malformed.")
     logger.exception("Unhandled error", exc_info=exc)
     return errors.InternalError()
 
@@ -114,6 +159,12 @@ def not_found_view(request: HttpRequest, exception: Exception | None = None) -> 
     return error_response(
         errors.NotFound(f"No route matches {request.method} {request.path}."), request
     )
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django refuses before any view (a ``Host`` outside ``ALLOWED_HOSTS``): the envelope,
+    not Django's HTML page."""
+    return error_response(to_api_error(exception or SuspiciousOperation(), request), request)
 
 
 def server_error_view(request: HttpRequest) -> HttpResponse:

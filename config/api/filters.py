@@ -62,20 +62,25 @@ class CommaCharFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive one is taken as UTC): RFC 3339 offsets go up to ±23:59 and
+    PostgreSQL refuses those past ±15:59 (a 500 the PostgreSQL fuzz run found). An instant
+    before year 1 or after 9999 in UTC becomes the first or last one Python has: as a bound it
+    selects the same stored rows."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
 class UtcDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time, converted to UTC: RFC 3339 offsets go up to ±23:59 and PostgreSQL
-    refuses those past ±15:59 (a 500 the PostgreSQL fuzz run found). An instant before year 1
-    or after 9999 in UTC becomes the first or last one Python has: as a bound it selects the
-    same stored rows."""
+    """An ISO 8601 date-time, converted to UTC (``as_utc``)."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
-        if parsed is None:
-            return None
-        try:
-            return parsed.astimezone(UTC)
-        except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
-            return (datetime.min if parsed.year == 1 else datetime.max).replace(tzinfo=UTC)
+        return None if parsed is None else as_utc(parsed)
 
 
 class StrictDateTimeFilter(django_filters.IsoDateTimeFilter):

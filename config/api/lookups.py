@@ -13,6 +13,7 @@ from django.db.models.constants import LOOKUP_SEP
 
 from config.api.errors import ApiError, InvalidLookupKey
 from config.api.rows import PreparedRows
+from config.api.validation import MAX_ID
 
 KeyBuilder = Callable[[str, Mapping[str, str]], tuple[Q, str]]
 
@@ -21,7 +22,7 @@ def by_id(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
     # An id no row can have (not a number, 0, beyond bigint) is simply not found: a lookup value
     # is an opaque path segment, and OpenAPI cannot tie its format to the lookup key beside it.
     number = int(value) if value.isascii() and value.isdigit() else 0
-    return (Q(pk=number) if 0 < number < 2**63 else Q(pk__in=[])), f"id [{value}]"
+    return (Q(pk=number) if 0 < number <= MAX_ID else Q(pk__in=[])), f"id [{value}]"
 
 
 def by_source(relation: str = "sources") -> KeyBuilder:

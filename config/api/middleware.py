@@ -11,6 +11,7 @@ from io import BytesIO
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 from config.api.context import client_id_var, request_id_var
 from config.api.errors import PayloadTooLarge
@@ -69,6 +70,63 @@ class RequestContextMiddleware:
                 request,
             )
         return None
+
+
+#: request headers a browser may send cross-origin beyond the CORS-safelisted ones
+CORS_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "Idempotency-Key",
+    "Prefer",
+    "X-Request-ID",
+)
+#: response headers a browser script may read beyond the CORS-safelisted ones
+CORS_EXPOSED_HEADERS = (
+    "ETag",
+    "Location",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "WWW-Authenticate",
+    "X-Request-ID",
+)
+
+
+class CorsMiddleware:
+    """CORS for ``/v2/`` when ``CORS_ALLOWED_ORIGINS`` lists origins (off by default: the API's
+    clients are servers). A preflight (OPTIONS with ``Access-Control-Request-Method``) from a
+    listed origin is answered 204 with the route's methods (the view's 405 says which in
+    ``Allow``) and the headers it reads; from any other origin it stays the plain 405. Actual
+    responses to a listed origin name it in ``Access-Control-Allow-Origin`` and expose the API's
+    headers. Tokens travel in ``Authorization``, never cookies: no credentials mode."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        allowed = settings.CORS_ALLOWED_ORIGINS
+        if not allowed or not request.path.startswith("/v2/"):
+            return response
+        origin = request.headers.get("Origin", "")
+        listed = origin in allowed
+        preflight = (
+            request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+        )
+        if listed and preflight and response.status_code == 405 and response.has_header("Allow"):
+            methods = response["Allow"]
+            response = HttpResponse(status=204)
+            response["Access-Control-Allow-Methods"] = methods
+            response["Access-Control-Allow-Headers"] = ", ".join(CORS_REQUEST_HEADERS)
+            response["Access-Control-Max-Age"] = str(settings.CORS_MAX_AGE)
+        elif listed:
+            response["Access-Control-Expose-Headers"] = ", ".join(CORS_EXPOSED_HEADERS)
+        if listed:
+            response["Access-Control-Allow-Origin"] = origin
+        patch_vary_headers(response, ("Origin",))
+        return response
 
 
 def _is_chunked(request: HttpRequest) -> bool:

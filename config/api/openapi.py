@@ -19,6 +19,7 @@ from config.api.scopes import SCOPES
 from config.api.validation import NUL_FREE
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 _PATH_PARAM = re.compile(r"{(\w+)}")
 # Every authenticated route can answer these besides its own errors.
 COMMON_ERRORS = (
@@ -27,7 +28,10 @@ COMMON_ERRORS = (
     errors.PayloadTooLarge,
     errors.TooManyRequests,
     errors.InternalError,
+    errors.NotAcceptable,
 )
+#: what a public route (no scopes) can answer besides its own errors
+PUBLIC_ERRORS = (errors.InternalError, errors.NotAcceptable)
 BODY_ERRORS = (
     errors.InvalidJSONPayload,
     errors.UnsupportedMediaType,
@@ -56,6 +60,25 @@ def _error_schema() -> dict[str, Any]:
                     },
                 },
             }
+        },
+    }
+
+
+def _problem_schema() -> dict[str, Any]:
+    """An error as RFC 9457 problem details (``Accept: application/problem+json``)."""
+    envelope = _error_schema()["properties"]["error"]["properties"]
+    return {
+        "type": "object",
+        "required": ["type", "title", "status", "detail", "instance", "code", "requestId"],
+        "properties": {
+            "type": {"type": "string", "description": "The code's entry on /docs/errors."},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string", "description": "The request path."},
+            "code": envelope["code"],
+            "requestId": envelope["requestId"],
+            "fields": envelope["fields"],
         },
     }
 
@@ -127,7 +150,7 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
         }
         for q in op.query
     ]
-    failures = set(COMMON_ERRORS if op.scopes else (errors.InternalError,)) | set(op.errors)
+    failures = set(COMMON_ERRORS if op.scopes else PUBLIC_ERRORS) | set(op.errors)
     if op.request is not None:
         failures |= set(BODY_ERRORS)
     if params:
@@ -142,7 +165,11 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
         kinds = sorted((e for e in failures if e.status == status), key=lambda e: e.code)
         responses[str(status)] = {
             "description": "; ".join(f"{e.code} {e.type_name()}" for e in kinds),
-            "content": {"application/json": {"schema": ERROR_REF}},
+            "content": {
+                "application/json": {"schema": ERROR_REF},
+                # with ``Accept: application/problem+json`` (RFC 9457)
+                "application/problem+json": {"schema": PROBLEM_REF},
+            },
         }
     for status, description in op.also:
         schema = _success(op)
@@ -218,7 +245,11 @@ def build_schema(base_url: str = "") -> dict[str, Any]:
         "servers": [{"url": base_url or "/"}],
         "paths": paths,
         "components": {
-            "schemas": {"ErrorEnvelope": _error_schema(), "Pagination": _pagination_schema()},
+            "schemas": {
+                "ErrorEnvelope": _error_schema(),
+                "ProblemDetails": _problem_schema(),
+                "Pagination": _pagination_schema(),
+            },
             "securitySchemes": {
                 "oauth2": {
                     "type": "oauth2",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from config.api.errors import PaginatedResponseException, SchemaValidationException
+from config.api.filters import as_utc
+from config.api.validation import MAX_ID, MAX_JSON_DEPTH, NUL, nests_deeper
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -94,7 +97,11 @@ def _decode(cursor: str) -> dict:
         raise PaginatedResponseException(
             "The cursor is malformed.", fields={"cursor": ["Malformed cursor."]}
         ) from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("v"), list):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("v"), list)
+        or nests_deeper(payload, MAX_JSON_DEPTH)
+    ):
         raise PaginatedResponseException(
             "The cursor is malformed.", fields={"cursor": ["Malformed cursor."]}
         )
@@ -229,11 +236,23 @@ def _typed(queryset: QuerySet, column: str, value: Any) -> Any:
         if annotation is not None
         else queryset.model._meta.get_field(column)
     )
+    malformed = PaginatedResponseException(
+        "The cursor is malformed.", fields={"cursor": ["Malformed cursor."]}
+    )
     try:
         if field.get_internal_type() == "DateTimeField":
-            return datetime.fromisoformat(value)
-        return field.to_python(value)
+            # a forged offset past ±15:59 or a naive time reached PostgreSQL as is (500)
+            return as_utc(datetime.fromisoformat(value))
+        typed = field.to_python(value)
     except (TypeError, ValueError, Exception) as exc:  # noqa: BLE001 - any bad value is a bad cursor
-        raise PaginatedResponseException(
-            "The cursor is malformed.", fields={"cursor": ["Malformed cursor."]}
-        ) from exc
+        raise malformed from exc
+    # a value no column can hold: null, an integer past a bigint (SQLite cannot bind it), an
+    # infinite number, text with U+0000 (PostgreSQL text refuses it)
+    if (
+        typed is None
+        or (isinstance(typed, int) and not -MAX_ID - 1 <= typed <= MAX_ID)
+        or (isinstance(typed, float) and not math.isfinite(typed))
+        or (isinstance(typed, str) and NUL in typed)
+    ):
+        raise malformed
+    return typed

@@ -6,6 +6,7 @@ from django.conf import settings
 
 from config.api.filters import MAX_ROW_ID, MAX_TERM_LENGTH
 from config.api.routing import QueryParam
+from config.api.validation import MAX_ID
 
 STRING = {"type": "string"}
 #: one record id in a query parameter (``IdFilter``)
@@ -18,7 +19,7 @@ DATETIME = {"type": "string", "format": "date-time"}
 IDS_PARAM = QueryParam(
     "ids", {"type": "string", "pattern": r"^\d{1,18}(,\d{1,18})*$"}, "Comma-separated ids."
 )
-ID_PATH = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+ID_PATH = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
 
 
 def language_param() -> QueryParam:

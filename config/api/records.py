@@ -29,6 +29,7 @@ from config.api.validation import (
     Bool,
     Errors,
     Field,
+    Id,
     Int,
     Language,
     ListOf,
@@ -83,7 +84,7 @@ SOURCE_ITEM = Obj(
 
 
 # References to another record in a body: ``{"id": n}`` or ``{"sourceId": s, "source": s}``.
-ID_REF = Obj({"id": Int(minimum=1, maximum=None)}, required=("id",))
+ID_REF = Obj({"id": Id()}, required=("id",))
 SOURCE_REF = Obj(
     {"sourceId": SOURCE_ITEM.fields["sourceId"], "source": SOURCE_ITEM.fields["source"]},
     required=("sourceId", "source"),
@@ -197,7 +198,7 @@ def check_sources(cleaned: dict, path: str, errs: Errors) -> None:
 def common_fields() -> dict[str, Field]:
     """Read-only bookkeeping fields plus ``language``, ``hidden``, ``priority``."""
     return {
-        "id": Int(minimum=1, maximum=None, read_only=True),
+        "id": Id(read_only=True),
         "version": Int(minimum=1, maximum=None, read_only=True),
         "createdAt": Str(read_only=True, description="ISO 8601 UTC, milliseconds"),
         "lastModifiedAt": Str(read_only=True, description="ISO 8601 UTC, milliseconds"),

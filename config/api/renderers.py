@@ -7,7 +7,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
 from config.api.errors import InvalidJSONPayload, SchemaValidationException
-from config.api.validation import NUL_MESSAGE, nul_path
+from config.api.validation import MAX_JSON_DEPTH, NUL_MESSAGE, nests_deeper, nul_path
 
 
 class FastJSONRenderer(BaseRenderer):
@@ -22,7 +22,8 @@ class FastJSONRenderer(BaseRenderer):
 
 
 class JSONBodyParser(BaseParser):
-    """Parses a JSON body; a body that does not parse is 400 (10005)."""
+    """Parses a JSON body; a body that does not parse, or nests deeper than ``MAX_JSON_DEPTH``,
+    is 400 (10005)."""
 
     media_type = "application/json"
 
@@ -34,6 +35,10 @@ class JSONBodyParser(BaseParser):
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InvalidJSONPayload(f"The request body is not valid JSON: {exc}.") from exc
+        if nests_deeper(data, MAX_JSON_DEPTH):
+            raise InvalidJSONPayload(
+                f"The request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels."
+            )
         if b"\\u0000" in raw:  # JSON spells U+0000 only this way; walk only then
             path = nul_path(data)
             if path is not None:

