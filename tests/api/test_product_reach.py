@@ -181,7 +181,6 @@ class Attack:
     """
 
     name: str
-    method: str
     template: str
     body: Callable[[World], Any] | None = None
     refused: bool = True
@@ -189,11 +188,11 @@ class Attack:
     effect: Callable[[World], None] | None = None
     query: str = ""
 
-    def send(self, client, w: World):
+    def send(self, client, method: str, w: World):
         target = url(w, self.template) + self.query
-        if self.method == "DELETE":
+        if method == "DELETE":
             return client.delete(target)
-        call = client.patch if self.method == "PATCH" else client.post
+        call = client.patch if method == "PATCH" else client.post
         return call(target, self.body(w) if self.body else {})
 
 
@@ -204,6 +203,10 @@ def _dig(body: dict, path: tuple) -> dict:
     return node
 
 
+def the_victim(w: World) -> dict:
+    return {"products": [{"id": w.victim.pk}]}
+
+
 CLUSTERS = "/v2/clusters/{lookup_key}/{lookup_value}"
 OPTIONS = "/v2/clusteroptions/{lookup_key}/{lookup_value}"
 CATEGORIES = "/v2/categories/{lookup_key}/{lookup_value}"
@@ -212,25 +215,22 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
     ("POST", f"{CATEGORIES}/add-products-clusters"): [
         Attack(
             "secondary link (relationships:write, not a product write)",
-            "POST",
             "/v2/categories/id/{cat}/add-products-clusters",
-            lambda w: {"products": [{"id": w.victim.pk}]},
+            the_victim,
             refused=False,
         )
     ],
     ("POST", f"{CATEGORIES}/remove-products-clusters"): [
         Attack(
             "unlink from the primary category",
-            "POST",
             "/v2/categories/id/{home}/remove-products-clusters",
-            lambda w: {"products": [{"id": w.victim.pk}]},
+            the_victim,
             refused=False,
         )
     ],
     ("POST", "/v2/clusters/bulk/{lookupKey}"): [
         Attack(
             "nested product with fields",
-            "POST",
             "/v2/clusters/bulk/id",
             lambda w: {
                 "clusters": [
@@ -242,7 +242,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
         ),
         Attack(
             "nested product, key only (a move)",
-            "POST",
             "/v2/clusters/bulk/id",
             lambda w: {"clusters": [{"id": w.cluster.pk, "products": [{"id": w.victim.pk}]}]},
             item=(0, "products", 0),
@@ -250,7 +249,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
         ),
         Attack(
             "new cluster pulling the product in",
-            "POST",
             "/v2/clusters/bulk/sourceId",
             lambda w: {
                 "clusters": [
@@ -270,7 +268,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
         ),
         Attack(
             "nested option product with fields",
-            "POST",
             "/v2/clusters/bulk/id",
             lambda w: {
                 "clusters": [
@@ -287,7 +284,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
         ),
         Attack(
             "nested option product removal",
-            "POST",
             "/v2/clusters/bulk/id",
             lambda w: {
                 "clusters": [
@@ -308,7 +304,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
     ("POST", f"{CLUSTERS}/products/bulk"): [
         Attack(
             "item with fields",
-            "POST",
             "/v2/clusters/id/{c}/products/bulk",
             lambda w: {"products": [{"id": w.victim.pk, "names": NAMES}]},
             item=(0,),
@@ -316,7 +311,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
         ),
         Attack(
             "source pair key only (a move)",
-            "POST",
             "/v2/clusters/sourceId/C-1/products/bulk",
             lambda w: {"products": [{"source": "ERP", "sourceId": "V-1"}]},
             query="?source=ERP",
@@ -325,7 +319,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
         ),
         Attack(
             "removal of a product outside",
-            "POST",
             "/v2/clusters/id/{c}/products/bulk",
             lambda w: {"products": [{"id": w.victim.pk, "action": "remove"}]},
             refused=False,
@@ -334,7 +327,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
     ("POST", f"{CLUSTERS}/options/bulk"): [
         Attack(
             "products nested in an option item",
-            "POST",
             "/v2/clusters/id/{c}/options/bulk",
             lambda w: {
                 "options": [{"id": w.option.pk, "products": [{"id": w.victim.pk, "names": NAMES}]}]
@@ -345,7 +337,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
     ("POST", f"{OPTIONS}/products/bulk"): [
         Attack(
             "item with fields",
-            "POST",
             "/v2/clusteroptions/id/{o}/products/bulk",
             lambda w: {"products": [{"id": w.victim.pk, "names": NAMES, "status": "P"}]},
             item=(0,),
@@ -353,7 +344,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
         ),
         Attack(
             "item with a new source pair",
-            "POST",
             "/v2/clusteroptions/id/{s}/products/bulk",
             lambda w: {
                 "products": [{"id": w.victim.pk, "sources": [{"source": "X", "sourceId": "1"}]}]
@@ -363,23 +353,20 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
         ),
         Attack(
             "removal (unselects, never deletes)",
-            "POST",
             "/v2/clusteroptions/id/{o}/products/bulk",
             lambda w: {"products": [{"id": w.victim.pk, "action": "remove"}]},
             refused=False,
         ),
         Attack(
             "key only (selects)",
-            "POST",
             "/v2/clusteroptions/id/{s}/products/bulk",
-            lambda w: {"products": [{"id": w.victim.pk}]},
+            the_victim,
             refused=False,
         ),
     ],
     ("POST", f"{CLUSTERS}/products"): [
         Attack(
             "create taking the product's source pair",
-            "POST",
             "/v2/clusters/id/{c}/products",
             lambda w: {"names": NAMES, "sources": [{"source": "ERP", "sourceId": "V-1"}]},
             refused=False,
@@ -388,16 +375,14 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
     ("POST", f"{CLUSTERS}/products/assign"): [
         Attack(
             "assign",
-            "POST",
             "/v2/clusters/id/{c}/products/assign",
-            lambda w: {"products": [{"id": w.victim.pk}]},
+            the_victim,
             effect=moved_in,
         )
     ],
     ("POST", f"{CLUSTERS}/products/unassign"): [
         Attack(
             "unassign of a product outside",
-            "POST",
             "/v2/clusters/id/{c}/products/unassign",
             lambda w: {
                 "products": [{"id": w.victim.pk}],
@@ -409,7 +394,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
     ("PATCH", f"{CLUSTERS}/products/{{product_id}}"): [
         Attack(
             "patch through the cluster",
-            "PATCH",
             "/v2/clusters/id/{c}/products/{p}",
             lambda w: {"names": NAMES},
             refused=False,
@@ -418,7 +402,6 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
     ("DELETE", f"{CLUSTERS}/products/{{product_id}}"): [
         Attack(
             "delete through the cluster",
-            "DELETE",
             "/v2/clusters/id/{c}/products/{p}",
             refused=False,
         )
@@ -426,18 +409,16 @@ ATTACKS: dict[tuple[str, str], list[Attack]] = {
     ("POST", f"{OPTIONS}/products/assign"): [
         Attack(
             "select",
-            "POST",
             "/v2/clusteroptions/id/{s}/products/assign",
-            lambda w: {"products": [{"id": w.victim.pk}]},
+            the_victim,
             refused=False,
         )
     ],
     ("POST", f"{OPTIONS}/products/unassign"): [
         Attack(
             "unselect",
-            "POST",
             "/v2/clusteroptions/id/{o}/products/unassign",
-            lambda w: {"products": [{"id": w.victim.pk}]},
+            the_victim,
             refused=False,
         )
     ],
@@ -456,15 +437,18 @@ def attacks():
     for (method, path), variants in ATTACKS.items():
         for attack in variants:
             for home in ("category", "other cluster"):
-                yield pytest.param(attack, home, id=f"{method} {path} · {attack.name} · {home}")
+                name = f"{method} {path} · {attack.name} · {home}"
+                yield pytest.param(method, attack, home, id=name)
 
 
-@pytest.mark.parametrize(("attack", "home"), list(attacks()))
-def test_a_product_outside_the_cluster_needs_products_write(client_with_scopes, attack, home):
+@pytest.mark.parametrize(("method", "attack", "home"), list(attacks()))
+def test_a_product_outside_the_cluster_needs_products_write(
+    client_with_scopes, method, attack, home
+):
     w = build(home)
     before = snapshot(w.victim.pk)
 
-    response = attack.send(client_with_scopes(*WITHOUT), w)
+    response = attack.send(client_with_scopes(*WITHOUT), method, w)
     assert response.status_code < 500, response.content
     if attack.refused and attack.item is None:
         error = envelope_error(response, 403, 10002)
@@ -476,7 +460,7 @@ def test_a_product_outside_the_cluster_needs_products_write(client_with_scopes, 
         assert "products:write" in outcome["error"]["messages"][0]
     assert snapshot(w.victim.pk) == before, "a token without products:write changed the product"
 
-    response = attack.send(client_with_scopes(*ALL_SCOPES), w)
+    response = attack.send(client_with_scopes(*ALL_SCOPES), method, w)
     assert response.status_code < 500, response.content
     if attack.effect is None:
         assert snapshot(w.victim.pk) == before, "this route never changes a product from outside"
