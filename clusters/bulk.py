@@ -49,6 +49,7 @@ from clusters.services import CLUSTER, OPTION
 from config.api import errors
 from config.api.bulk import (
     SKIP_CREATE,
+    SKIP_UNCHANGED,
     BulkKey,
     BulkResult,
     Entity,
@@ -219,9 +220,23 @@ class LinkedProductBulk(ProductBulk):
     """Products upserted as members of a cluster or selectable products of an option.
 
     Each item's ``scratch["owner"]`` is the owner (a planned item, or a fixed record with an
-    ``id``) and ``scratch["role"]`` says which link it gets. ``remove`` deletes the product; it
-    must be linked to the owner.
+    ``id``) and ``scratch["role"]`` says which link it gets.
+
+    The scope rule (SPEC §11, §12), for a token without ``products:write``
+    (``products_write=False``): a member item may create a product inside its cluster or update
+    a product that already is a member of it, never bring in a product from outside; a
+    selectable item may make an existing product selectable, never create a product nor carry
+    product fields. A refused item fails with InsufficientScope (10002) and nothing of it is
+    written.
+
+    ``remove`` of a member deletes the product (it must be a member of the cluster, whose
+    default product is cleared). ``remove`` of a selectable product only makes it unselectable
+    (it must be selectable in the option, whose default product is cleared): products are never
+    deleted through an option. Making a product selectable does not change the product.
     """
+
+    def __init__(self, *, products_write: bool = True) -> None:
+        self.products_write = products_write
 
     def resolve(self, plan: RecordPlan) -> None:
         for item in plan.live("create", "update"):
@@ -247,43 +262,89 @@ class LinkedProductBulk(ProductBulk):
         selectable_ids = [i.id for i in matched if i.scratch["role"] == SELECTABLE]
         option_ids = {i.scratch["owner"].id for i in matched if i.scratch["role"] == SELECTABLE}
         selected = (
-            set(
-                OptionProduct.objects.filter(
+            {
+                (option_id, product_id): pk
+                for pk, option_id, product_id in OptionProduct.objects.filter(
                     product_id__oneof=selectable_ids, option_id__in=option_ids
-                ).values_list("option_id", "product_id")
-            )
+                ).values_list("pk", "option_id", "product_id")
+            }
             if selectable_ids
-            else set()
+            else {}
         )
         for item in plan.live("create", "update", "remove"):
-            owner = item.scratch["owner"]
             if item.scratch["role"] == MEMBER:
-                if item.result == "remove":
-                    if not (owner.id and homes.get(item.id) == owner.id):
-                        item.fail(
-                            errors.ClusterProductNotFound(
-                                f"Product [{item.id}] is not in this cluster."
-                            )
-                        )
-                    continue
-                item.row["parent_id"] = None
-                if not (owner.id and homes.get(item.id) == owner.id):
-                    item.scratch["extra_changed"] = True
-                    item.scratch["old_home"] = homes.get(item.id)
-                    item.scratch["link"] = True
+                self._plan_member(item, homes)
             else:
-                present = owner.id is not None and (owner.id, item.id) in selected
-                if item.result == "remove":
-                    if not present:
-                        item.fail(
-                            errors.OptionProductNotFound(
-                                f"Product [{item.id}] is not in this option."
-                            )
-                        )
-                    continue
-                if not present:
-                    item.scratch["extra_changed"] = True
-                    item.scratch["link"] = True
+                self._plan_selectable(item, selected, plan.key)
+
+    def _plan_member(self, item: Item, homes: dict[int, int]) -> None:
+        owner = item.scratch["owner"]
+        member = owner.id is not None and homes.get(item.id) == owner.id
+        if item.result == "remove":
+            if not member:
+                item.fail(
+                    errors.ClusterProductNotFound(f"Product [{item.id}] is not in this cluster.")
+                )
+            return
+        if item.result == "update" and not member and not self.products_write:
+            item.fail(
+                errors.InsufficientScope(
+                    f"Product [{item.id}] is not a member of this cluster; bringing it in needs "
+                    "the scope products:write."
+                )
+            )
+            return
+        item.row["parent_id"] = None
+        if not member:
+            item.scratch["extra_changed"] = True
+            item.scratch["old_home"] = homes.get(item.id)
+            item.scratch["link"] = True
+
+    def _plan_selectable(self, item: Item, selected: dict[tuple, int], key: BulkKey) -> None:
+        owner = item.scratch["owner"]
+        link = selected.get((owner.id, item.id)) if owner.id is not None else None
+        if item.result == "remove":
+            if link is None:
+                item.fail(
+                    errors.OptionProductNotFound(f"Product [{item.id}] is not in this option.")
+                )
+            else:
+                item.scratch["unselect"] = link
+            return
+        if not self.products_write:
+            carried = _product_fields(item, key)
+            if item.result == "create":
+                item.fail(
+                    errors.InsufficientScope(
+                        "No product matches this item; creating one needs the scope products:write."
+                    )
+                )
+                return
+            if carried:
+                item.fail(
+                    errors.InsufficientScope(
+                        f"The item carries product fields ({', '.join(carried)}); changing "
+                        f"product [{item.id}] needs the scope products:write."
+                    )
+                )
+                return
+        if link is None:
+            item.scratch["link"] = True
+
+    def check(self, plan: RecordPlan) -> None:
+        """A product newly made selectable and otherwise unchanged is a link-only update: the
+        outcome says ``update``, the product row (and its version) stays as it is."""
+        super().check(plan)
+        for item in plan.live("skip"):
+            if item.reason == SKIP_UNCHANGED and item.scratch.get("link"):
+                item.result, item.reason = "update", None
+                item.scratch["link_only"] = True
+
+    def rows_to_update(self, plan: RecordPlan) -> list[Item]:
+        return [i for i in plan.live("update") if not i.scratch.get("link_only")]
+
+    def records_to_delete(self, plan: RecordPlan) -> list[int]:
+        return [i.id for i in plan.live("remove") if i.scratch["role"] == MEMBER]
 
     def write_extra(self, plan: RecordPlan) -> None:
         super().write_extra(plan)
@@ -322,6 +383,47 @@ class LinkedProductBulk(ProductBulk):
                     {"option_id": option_id, "product_id": item.id, "position": last[option_id]}
                 )
             insert_rows(OptionProduct, ["option_id", "product_id", "position"], rows)
+        self._write_removals(plan, now)
+
+    @staticmethod
+    def _write_removals(plan: RecordPlan, now: Any) -> None:
+        """Before the members are deleted, their cluster's default product is cleared (with a new
+        version, as a single unassign does); unselected products leave their option, whose
+        default is cleared when it pointed at one of them."""
+        removed = plan.live("remove")
+        deleted = [i.id for i in removed if i.scratch["role"] == MEMBER]
+        if deleted:
+            Cluster.objects.filter(default_product_id__oneof=deleted).update(
+                default_product=None, version=F("version") + 1, last_modified_at=now
+            )
+        unselected = [i for i in removed if i.scratch["role"] == SELECTABLE]
+        if not unselected:
+            return
+        OptionProduct.objects.filter(
+            pk__oneof=[i.scratch["unselect"] for i in unselected]
+        )._raw_delete(OptionProduct.objects.db)
+        leaving = {(i.scratch["owner"].id, i.id) for i in unselected}
+        defaults = plain(ClusterOption).filter(
+            pk__in={option_id for option_id, _ in leaving}, default_product__isnull=False
+        )
+        cleared = [
+            pk
+            for pk, default in defaults.values_list("pk", "default_product_id")
+            if (pk, default) in leaving
+        ]
+        if cleared:
+            ClusterOption.objects.filter(pk__in=cleared).update(
+                default_product=None, version=F("version") + 1, last_modified_at=now
+            )
+
+
+def _product_fields(item: Item, key: BulkKey) -> list[str]:
+    """The product fields an item carries beyond its key (with the ``sourceId`` key,
+    ``_build_row`` adds the key's pair to ``data`` as ``source``/``sourceId``)."""
+    fields = set(item.data)
+    if key.name == "sourceId":
+        fields -= {"source", "sourceId"}
+    return sorted(fields)
 
 
 LINKED_PRODUCTS = LinkedProductBulk()
@@ -391,6 +493,10 @@ class ClusterBulk(RecordBulk):
         "sourceId": source_key(),
         "code": BulkKey("code", {"code": Str(min_length=1, max_length=64)}, keep=True),
     }
+
+    def __init__(self, *, products_write: bool = True) -> None:
+        #: the nested products, under the scope rule of SPEC §11 (``LinkedProductBulk``)
+        self.linked = LinkedProductBulk(products_write=products_write)
 
     def resolve(self, plan: RecordPlan) -> None:
         self._resolve_configs(plan)
@@ -562,7 +668,7 @@ class ClusterBulk(RecordBulk):
             owner = product.scratch["owner"]
             if product.ok and product.result is None and not _owner_live(owner):
                 _owner_failed(product, owner, _role_label(product))
-        plan.extra["products"] = LINKED_PRODUCTS.plan(
+        plan.extra["products"] = self.linked.plan(
             [p for p in products if p.ok and p.result is None],
             plan.directives,
             key,
@@ -593,7 +699,7 @@ class ClusterBulk(RecordBulk):
 
     def write_extra(self, plan: RecordPlan) -> None:
         OPTIONS.write(plan.extra["options"])
-        LINKED_PRODUCTS.write(plan.extra["products"])
+        self.linked.write(plan.extra["products"])
         removed = [i.id for i in plan.live("remove")]
         if removed:  # their products stay, homeless, with a new version
             Product.objects.filter(cluster_membership__cluster_id__in=removed).update(
@@ -712,16 +818,28 @@ class OwnedBulk(RecordBulk):
         self.inner.write(plan)
 
 
-def cluster_products_bulk(cluster: Cluster) -> OwnedBulk:
-    return OwnedBulk(LINKED_PRODUCTS, SimpleNamespace(id=cluster.pk), MEMBER, "products", 2000)
+def cluster_bulk(*, products_write: bool) -> ClusterBulk:
+    """Clusters with nested products; without ``products_write`` nested items reach only the
+    cluster's own members and create products (SPEC §11)."""
+    return CLUSTERS if products_write else ClusterBulk(products_write=False)
+
+
+def cluster_products_bulk(cluster: Cluster, *, products_write: bool) -> OwnedBulk:
+    """Products inside the cluster; without ``products_write`` an item matching a product from
+    outside the cluster fails with 10002 (SPEC §11)."""
+    linked = LinkedProductBulk(products_write=products_write)
+    return OwnedBulk(linked, SimpleNamespace(id=cluster.pk), MEMBER, "products", 2000)
 
 
 def cluster_options_bulk(cluster: Cluster) -> OwnedBulk:
     return OwnedBulk(OPTIONS, SimpleNamespace(id=cluster.pk), None, "options", 1000)
 
 
-def option_products_bulk(option: ClusterOption) -> OwnedBulk:
-    return OwnedBulk(LINKED_PRODUCTS, SimpleNamespace(id=option.pk), SELECTABLE, "products", 2000)
+def option_products_bulk(option: ClusterOption, *, products_write: bool) -> OwnedBulk:
+    """Selectable products of the option; without ``products_write`` items may only select
+    existing products, neither create nor change them (SPEC §12)."""
+    linked = LinkedProductBulk(products_write=products_write)
+    return OwnedBulk(linked, SimpleNamespace(id=option.pk), SELECTABLE, "products", 2000)
 
 
 # --- export (export_catalogue --entity clusters) ------------------------------------------------

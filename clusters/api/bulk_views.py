@@ -18,6 +18,7 @@ from clusters.bulk import (
     CLUSTERS,
     LINKED_PRODUCTS,
     OPTIONS,
+    cluster_bulk,
     cluster_options_bulk,
     cluster_products_bulk,
     nested_key,
@@ -32,6 +33,7 @@ from config.api.bulk import (
     run_bulk,
 )
 from config.api.filters import check_query_params, parse_bool_param
+from config.api.permissions import has_scope
 from config.api.routing import ApiView
 
 CLUSTERS_BULK = ("bulk:write", "clusters:write")
@@ -46,9 +48,13 @@ class ClusterBulkView(BulkView):
         "POST": bulk_operation(
             CLUSTERS,
             CLUSTERS_BULK,
-            "Create, update or remove up to 1000 clusters with nested products and options",
+            "Create, update or remove up to 1000 clusters with nested products and options "
+            "(a nested product from outside the cluster needs products:write too)",
         )
     }
+
+    def resource_for(self, request):
+        return cluster_bulk(products_write=has_scope(request, "products:write"))
 
 
 def _sub_operation(resource, scopes, summary, lookup_errors):
@@ -82,7 +88,8 @@ class ClusterProductBulkView(_SubBulkView):
         "POST": _sub_operation(
             LINKED_PRODUCTS,
             CLUSTERS_BULK,
-            "Upsert up to 2000 products inside the cluster (keyed like the URL)",
+            "Upsert up to 2000 products inside the cluster (keyed like the URL; a product from "
+            "outside the cluster needs products:write too)",
             PARENT_LOOKUP_ERRORS,
         )
     }
@@ -91,7 +98,7 @@ class ClusterProductBulkView(_SubBulkView):
         cluster = selectors.cluster_find(
             lookup_key, lookup_value, request.query_params, parent=True
         )
-        return cluster_products_bulk(cluster)
+        return cluster_products_bulk(cluster, products_write=has_scope(request, "products:write"))
 
 
 class ClusterOptionBulkView(_SubBulkView):
@@ -120,11 +127,12 @@ class OptionProductBulkView(_SubBulkView):
         "POST": _sub_operation(
             LINKED_PRODUCTS,
             OPTIONS_BULK,
-            "Upsert up to 2000 products and make them selectable in the option",
+            "Make up to 2000 products selectable in the option (items that create products or "
+            "carry product fields need products:write too; remove only unselects)",
             OPTION_LOOKUP_ERRORS,
         )
     }
 
     def resource_for(self, request, lookup_key, lookup_value):
         option = selectors.option_find(lookup_key, lookup_value, request.query_params)
-        return option_products_bulk(option)
+        return option_products_bulk(option, products_write=has_scope(request, "products:write"))

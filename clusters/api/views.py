@@ -636,7 +636,8 @@ class ClusterProductAssignView(ApiView):
     path_schemas = CLUSTER_PATHS
     operations = {
         "POST": Operation(
-            CLUSTERS_WRITE,
+            # It takes products out of their category or other cluster: their own scope too (§11).
+            (*CLUSTERS_WRITE, "products:write"),
             "Move existing products into the cluster (per-item outcomes)",
             request=ASSIGN_BODY,
             response=assign_outcomes_schema,

@@ -606,11 +606,15 @@ class BulkView(ApiView):
 
     resource: ClassVar[BulkResource]
 
+    def resource_for(self, request) -> BulkResource:
+        """The resource this request writes (narrowed to what the token may reach, SPEC §11)."""
+        return self.resource
+
     def post(self, request, lookupKey):  # noqa: N803 - the route's parameter name (SPEC §9)
         params = request.query_params
         check_query_params(params, (q.name for q in BULK_QUERY))
         result = run_bulk(
-            self.resource,
+            self.resource_for(request),
             request.data,
             lookup_key=lookupKey,
             dry_run=parse_bool_param(params, "dryRun"),

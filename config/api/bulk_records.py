@@ -136,6 +136,14 @@ class RecordBulk(BulkResource):
     def extra_changed(self, item: Item) -> bool:
         return bool(item.scratch.get("extra_changed"))
 
+    def rows_to_update(self, plan: RecordPlan) -> list[Item]:
+        """Updated items whose row is written (a resource may update only links of some)."""
+        return plan.live("update")
+
+    def records_to_delete(self, plan: RecordPlan) -> list[int]:
+        """Ids of the records removed items delete (a resource may only unlink some)."""
+        return [item.id for item in plan.live("remove")]
+
     # --- plan --------------------------------------------------------------------------------
 
     def plan(self, items: list[Item], directives: Directives, key: BulkKey, *, lock: bool):
@@ -547,7 +555,7 @@ class RecordBulk(BulkResource):
 
     def write(self, plan: RecordPlan) -> None:
         columns = [f.attname for f in self.model._meta.concrete_fields if not f.primary_key]
-        updates = sorted(plan.live("update"), key=lambda i: i.id)
+        updates = sorted(self.rows_to_update(plan), key=lambda i: i.id)
         if updates:
             rows = [
                 {**item.row, "expected_version": item.stored["version"], "id": item.id}
@@ -567,7 +575,7 @@ class RecordBulk(BulkResource):
                 item.id = pk
         self._write_links(plan)
         self.write_extra(plan)
-        removes = [item.id for item in plan.live("remove")]
+        removes = self.records_to_delete(plan)
         if removes:
             delete_records(self.model, removes)
 

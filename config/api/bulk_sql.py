@@ -246,7 +246,7 @@ def delete_records(model: type[Model], pks: Iterable[int]) -> None:
     pks = sorted(set(pks))
     if not pks:
         return
-    for relation in model._meta.related_objects:
+    for relation in _reverse_relations(model):
         related = relation.related_model
         if relation.many_to_many:
             through = relation.through
@@ -270,6 +270,19 @@ def delete_records(model: type[Model], pks: Iterable[int]) -> None:
         elif on_delete is SET_NULL:
             related.objects.filter(**{f"{fk.attname}__oneof": pks}).update(**{fk.attname: None})
     _delete_pks(model, pks)
+
+
+def _reverse_relations(model: type[Model]) -> list:
+    """Every relation pointing at ``model``, including hidden ones (``related_name="+"``, such as
+    a cluster's ``default_product``), which ``_meta.related_objects`` leaves out: their
+    ``on_delete`` holds all the same (a missed SET_NULL fails the delete on the foreign key)."""
+    return [
+        f
+        for f in model._meta.get_fields(include_hidden=True)
+        if f.auto_created
+        and not f.concrete
+        and (f.many_to_many or not f.related_model._meta.auto_created)
+    ]
 
 
 def advisory_lock(name: str) -> None:

@@ -35,3 +35,11 @@ class DeclaredScopes(BasePermission):
                 headers={"WWW-Authenticate": bearer_challenge("insufficient_scope", scope=needed)},
             )
         return True
+
+
+def has_scope(request, scope: str) -> bool:
+    """Whether the request's token grants ``scope``: for rules finer than a route (SPEC §11,
+    which items of a bulk a token may write). Views pass the answer to services as a plain
+    capability; the domain layer never reads the request."""
+    auth = request.auth
+    return auth is not None and scope in auth.scope.split()

@@ -14,6 +14,7 @@ from config.api.bulk import Directives, Retry, parse_directives, run_bulk
 from config.api.bulk_sql import delete_records, insert_rows, rows_by_pairs, update_rows
 from config.api.errors import SchemaValidationException
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
+from tests.clusters.factories import ClusterFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -187,9 +188,16 @@ def test_delete_records_follows_on_delete_rules_with_one_statement_per_relation(
     for p in products:
         ProductSourceFactory(product=p)
         ProductAttribute.objects.create(product=p, position=0, name="A", value=1)
+    cluster = ClusterFactory(default_product=products[0])  # a hidden relation (related_name="+")
     with CaptureQueriesContext(connection) as queries:
         delete_records(Product, [p.pk for p in products[:2]])
-    # one DELETE per dependent table (sources, attributes, category links…), then the products
-    assert len(queries.captured_queries) == len(Product._meta.related_objects) + 1
+    # one statement per dependent table (sources, attributes, category links…, the clusters' and
+    # options' default products, which are hidden relations), then the products
+    hidden = Product._meta.get_fields(include_hidden=True)
+    relations = [f for f in hidden if f.auto_created and not f.concrete]
+    assert len(relations) == len(Product._meta.related_objects) + 2
+    assert len(queries.captured_queries) == len(relations) + 1
     assert list(Product.objects.values_list("pk", flat=True)) == [products[2].pk]
     assert ProductSource.objects.count() == ProductAttribute.objects.count() == 1
+    cluster.refresh_from_db()
+    assert cluster.default_product_id is None

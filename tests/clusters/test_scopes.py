@@ -36,8 +36,11 @@ def test_every_route_of_the_family_is_declared():
 
 
 def expected_scopes(method: str, url: str) -> tuple[str, ...]:
-    """Bulk routes need ``bulk:write`` as well as the family's write scope (SPEC §14)."""
+    """Bulk routes need ``bulk:write`` as well as the family's write scope (SPEC §14); assign
+    takes products out of their homes, so it needs ``products:write`` too (SPEC §11)."""
     scope = expected_scope(method, url)
+    if url.endswith("/products/assign") and url.startswith("/v2/clusters/"):
+        return (scope, "products:write")
     return ("bulk:write", scope) if "/bulk" in url else (scope,)
 
 
