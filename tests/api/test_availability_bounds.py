@@ -4,10 +4,13 @@ request may ask for is bounded — attribute filters, search terms, attribute va
 from __future__ import annotations
 
 import io
+import time
 
 import orjson
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalogue.api.serializers import (
     ATTRIBUTE_ARRAY_MAX_ITEMS,
@@ -17,6 +20,8 @@ from catalogue.api.serializers import (
 )
 from catalogue.filtersets import MAX_ATTRIBUTE_FILTERS
 from catalogue.models import Product, ProductAttribute
+from catalogue.services import product_create
+from config.api import search
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import ClusterConfigFactory
 from tests.conftest import envelope_error
@@ -199,3 +204,77 @@ def test_the_document_shows_the_attribute_bounds(anonymous):
     array = next(s for s in shapes if s["type"] == "array")
     assert array["maxItems"] == ATTRIBUTE_ARRAY_MAX_ITEMS
     assert array["items"]["maxLength"] == ATTRIBUTE_VALUE_MAX_LENGTH
+
+
+# --- search terms ---------------------------------------------------------------------------
+
+WORST_TERMS = {
+    "one-200-letter-word": "a" * 200,
+    "200-random-letters": "qzvxkwjhbmtrnplgdfcs" * 10,
+    "40-typo-tolerant-words": " ".join(["jakcet", "trosuers", "shrit", "blazre", "sweatre"] * 8)[
+        :200
+    ],
+    "100-one-letter-words": " ".join("abcdefghij" * 10)[:200],
+}
+
+
+@pytest.fixture
+def jackets():
+    return [
+        product_create(data={"name": {"en": name}, "sku": sku})
+        for name, sku in [("Blue Jacket", "J-1"), ("Red Jacket", "J-2"), ("Trousers", "T-1")]
+    ]
+
+
+def test_term_bounds_cap_words_and_typo_expansion():
+    long_word = search.Term.parse("a" * 200)
+    assert long_word.words == ("a" * 200,) and long_word.fuzzy_words == ()
+    at_the_limit = search.Term.parse("b" * search.FUZZY_MAX_LENGTH)
+    assert at_the_limit.fuzzy_words == ("b" * search.FUZZY_MAX_LENGTH,)
+    many = search.Term.parse(WORST_TERMS["40-typo-tolerant-words"])
+    assert many.fuzzy_words == ("jakcet", "trosuers", "shrit", "blazre")
+    assert len(search.Term.parse(WORST_TERMS["100-one-letter-words"]).words) == 16
+    assert (search.FUZZY_MAX_LENGTH, search.MAX_FUZZY_WORDS, search.MAX_TERM_WORDS) == (20, 4, 16)
+
+
+@pytest.mark.parametrize("term", list(WORST_TERMS.values()), ids=list(WORST_TERMS))
+def test_worst_case_terms_run_bounded_statements(client_with_scopes, jackets, term):
+    """Every search route answers; the statements stay small (without the bounds a 200-letter
+    word became ~800 LIKE branches on SQLite and a 35–110 s plan on PostgreSQL)."""
+    searcher = client_with_scopes("search:read")
+    with CaptureQueriesContext(connection) as queries:
+        for method, url, payload in [
+            ("post", "/v2/products/search", {"term": term}),
+            ("post", "/v2/clusters/search", {"term": term}),
+            ("post", "/v2/categories/search", {"term": term}),
+            ("get", "/v2/search", {"q": term}),
+        ]:
+            response = getattr(searcher, method)(url, payload)
+            assert response.status_code == 200, (url, response.content)
+    biggest = max(len(q["sql"]) for q in queries.captured_queries)
+    assert biggest < 60_000, biggest
+    if connection.vendor == "sqlite":
+        likes = max(q["sql"].count(" LIKE ") for q in queries.captured_queries)
+        assert likes <= 400, likes
+
+
+def test_ordinary_typos_are_still_corrected_within_the_bounds(client_with_scopes, jackets):
+    searcher = client_with_scopes("search:read")
+    for term in ["jakcet", "blue jakcet", "trosuers", "red jakcet trosuers shrit blazre"]:
+        response = searcher.post("/v2/products/search", {"term": term})
+        assert response.status_code == 200, response.content
+    found = searcher.post("/v2/products/search", {"term": "blue jakcet"}).json()["data"]
+    assert [item["sku"] for item in found] == ["J-1"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("term", list(WORST_TERMS.values()), ids=list(WORST_TERMS))
+def test_worst_case_terms_answer_quickly_on_postgresql(client_with_scopes, jackets, term):
+    """Generous margin: unbounded, these took 35–110 s of planning on the bench dataset."""
+    searcher = client_with_scopes("search:read")
+    started = time.perf_counter()
+    response = searcher.post("/v2/products/search", {"term": term})
+    assert response.status_code == 200
+    response = searcher.get("/v2/search", {"q": term})
+    assert response.status_code == 200
+    assert time.perf_counter() - started < 5
