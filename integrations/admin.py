@@ -5,6 +5,7 @@ from django.contrib import admin
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import Application
 
+from config.admin import StrictChangeList
 from config.api.scopes import SCOPES
 from integrations.models import ClientProfile
 
@@ -54,6 +55,9 @@ class SuperuserOnly:
 class ApiClientAdmin(SuperuserOnly, ApplicationAdmin):
     inlines = [ClientProfileInline]
     list_display = ("name", "client_id", "client_type", "authorization_grant_type", "created")
+
+    def get_changelist(self, request, **kwargs):
+        return StrictChangeList
 
 
 admin.site.unregister(Application)
