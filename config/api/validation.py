@@ -407,9 +407,9 @@ class Scalar(Field):
             if isinstance(value, float) and not math.isfinite(value):
                 return add_error(errors, path, "Numbers must be finite.")
             return value
+        if isinstance(value, list) and len(value) > self.max_items:  # before reading the items
+            return add_error(errors, path, f"At most {self.max_items:,} items.")
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            if len(value) > self.max_items:
-                return add_error(errors, path, f"At most {self.max_items:,} items.")
             for index, item in enumerate(value):
                 if len(item) > self.max_length:
                     message = f"At most {self.max_length:,} characters."

@@ -278,3 +278,11 @@ def test_worst_case_terms_answer_quickly_on_postgresql(client_with_scopes, jacke
     response = searcher.get("/v2/search", {"q": term})
     assert response.status_code == 200
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.postgres
+def test_postgresql_jit_is_off_for_the_service_connections():
+    """JIT compiled a 60 ms admin search statement for 3.5 s (PG_JIT=1 keeps the server's)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
