@@ -18,7 +18,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 
-from catalogue.api.serializers import ATTRIBUTE
+from catalogue.api.serializers import ATTRIBUTE, ATTRIBUTES
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from catalogue.services import (
     SCALAR_FIELDS,
@@ -116,9 +116,21 @@ class ProductAttributeForm(forms.ModelForm):
             self.initial["value"] = attribute_display(self.instance.value)
 
 
+class ProductAttributeFormSet(forms.BaseInlineFormSet):
+    """The whole attribute list checked by the API's validator (count, size as JSON)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        rows = formset_rows([self], ProductAttribute) or []
+        api_validator(ATTRIBUTES)([{"name": r["name"], "value": r["value"]} for r in rows])
+
+
 class ProductAttributeInline(admin.TabularInline):
     model = ProductAttribute
     form = ProductAttributeForm
+    formset = ProductAttributeFormSet
     extra = 0
     ordering = ("position",)
 

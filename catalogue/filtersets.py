@@ -11,6 +11,9 @@ from taxonomy.models import Category
 from taxonomy.selectors import category_scope
 
 ATTRIBUTE_PREFIX = "attribute."
+#: the most ``attribute.<NAME>`` list filters (and ``attributes`` of a search body) one request
+#: takes: each is an ``EXISTS`` over the attribute table, and 250 of them planned for 45 s
+MAX_ATTRIBUTE_FILTERS = 20
 
 
 class ProductFilterSet(RecordFilterSet):
@@ -55,14 +58,19 @@ class ProductFilterSet(RecordFilterSet):
                     ]
                 }
             )
-        for key, value in self.data.items():
-            if key.startswith(ATTRIBUTE_PREFIX):
-                name = key[len(ATTRIBUTE_PREFIX) :]
-                queryset = queryset.filter(
-                    Exists(
-                        ProductAttribute.objects.filter(
-                            product=OuterRef("pk"), name=name, value_text=value
-                        )
+        attributes = [(k, v) for k, v in self.data.items() if k.startswith(ATTRIBUTE_PREFIX)]
+        if len(attributes) > MAX_ATTRIBUTE_FILTERS:
+            message = f"At most {MAX_ATTRIBUTE_FILTERS} attribute filters per request."
+            raise SchemaValidationException(
+                fields={key: [message] for key, _ in attributes[MAX_ATTRIBUTE_FILTERS:]}
+            )
+        for key, value in attributes:
+            name = key[len(ATTRIBUTE_PREFIX) :]
+            queryset = queryset.filter(
+                Exists(
+                    ProductAttribute.objects.filter(
+                        product=OuterRef("pk"), name=name, value_text=value
                     )
                 )
+            )
         return queryset

@@ -5,6 +5,7 @@ from django.contrib import admin
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import Application
 
+from config.admin import StrictChangeList
 from config.api.scopes import SCOPES
 from integrations.models import ClientProfile
 from integrations.oauth import access_tokens_narrow
@@ -62,6 +63,9 @@ class ApiClientAdmin(SuperuserOnly, ApplicationAdmin):
         narrowed = access_tokens_narrow(application=form.instance)
         if narrowed:
             self.message_user(request, f"{narrowed} live access token(s) lost removed scopes.")
+
+    def get_changelist(self, request, **kwargs):
+        return StrictChangeList
 
 
 admin.site.unregister(Application)

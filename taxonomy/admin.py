@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import transaction
@@ -22,6 +21,7 @@ from config.admin import (
     SourceInline,
     SourceListFilter,
     TranslatedRecordAdmin,
+    filter_row_id,
     sources_data,
 )
 from config.api.errors import ApiError, CategoryNotFound
@@ -59,10 +59,9 @@ class CategorySubtreeFilter(admin.ListFilter):
         self.value = (raw[-1] if isinstance(raw, list) else raw) or None
         self.category = None
         if self.value is not None:
-            if not self.value.isdigit():
-                raise IncorrectLookupParameters(f"{self.parameter_name} must be a category id")
+            pk = filter_row_id(self.parameter_name, self.value)
             self.used_parameters[self.parameter_name] = self.value
-            self.category = Category.objects.filter(pk=int(self.value)).first()
+            self.category = Category.objects.filter(pk=pk).first()
         self.widget = AutocompleteSelect(
             model._meta.get_field(self.autocomplete_field),
             model_admin.admin_site,

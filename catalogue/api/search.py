@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalogue.api.serializers import ATTRIBUTE, product_representation, product_schema
-from catalogue.filtersets import ProductFilterSet
+from catalogue.filtersets import MAX_ATTRIBUTE_FILTERS, ProductFilterSet
 from catalogue.models import Product
 from catalogue.search import CODE_COLUMNS, attributes_refine, refresh_product_search_text
 from catalogue.selectors import PRODUCT_SORTS, product_rows
@@ -77,7 +77,7 @@ PRODUCT_SEARCH = SearchSurface(
     code_columns=CODE_COLUMNS,
     extra_fields={
         "includeDescendants": Bool(description="With category: the whole subtree."),
-        "attributes": ListOf(ATTRIBUTE_FILTER, max_items=20),
+        "attributes": ListOf(ATTRIBUTE_FILTER, max_items=MAX_ATTRIBUTE_FILTERS),
     },
     extra_params=("includeDescendants",),
     field_overrides={"status": ListOf(Choice(Product.Status.values), max_items=100, min_items=1)},

@@ -33,6 +33,14 @@ from config.api.validation import (
 )
 from integrations.services import sources_output
 
+#: Bounds of a product's attributes (SPEC §9, issue 15): a 15 MB value or a million-item array
+#: was accepted and one list page of eight such products was 36 MB. They are part of the
+#: contract (the OpenAPI document shows them), so constants rather than settings.
+ATTRIBUTE_VALUE_MAX_LENGTH = 10_000  # characters of a string value or of one array item
+ATTRIBUTE_ARRAY_MAX_ITEMS = 1_000
+ATTRIBUTES_MAX_COUNT = 500
+ATTRIBUTES_MAX_BYTES = 1_000_000  # the whole list as compact JSON
+
 ATTRIBUTE = Obj(
     {
         "name": Str(
@@ -41,10 +49,13 @@ ATTRIBUTE = Obj(
             pattern=r"[A-Z0-9_]+",
             pattern_message="1-64 characters of A-Z0-9_ (upper case).",
         ),
-        "value": Scalar(),
+        "value": Scalar(max_length=ATTRIBUTE_VALUE_MAX_LENGTH, max_items=ATTRIBUTE_ARRAY_MAX_ITEMS),
     },
     required=("name", "value"),
 )
+#: a product's attribute list, as every write path checks it: single writes, bulk and nested
+#: items (their schemas are PRODUCT_BODY/PRODUCT_PATCH), import_catalogue and the admin form
+ATTRIBUTES = ListOf(ATTRIBUTE, max_items=ATTRIBUTES_MAX_COUNT, max_bytes=ATTRIBUTES_MAX_BYTES)
 SKU_REF = Obj({"sku": Str(max_length=128, min_length=1)}, required=("sku",))
 #: a product in a request body: what ``catalogue.selectors.resolve_products`` resolves
 PRODUCT_REF = OneOf([ID_REF, SOURCE_REF, SKU_REF], description="{id}, {sourceId, source} or {sku}")
@@ -80,7 +91,7 @@ def product_fields() -> dict[str, Field]:
         "minimumQuantity": Int(minimum=1, attr="minimum_quantity"),
         "package": Str(max_length=64, nullable=True),
         "taxCode": Choice(Product.TaxCode.values, attr="tax_code"),
-        "attributes": ListOf(ATTRIBUTE, max_items=500),
+        "attributes": ATTRIBUTES,
         "parent": CATEGORY_REF,
         "cluster": Obj({"id": Int()}, nullable=True, read_only=True),
         "categories": ListOf(Int(), read_only=True),

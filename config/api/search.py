@@ -97,6 +97,13 @@ from config.api.validation import (
 )
 
 FUZZY_MIN_LENGTH = 5
+#: Bounds on the work one term may ask for (issue 15: one 200-letter word cost 17–39 s of
+#: PostgreSQL planning, since the trigram index analyses the edit regex at plan time, and its
+#: size grows with the square of the word's length). Longer words match as prefixes only and
+#: only the first typo-tolerant words are corrected.
+FUZZY_MAX_LENGTH = 20  # letters of the longest word that gets typo corrections
+MAX_FUZZY_WORDS = 4  # words per term that get typo corrections
+MAX_TERM_WORDS = 16  # words per term that must match; later ones are ignored
 MAX_CORRECTIONS = 20  # known words one edit away, per term word
 CODE_BONUS = 2.0
 DOCUMENT_MAX_CHARS = 8000
@@ -254,7 +261,7 @@ class Term:
             raise SchemaValidationException(
                 fields={name: [f"At most {MAX_TERM_LENGTH} characters."]}
             )
-        return cls(raw=raw.strip(), words=tuple(normalize(raw).split()))
+        return cls(raw=raw.strip(), words=tuple(normalize(raw).split()[:MAX_TERM_WORDS]))
 
     @property
     def text(self) -> str:
@@ -262,9 +269,12 @@ class Term:
 
     @property
     def fuzzy_words(self) -> tuple[str, ...]:
-        return tuple(
-            dict.fromkeys(w for w in self.words if w.isalpha() and len(w) >= FUZZY_MIN_LENGTH)
+        """The words that may match with a typo: alphabetic, ``FUZZY_MIN_LENGTH`` to
+        ``FUZZY_MAX_LENGTH`` letters, the first ``MAX_FUZZY_WORDS`` of them."""
+        fuzzy = dict.fromkeys(
+            w for w in self.words if w.isalpha() and FUZZY_MIN_LENGTH <= len(w) <= FUZZY_MAX_LENGTH
         )
+        return tuple(fuzzy)[:MAX_FUZZY_WORDS]
 
     def corrected(self, pinned: Any = None) -> Term:
         """The term with its typo corrections: those ``pinned`` in a cursor (so that every page

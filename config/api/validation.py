@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
 from django.conf import settings
 
 from config.api.errors import SchemaValidationException
@@ -258,10 +259,18 @@ class ListOf(Field):
     json_type = "array"
 
     def __init__(
-        self, item: Field, *, max_items: int = 1000, min_items: int = 0, **kwargs: Any
+        self,
+        item: Field,
+        *,
+        max_items: int = 1000,
+        min_items: int = 0,
+        max_bytes: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.item, self.max_items, self.min_items = item, max_items, min_items
+        #: the most bytes the cleaned array may take as compact JSON (what is stored and served)
+        self.max_bytes = max_bytes
 
     def convert(self, value: Any, path: str, errors: Errors) -> Any:
         if not isinstance(value, list):
@@ -272,7 +281,11 @@ class ListOf(Field):
             return add_error(errors, path, f"At least {self.min_items} item(s).")
         before = len(errors)
         cleaned = [self.item.clean(v, join(path, i), errors) for i, v in enumerate(value)]
-        return INVALID if len(errors) > before else cleaned
+        if len(errors) > before:
+            return INVALID
+        if self.max_bytes is not None and len(orjson.dumps(cleaned)) > self.max_bytes:
+            return add_error(errors, path, f"At most {self.max_bytes:,} bytes as JSON.")
+        return cleaned
 
     def openapi(self) -> dict:
         schema = super().openapi()
@@ -280,6 +293,9 @@ class ListOf(Field):
         schema["maxItems"] = self.max_items
         if self.min_items:
             schema["minItems"] = self.min_items
+        if self.max_bytes is not None:
+            limit = f"At most {self.max_bytes:,} bytes as compact JSON."
+            schema["description"] = f"{schema.get('description', '')} {limit}".strip()
         return schema
 
 
@@ -408,25 +424,41 @@ class Url(Str):
 
 
 class Scalar(Field):
-    """An attribute value: a string, a finite number, a boolean or an array of strings."""
+    """An attribute value: a string, a finite number, a boolean or an array of strings, with
+    strings of at most ``max_length`` characters and arrays of at most ``max_items`` items."""
+
+    def __init__(self, *, max_length: int = 10_000, max_items: int = 1_000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_length, self.max_items = max_length, max_items
 
     def convert(self, value: Any, path: str, errors: Errors) -> Any:
-        if isinstance(value, bool | str):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            if len(value) > self.max_length:
+                return add_error(errors, path, f"At most {self.max_length:,} characters.")
             return value
         if isinstance(value, int | float):
             if isinstance(value, float) and not math.isfinite(value):
                 return add_error(errors, path, "Numbers must be finite.")
             return value
+        if isinstance(value, list) and len(value) > self.max_items:  # before reading the items
+            return add_error(errors, path, f"At most {self.max_items:,} items.")
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            for index, item in enumerate(value):
+                if len(item) > self.max_length:
+                    message = f"At most {self.max_length:,} characters."
+                    return add_error(errors, join(path, index), message)
             return value
         return add_error(errors, path, "Expected a string, number, boolean or array of strings.")
 
     def openapi(self) -> dict:
+        text = {**TEXT, "maxLength": self.max_length}
         return {
             "oneOf": [
-                TEXT,
+                text,
                 {"type": "number"},
                 {"type": "boolean"},
-                {"type": "array", "items": TEXT},
+                {"type": "array", "items": text, "maxItems": self.max_items},
             ]
         }
