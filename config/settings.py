@@ -241,6 +241,8 @@ RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 1200)
 TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 5)
 TOKEN_FAILURES_PER_MINUTE = env_int("TOKEN_FAILURES_PER_MINUTE", 20)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
+# How long a duplicate waits for the first request with its key before 409 (PostgreSQL).
+IDEMPOTENCY_WAIT_SECONDS = env_int("IDEMPOTENCY_WAIT_SECONDS", 5)
 
 # Background work (SPEC §17): Celery, configured here and read by config/celery.py.
 # Without a broker (the embedded demo, tests) tasks run in-process when they are sent.
@@ -253,4 +255,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 #: periodic tasks (``celery -A config beat``): name → {"task": dotted path, "schedule": seconds}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "prune-idempotency-records": {
+        "task": "config.api.tasks.prune_idempotency_records",
+        "schedule": 3600,
+    },
+}
