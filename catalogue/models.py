@@ -107,6 +107,8 @@ class ProductSource(SourceLink):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sources")
 
     class Meta:
+        # sourceId without ?source= (the unique index leads with source)
+        indexes = [models.Index(fields=["source_id"], name="prod_src_source_id")]
         constraints = [
             models.UniqueConstraint(fields=["source", "source_id"], name="uniq_product_source")
         ]

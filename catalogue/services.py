@@ -24,6 +24,7 @@ from config.api.records import (
     apply_sources,
     check_if_match,
     finish_localized,
+    insert_record,
     localized_input,
     merge_localized,
     remove_translation,
@@ -116,7 +117,7 @@ def product_create(*, data: dict[str, Any]) -> Product:
     product = Product()
     _apply(product, data)
     product.search_text = product_search_text(product, [i for _, i in source_pairs(data)])
-    save_record(product, None)
+    insert_record(product, PRODUCT)
     apply_sources(product, PRODUCT, data)
     _set_attributes(product, data.get("attributes"))
     return product

@@ -114,6 +114,8 @@ class ClusterSource(SourceLink):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="sources")
 
     class Meta:
+        # sourceId without ?source= (the unique index leads with source)
+        indexes = [models.Index(fields=["source_id"], name="clu_src_source_id")]
         constraints = [
             models.UniqueConstraint(fields=["source", "source_id"], name="uniq_cluster_source")
         ]
@@ -201,6 +203,8 @@ class ClusterOptionSource(SourceLink):
     option = models.ForeignKey(ClusterOption, on_delete=models.CASCADE, related_name="sources")
 
     class Meta:
+        # sourceId without ?source= (the unique index leads with source)
+        indexes = [models.Index(fields=["source_id"], name="copt_src_source_id")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "source_id"], name="uniq_cluster_option_source"

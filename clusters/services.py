@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -48,6 +48,7 @@ from config.api.records import (
     apply_sources,
     check_if_match,
     finish_localized,
+    insert_record,
     localized_input,
     merge_localized,
     ref_key,
@@ -192,7 +193,13 @@ def cluster_config_create(*, data: dict[str, Any]) -> ClusterConfig:
     """Create a config with its settings. Raises ClusterConfigExists (21004)."""
     _check_config_name_free(data["name"])
     config = ClusterConfig(name=data["name"])
-    config.save()
+    try:  # a concurrent create may take the name after the check: 409, not 500
+        with transaction.atomic():
+            config.save()
+    except IntegrityError as exc:
+        raise errors.ClusterConfigExists(
+            f"Cluster config with name [{data['name']}] already exists."
+        ) from exc
     _replace_settings(config, data.get("settings", []))
     return config
 
@@ -320,7 +327,7 @@ def cluster_create(*, data: dict[str, Any]) -> Cluster:
     cluster = Cluster()
     _apply_cluster(cluster, data)
     cluster.search_text = cluster_search_text(cluster, [i for _, i in source_pairs(data)])
-    save_record(cluster, None)
+    insert_record(cluster, CLUSTER)
     apply_sources(cluster, CLUSTER, data)
     return cluster
 
@@ -549,7 +556,7 @@ def option_create(*, cluster_id: int, data: dict[str, Any]) -> ClusterOption:
     cluster = _locked_cluster(cluster_id)
     option = ClusterOption(cluster=cluster)
     _apply_option(option, data)
-    save_record(option, None)
+    insert_record(option, OPTION)
     apply_sources(option, OPTION, data)
     return option
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 import xstatic.pkg.jquery_ui as xstatic_jquery_ui
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -176,12 +178,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = os.environ.get("REDIS_URL", "")
-# Every Redis client (cache, readiness probe, limits) gives up after this long instead of
-# freezing a sync worker while Redis is paused or unreachable (SPEC §18: fail open, never hang).
+# Every Redis client (cache, limits, readiness probe) gives up after this long, once, with no
+# retries, instead of freezing a sync worker while Redis is paused or unreachable (SPEC §18:
+# the limits then fail open, never hang).
 REDIS_SOCKET_TIMEOUT_SECONDS = float(os.environ.get("REDIS_SOCKET_TIMEOUT_SECONDS") or 0.25)
 REDIS_CLIENT_OPTIONS = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "retry_on_timeout": False,
+    "retry": Retry(NoBackoff(), 0),
 }
 CACHES = {
     "default": (
@@ -329,6 +334,8 @@ TOKEN_REQUESTS_PER_MINUTE = env_int("TOKEN_REQUESTS_PER_MINUTE", 60)
 # use REMOTE_ADDR); only the caller address of the bad-secret throttle depends on it.
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
+# How long a duplicate waits for the first request with its key before 409 (PostgreSQL).
+IDEMPOTENCY_WAIT_SECONDS = env_int("IDEMPOTENCY_WAIT_SECONDS", 5)
 
 # Background work (SPEC §17): Celery, configured here and read by config/celery.py.
 # Without a broker (the embedded demo, tests) tasks run in-process when they are sent.
@@ -354,6 +361,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "prune-expired-tokens": {
         "task": "integrations.tasks.prune_expired_tokens",
         "schedule": env_int("TOKEN_PRUNE_INTERVAL_SECONDS", 900),
+    },
+    # idempotency records are kept 24 h (SPEC §18)
+    "prune-idempotency-records": {
+        "task": "config.api.tasks.prune_idempotency_records",
+        "schedule": 3600,
     },
 }
 # A ping every N seconds through beat and the worker, off by default: the smoke suite turns it on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 
 from config.api.errors import ApiError
@@ -53,9 +54,19 @@ def sync_sources(
             pairs_condition(list(stale))
         ).delete()
     if new:
-        link_model.objects.bulk_create(
-            [link_model(**{owner_field: owner, "source": s, "source_id": i}) for s, i in new]
-        )
+        try:  # a concurrent write may have taken a pair since the check: 409, not 500
+            with transaction.atomic():
+                link_model.objects.bulk_create(
+                    [
+                        link_model(**{owner_field: owner, "source": s, "source_id": i})
+                        for s, i in new
+                    ]
+                )
+        except IntegrityError as exc:
+            raise exists_error(
+                f"{label} source pair taken by a {label.lower()} written at the same time; "
+                "retry to see it."
+            ) from exc
     return bool(new or stale)
 
 

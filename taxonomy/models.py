@@ -43,6 +43,8 @@ class CategorySource(SourceLink):
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="sources")
 
     class Meta:
+        # sourceId without ?source= (the unique index leads with source)
+        indexes = [models.Index(fields=["source_id"], name="cat_src_source_id")]
         constraints = [
             models.UniqueConstraint(fields=["source", "source_id"], name="uniq_category_source")
         ]

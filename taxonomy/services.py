@@ -34,6 +34,7 @@ from config.api.records import (
     apply_sources,
     check_if_match,
     finish_localized,
+    insert_record,
     localized_input,
     merge_localized,
     remove_translation,
@@ -104,7 +105,7 @@ def category_create(*, data: dict[str, Any]) -> Category:
     category = Category(parent=_reference(data.get("parent")))
     _apply(category, data)
     category.search_text = category_search_text(category, [i for _, i in source_pairs(data)])
-    save_record(category, None)
+    insert_record(category, CATEGORY)
     apply_sources(category, CATEGORY, data)
     return category
 

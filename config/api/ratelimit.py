@@ -2,19 +2,57 @@
 
 With ``REDIS_URL`` set the counters are shared by every worker and server; ``cache.incr`` is atomic
 there. ``RATE_LIMIT_PER_MINUTE=0`` turns the limit off.
+
+Counters may be lost, answers may not: when the cache (Redis) fails or times out (settings give it
+short socket timeouts and no retries) the limits let the request through for that moment and the
+outage is logged once per minute per process, never a traceback per request.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from config.api.errors import TooManyRequests
 
 WINDOW_SECONDS = 60
+OUTAGE_LOG_SECONDS = 60
+logger = logging.getLogger("catalogue.limits")
+T = TypeVar("T")
+_outage_lock = threading.Lock()
+_outage_logged_at = float("-inf")
+_outage_skipped = 0
+
+
+def fail_open(call: Callable[[], T], default: T) -> T:
+    """``call()``, or ``default`` when the cache is unreachable (logged once per minute)."""
+    try:
+        return call()
+    except (RedisError, OSError) as exc:
+        _log_outage(exc)
+        return default
+
+
+def _log_outage(exc: Exception) -> None:
+    global _outage_logged_at, _outage_skipped
+    now = time.monotonic()
+    with _outage_lock:
+        if now - _outage_logged_at < OUTAGE_LOG_SECONDS:
+            _outage_skipped += 1
+            return
+        skipped, _outage_logged_at, _outage_skipped = _outage_skipped, now, 0
+    logger.warning(
+        "limits cache unreachable; limits fail open",
+        extra={"cause": f"{type(exc).__name__}: {exc}", "failuresSinceLastLog": skipped},
+    )
 
 
 @dataclass(frozen=True)
@@ -32,6 +70,11 @@ class Budget:
 
 
 def _count(key: str) -> int:
+    """Count one event in ``key``'s window; 0 (nothing counted) when the cache is unreachable."""
+    return fail_open(lambda: _incr(key), 0)
+
+
+def _incr(key: str) -> int:
     if cache.add(key, 1, timeout=WINDOW_SECONDS + 5):
         return 1
     try:
@@ -68,7 +111,7 @@ def failures_exceeded(bucket: str, identity: str, limit: int) -> int | None:
         return None
     now = time.time()
     window = int(now // WINDOW_SECONDS)
-    used = cache.get(f"rl:{bucket}:{identity}:{window}", 0)
+    used = fail_open(lambda: cache.get(f"rl:{bucket}:{identity}:{window}", 0), 0)
     if used >= limit:
         return max(1, int((window + 1) * WINDOW_SECONDS - now))
     return None

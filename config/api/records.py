@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -307,6 +308,9 @@ def finish_localized(instance: Model, spec: RecordSpec, *, slug_errors: bool = T
 
 
 def _ensure_slugs(instance: Model, spec: RecordSpec) -> None:
+    """Check client slugs, number generated ones; remembers which were generated (a retry of
+    ``insert_record`` renumbers those)."""
+    instance._generated_slugs = []
     manager = type(instance)._default_manager
     others = manager.exclude(pk=instance.pk) if instance.pk else manager.all()
     for language in settings.CATALOGUE_LANGUAGES:
@@ -332,6 +336,35 @@ def _ensure_slugs(instance: Model, spec: RecordSpec) -> None:
             n += 1
             candidate = f"{base}-{n}"
         setattr(instance, slug_column, candidate)
+        instance._generated_slugs.append(slug_column)
+
+
+INSERT_ATTEMPTS = 3
+
+
+def insert_record(instance: Model, spec: RecordSpec) -> None:
+    """Insert a new record whose slugs ``finish_localized`` chose.
+
+    A concurrent create may commit the same generated slug (or code, or source pair) between the
+    check and the insert: the insert runs in a savepoint, generated slugs are renumbered against
+    what has committed since and the insert tried again; a clash that renumbering cannot solve
+    is ``spec.exists_error`` (409), never a 500.
+    """
+    for attempt in range(1, INSERT_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                instance.save()
+            return
+        except IntegrityError as exc:
+            generated = getattr(instance, "_generated_slugs", [])
+            if attempt == INSERT_ATTEMPTS or not generated:
+                raise spec.exists_error(
+                    f"{spec.label} conflicts with a {spec.label.lower()} created at the same "
+                    "time (slug, code or source pair already used); retry to see it."
+                ) from exc
+            for slug_column in generated:
+                setattr(instance, slug_column, None)
+            _ensure_slugs(instance, spec)  # sees the concurrent record now that it committed
 
 
 def save_record(

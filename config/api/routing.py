@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.db import transaction
 from django.urls import re_path
 from rest_framework.views import APIView
 
@@ -43,9 +44,18 @@ class Operation:
     also: tuple[tuple[int, str], ...] = ()
 
 
+#: methods that write: each runs in one transaction with its idempotency record
+WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE"})
+
+
 class ApiView(APIView):
     """Base of every ``/v2/`` view: JSON only, GET/POST/PATCH/DELETE, scopes per method, the
-    per-client rate limit and ``Idempotency-Key`` handling."""
+    per-client rate limit and ``Idempotency-Key`` handling.
+
+    A write request runs in one transaction (services' own blocks become savepoints): an answer
+    of 5xx or an exception rolls all of it back, so a request that failed has written nothing,
+    and the idempotency claim and stored answer commit with the write they guard.
+    """
 
     http_method_names = ["get", "post", "patch", "delete", "head"]
     content_negotiation_class = JsonOnlyNegotiation
@@ -67,7 +77,22 @@ class ApiView(APIView):
         self.check_no_nul(request, kwargs)
         client_id = client_id_var.get()
         request.rate_budget = request_budget(client_id)
-        request.idempotency = idempotency.begin(request, client_id)
+        self.idempotency_claim = idempotency.claim(request, client_id)
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method not in WRITE_METHODS:
+            return super().dispatch(request, *args, **kwargs)
+        self.idempotency_claim = None
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 500 or transaction.get_rollback():
+                transaction.set_rollback(True)
+                return response
+            if hasattr(response, "render"):
+                response.render()  # a failure to render rolls the write back too
+            if self.idempotency_claim is not None:
+                idempotency.store(self.idempotency_claim, response)
+        return response
 
     def check_no_nul(self, request, path_params: dict[str, Any]) -> None:
         """U+0000 in a path or query parameter is refused (PostgreSQL text cannot hold it)."""
@@ -108,9 +133,6 @@ class ApiView(APIView):
         if budget is not None:
             for name, value in budget.headers().items():
                 response[name] = value
-        ticket = getattr(request, "idempotency", None)
-        if ticket is not None:
-            idempotency.finish(ticket, response)
         return response
 
 

@@ -25,8 +25,9 @@ from itertools import islice
 from typing import Any, BinaryIO
 
 import orjson
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import reset_queries, transaction
+from django.db import connection, reset_queries, transaction
 from tqdm import tqdm
 
 from config.api.bulk import ACTIONS, Entity, entities, run_bulk
@@ -106,6 +107,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: {exc}.") from exc
             except UnicodeDecodeError as exc:
                 raise CommandError(f"{path}: not UTF-8 text ({exc}).") from exc
+        if not dry_run and not (atomic and totals["error"]):
+            analyse_catalogue_tables()
         self._summary(entity, totals, time.monotonic() - started, dry_run, atomic)
         if totals["error"]:
             where = f"; see {options['errors']}" if options["errors"] else ""
@@ -231,3 +234,21 @@ def _fields(exc: ApiError) -> str:
     if not exc.fields:
         return ""
     return " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+
+
+#: the apps whose tables a bulk import writes (records, source links, attributes, memberships)
+CATALOGUE_APPS = ("taxonomy", "catalogue", "clusters")
+
+
+def analyse_catalogue_tables() -> None:
+    """PostgreSQL: ``ANALYZE`` what an import filled, so that the planner sees the new rows now
+    rather than whenever autovacuum gets to them (off on some machines)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        model._meta.db_table
+        for label in CATALOGUE_APPS
+        for model in apps.get_app_config(label).get_models()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
