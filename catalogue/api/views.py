@@ -11,8 +11,8 @@ from catalogue.api.serializers import (
 )
 from catalogue.models import Product
 from config.api import errors
-from config.api.filters import parse_bool_param, parse_expands, parse_language_param
-from config.api.pagination import paginate
+from config.api.filters import parse_expands, parse_language_param
+from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
     ID,
@@ -114,14 +114,8 @@ class ProductCollectionView(ApiView):
         params = request.query_params
         language = parse_language_param(params)
         expands = parse_expands(params, EXPANDS)
-        page = paginate(
-            selectors.product_list(params, expands=expands),
-            sort=params.get("sort"),
-            allowed_sorts=selectors.PRODUCT_SORTS,
-            page_size=params.get("pageSize"),
-            cursor=params.get("cursor"),
-            with_count=parse_bool_param(params, "withCount"),
-            request=request,
+        page = paginate_request(
+            request, selectors.product_list(params, expands=expands), selectors.PRODUCT_SORTS
         )
         data = [product_representation(p, language=language, expands=expands) for p in page.rows]
         return listing(page, data)

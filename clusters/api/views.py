@@ -43,9 +43,9 @@ from clusters.api.serializers import (
 from clusters.models import ClusterConfigSetting
 from clusters.readiness import cluster_report
 from config.api import errors
-from config.api.filters import parse_bool_param, parse_expands, parse_language_param
+from config.api.filters import parse_expands, parse_language_param
 from config.api.outcomes import Outcome, count_actions
-from config.api.pagination import paginate
+from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
     ID,
@@ -150,16 +150,7 @@ SETTING_FILTERS = (
 
 
 def _page(request, queryset, sorts: dict[str, str], default_sort: str | None = None):
-    params = request.query_params
-    return paginate(
-        queryset,
-        sort=params.get("sort") or default_sort,
-        allowed_sorts=sorts,
-        page_size=params.get("pageSize"),
-        cursor=params.get("cursor"),
-        with_count=parse_bool_param(params, "withCount"),
-        request=request,
-    )
+    return paginate_request(request, queryset, sorts, default_sort=default_sort)
 
 
 def _items(request, schema: Obj) -> dict[str, Any]:

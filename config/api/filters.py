@@ -17,7 +17,9 @@ from django_filters.fields import IsoDateTimeField
 from config.api.errors import SchemaValidationException
 from config.api.localized import column, languages
 
-PAGING_PARAMS = frozenset({"pageSize", "cursor", "sort", "withCount", "language", "expands"})
+PAGING_PARAMS = frozenset(
+    {"pageSize", "cursor", "page", "offset", "sort", "withCount", "language", "expands"}
+)
 
 
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
