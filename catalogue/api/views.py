@@ -17,6 +17,7 @@ from config.api.params import (
     BOOL,
     ID,
     STRING,
+    expands_param,
     language_param,
     lookup_params,
     paging_params,
@@ -60,11 +61,7 @@ PRODUCT_FILTERS = (
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
     QueryParam("cluster", ID, "Cluster id."),
 )
-EXPANDS_PARAM = QueryParam(
-    "expands",
-    {"type": "string", "pattern": rf"^({'|'.join(EXPANDS)})(,({'|'.join(EXPANDS)}))*$"},
-    "Comma-separated: categories (the secondary category ids).",
-)
+EXPANDS_PARAM = expands_param(EXPANDS, "categories (the secondary category ids)")
 DETAIL_PARAMS = (language_param(), EXPANDS_PARAM, *lookup_params("source", "supplier"))
 
 

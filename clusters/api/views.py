@@ -53,6 +53,7 @@ from config.api.params import (
     IDS_PARAM,
     STRING,
     TERM,
+    expands_param,
     language_param,
     lookup_params,
     paging_params,
@@ -118,14 +119,12 @@ SOURCE_PARAM = lookup_params("source")
 CONFIG_PATHS = selectors.CONFIG_LOOKUP.path_schemas()
 CLUSTER_PATHS = selectors.CLUSTER_LOOKUP.path_schemas()
 OPTION_PATHS = selectors.OPTION_LOOKUP.path_schemas()
-_EXPAND = f"({'|'.join(selectors.CLUSTER_EXPANDS)})"
-CLUSTER_EXPANDS_PARAM = QueryParam(
-    "expands",
-    {"type": "string", "pattern": f"^{_EXPAND}(,{_EXPAND})*$"},
-    f"Comma-separated: {', '.join(selectors.CLUSTER_EXPANDS)} (secondary category ids).",
+CLUSTER_EXPANDS_PARAM = expands_param(
+    selectors.CLUSTER_EXPANDS,
+    f"{', '.join(selectors.CLUSTER_EXPANDS)} (categories: the secondary category ids)",
 )
-OPTION_EXPANDS_PARAM = QueryParam(
-    "expands", {"type": "string", "enum": ["products"]}, "products: the selectable product ids."
+OPTION_EXPANDS_PARAM = expands_param(
+    selectors.OPTION_EXPANDS, "products (the selectable product ids)"
 )
 CLUSTER_FILTERS = (
     *record_filter_params(),

@@ -198,10 +198,16 @@ def parse_language_param(params: Mapping[str, str]) -> str | None:
     return value.lower()
 
 
+#: expansions the reference API names for what every read here carries anyway (every language,
+#: the sources): accepted wherever ``expands`` is, and change nothing (SPEC §22)
+REFERENCE_EXPANDS = ("translation", "sources")
+
+
 def parse_expands(params: Mapping[str, str], allowed: Iterable[str]) -> set[str]:
+    """The expansions asked for among ``allowed`` (``REFERENCE_EXPANDS`` accepted, left out)."""
     raw = params.get("expands", "")
     wanted = {part.strip() for part in raw.split(",") if part.strip()}
-    allowed = set(allowed)
+    allowed = set(allowed) | set(REFERENCE_EXPANDS)
     if wanted - allowed:
         raise SchemaValidationException(
             fields={
@@ -211,4 +217,4 @@ def parse_expands(params: Mapping[str, str], allowed: Iterable[str]) -> set[str]
                 ]
             }
         )
-    return wanted
+    return wanted - set(REFERENCE_EXPANDS)

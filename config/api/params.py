@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from config.api.filters import MAX_ROW_ID, MAX_TERM_LENGTH
+from config.api.filters import MAX_ROW_ID, MAX_TERM_LENGTH, REFERENCE_EXPANDS
 from config.api.pagination import DEFAULT_OFFSET, DEFAULT_PAGE_SIZE, MAX_OFFSET_ROWS, MAX_PAGE_SIZE
 from config.api.routing import QueryParam
 
@@ -70,6 +70,18 @@ def paging_params(sorts: list[str]) -> tuple[QueryParam, ...]:
             {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
             f"Reference paging: the page size of page paging, default {DEFAULT_OFFSET}.",
         ),
+    )
+
+
+def expands_param(expands: tuple[str, ...], description: str) -> QueryParam:
+    """``expands``: a comma-separated list of ``expands`` and the reference API's no-op ones."""
+    name = f"({'|'.join((*expands, *REFERENCE_EXPANDS))})"
+    return QueryParam(
+        "expands",
+        {"type": "string", "pattern": f"^{name}(,{name})*$"},
+        f"Comma-separated: {description}. {' and '.join(REFERENCE_EXPANDS)} are accepted as "
+        "the reference API names them and change nothing: reads always carry every language "
+        "and the sources.",
     )
 
 
