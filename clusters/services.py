@@ -299,6 +299,8 @@ def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> None:
         if code and Cluster.objects.filter(code=code).exclude(pk=cluster.pk).exists():
             raise errors.ClusterExists(f"Cluster with code [{code}] already exists.")
         cluster.code = code
+    if "sku" in data:
+        cluster.sku = data["sku"] or ""
     if "cluster_config" in data:
         cluster.cluster_config = config_by_ref(data["cluster_config"])
     if "parent" in data:

@@ -201,6 +201,7 @@ def cluster_fields(*, create: bool = False) -> dict[str, Field]:
     return {
         **common_fields(),
         "code": Str(min_length=1, max_length=64, nullable=True, description="Unique when set."),
+        "sku": Str(min_length=1, max_length=128, nullable=True, description="Not unique."),
         "clusterConfig": CONFIG_REF,
         **localized_fields(LOCALIZED_API_NAMES),
         "parent": CATEGORY_REF,
@@ -232,6 +233,7 @@ def cluster_representation(
     data: dict[str, Any] = bookkeeping_output(cluster)
     config = cluster.cluster_config
     data["code"] = cluster.code or None
+    data["sku"] = cluster.sku or None
     data["clusterConfig"] = (
         config_representation(config)
         if "clusterConfig" in expands

@@ -129,6 +129,7 @@ OPTION_EXPANDS_PARAM = expands_param(
 CLUSTER_FILTERS = (
     *record_filter_params(),
     QueryParam("code", STRING),
+    QueryParam("sku", STRING),
     QueryParam("clusterConfig", ID, "Cluster config id."),
     QueryParam("category", ID, "Primary category id."),
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),

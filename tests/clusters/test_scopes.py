@@ -82,7 +82,7 @@ def test_openapi_path_parameters_are_precise(anonymous):
     """Lookup keys are the resource's enum; numeric ids are integers (the URLs take digits)."""
     schema = anonymous.get("/v2/schema/").json()
     keys = {
-        "/v2/clusters/": ["id", "sourceId", "code"],
+        "/v2/clusters/": ["id", "sourceId", "code", "sku"],
         "/v2/clusterconfigs/": ["id", "name"],
         "/v2/clusteroptions/": ["id", "sourceId"],
     }
