@@ -74,6 +74,9 @@ class Cluster(CatalogueRecord, LocalizedContent):
 
     code = models.CharField(max_length=64, blank=True, default="")
     sku = models.CharField(max_length=128, blank=True, default="", help_text="Not unique.")
+    # The cluster's own attributes (SPEC §22), ``[{"name", "value"}, …]`` in order; null (as a
+    # bulk insert leaves it) reads as none. Nothing filters on them, so a JSON column serves.
+    attributes = models.JSONField(null=True, blank=True, editable=False)
     cluster_config = models.ForeignKey(
         ClusterConfig, on_delete=models.PROTECT, related_name="clusters"
     )

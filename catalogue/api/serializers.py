@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalogue.attributes import MAX_ATTRIBUTES
 from catalogue.models import Product
 from config.api.localized import localized_plan, localized_row_output
 from config.api.records import (
@@ -55,14 +56,38 @@ CATEGORY_REF = OneOf(
 )
 
 
-def _check_product(cleaned: dict, path: str, errs: Errors) -> None:
-    check_sources(cleaned, path, errs)
+def check_attribute_names(cleaned: dict, path: str, errs: Errors) -> None:
+    """Each attribute name once in a body's ``attributes`` (400 on the repeated one)."""
     names = [a["name"] for a in cleaned.get("attributes") or []]
     seen: set[str] = set()
     for index, name in enumerate(names):
         if name in seen:
             add_error(errs, f"attributes[{index}].name", f"Attribute '{name}' appears twice.")
         seen.add(name)
+
+
+def _check_product(cleaned: dict, path: str, errs: Errors) -> None:
+    check_sources(cleaned, path, errs)
+    check_attribute_names(cleaned, path, errs)
+
+
+def attributes_field() -> ListOf:
+    return ListOf(ATTRIBUTE, max_items=MAX_ATTRIBUTES)
+
+
+#: ``POST …/{lk}/{lv}/attributes`` of products and clusters (SPEC §22)
+ATTRIBUTES_BODY = Obj(
+    {
+        "attributes": ListOf(
+            ATTRIBUTE,
+            min_items=1,
+            max_items=MAX_ATTRIBUTES,
+            description="Values set by name; the record's other attributes are kept.",
+        )
+    },
+    required=("attributes",),
+    check=check_attribute_names,
+)
 
 
 def product_fields() -> dict[str, Field]:
@@ -80,7 +105,7 @@ def product_fields() -> dict[str, Field]:
         "minimumQuantity": Int(minimum=1, attr="minimum_quantity"),
         "package": Str(max_length=64, nullable=True),
         "taxCode": Choice(Product.TaxCode.values, attr="tax_code"),
-        "attributes": ListOf(ATTRIBUTE, max_items=500),
+        "attributes": attributes_field(),
         "parent": CATEGORY_REF,
         "cluster": Obj({"id": Int()}, nullable=True, read_only=True),
         "categories": ListOf(Int(), read_only=True),

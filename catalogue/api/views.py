@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from catalogue import selectors, services
 from catalogue.api.serializers import (
+    ATTRIBUTES_BODY,
     PRODUCT_BODY,
     PRODUCT_PATCH,
     product_representation,
@@ -25,7 +26,7 @@ from config.api.params import (
 )
 from config.api.responses import deleted, listing, record
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.views import body, if_match, translation_removal_view
+from config.api.views import attribute_views, body, if_match, translation_removal_view
 
 READ, WRITE = ("products:read",), ("products:write",)
 #: one status code in the ``status`` filter
@@ -184,6 +185,28 @@ ProductTranslationView = translation_removal_view(
     find=lambda request, key, value: selectors.product_get(key, value, request.query_params),
     remove=lambda pk, language: services.product_remove_translation(
         product_id=pk, language=language
+    ),
+    render=lambda pk, request: _render(
+        selectors.product_get("id", str(pk), {}, expands=_expands(request)), request
+    ),
+)
+
+ProductAttributesView, ProductAttributeView = attribute_views(
+    "Product",
+    tag="Products",
+    scopes=WRITE,
+    request=ATTRIBUTES_BODY,
+    response=product_schema,
+    query=DETAIL_PARAMS,
+    lookup_errors=LOOKUP_ERRORS,
+    not_found=errors.ProductAttributeNotFound,
+    path_schemas=selectors.PRODUCT_LOOKUP.path_schemas(),
+    find=lambda request, key, value: selectors.product_get(key, value, request.query_params),
+    upsert=lambda pk, attributes, version: services.product_attributes_upsert(
+        product_id=pk, attributes=attributes, if_match=version
+    ),
+    remove=lambda pk, name, version: services.product_attribute_delete(
+        product_id=pk, name=name, if_match=version
     ),
     render=lambda pk, request: _render(
         selectors.product_get("id", str(pk), {}, expands=_expands(request)), request

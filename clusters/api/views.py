@@ -9,6 +9,7 @@ from typing import Any
 
 from catalogue import services as product_services
 from catalogue.api.serializers import (
+    ATTRIBUTES_BODY,
     PRODUCT_BODY,
     PRODUCT_PATCH,
     product_representation,
@@ -62,7 +63,7 @@ from config.api.params import (
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.validation import Obj
-from config.api.views import body, if_match, translation_removal_view
+from config.api.views import attribute_views, body, if_match, translation_removal_view
 
 CLUSTERS_READ, CLUSTERS_WRITE = ("clusters:read",), ("clusters:write",)
 CONFIGS_READ, CONFIGS_WRITE = ("cluster-configs:read",), ("cluster-configs:write",)
@@ -485,6 +486,27 @@ ClusterTranslationView = translation_removal_view(
     find=lambda request, key, value: selectors.cluster_find(key, value, request.query_params),
     remove=lambda pk, language: services.cluster_remove_translation(
         cluster_id=pk, language=language
+    ),
+    render=lambda pk, request: _render_cluster(
+        selectors.cluster_get("id", str(pk), {}), request, set()
+    ),
+)
+ClusterAttributesView, ClusterAttributeView = attribute_views(
+    "Cluster",
+    tag="Clusters",
+    scopes=CLUSTERS_WRITE,
+    request=ATTRIBUTES_BODY,
+    response=cluster_schema,
+    query=SOURCE_PARAM,
+    lookup_errors=CLUSTER_LOOKUP_ERRORS,
+    not_found=errors.ClusterAttributeNotFound,
+    path_schemas=CLUSTER_PATHS,
+    find=lambda request, key, value: selectors.cluster_find(key, value, request.query_params),
+    upsert=lambda pk, attributes, version: services.cluster_attributes_upsert(
+        cluster_id=pk, attributes=attributes, if_match=version
+    ),
+    remove=lambda pk, name, version: services.cluster_attribute_delete(
+        cluster_id=pk, name=name, if_match=version
     ),
     render=lambda pk, request: _render_cluster(
         selectors.cluster_get("id", str(pk), {}), request, set()
