@@ -60,10 +60,14 @@ class ProductBulk(RecordBulk):
         "id": id_key(),
         "sourceId": source_key(),
         "sku": BulkKey("sku", {"sku": Str(min_length=1, max_length=128)}, keep=True),
+        # the pair, both required (SPEC §14): an item without ``supplier`` would create a
+        # product that no supplierCode + supplier item can match again
         "supplierCode": BulkKey(
             "supplierCode",
-            {"supplierCode": Str(min_length=1)},
-            qualifiers={"supplier": Str(min_length=1)},
+            {
+                "supplierCode": Str(min_length=1, max_length=255),
+                "supplier": Str(min_length=1, max_length=255),
+            },
             keep=True,
         ),
     }

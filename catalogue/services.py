@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -10,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from catalogue.attributes import Pair, as_body, same_attributes, upserted, without
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from catalogue.search import (
     attribute_number,
@@ -88,9 +88,9 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
     """Replace the whole attribute list; returns whether it changed."""
     if attributes is None:
         return False
-    current = [(a.name, a.value) for a in ProductAttribute.objects.filter(product=product)]
+    current = _attribute_pairs(product)
     wanted = [(a["name"], a["value"]) for a in attributes]
-    if _typed(current) == _typed(wanted):  # 1, 1.0 and true are equal in Python, not in JSON
+    if same_attributes(current, wanted):
         return False
     ProductAttribute.objects.filter(product=product).delete()
     ProductAttribute.objects.bulk_create(
@@ -107,8 +107,9 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
     return True
 
 
-def _typed(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
-    return [(name, json.dumps(value, sort_keys=True)) for name, value in pairs]
+def _attribute_pairs(product: Product) -> list[Pair]:
+    rows = ProductAttribute.objects.filter(product=product).order_by("position")
+    return [(a.name, a.value) for a in rows]
 
 
 @transaction.atomic
@@ -141,6 +142,29 @@ def product_update(
     before["search_text"] = product.search_text  # derived: never a change of its own (§8)
     save_record(product, before, extra_changed=changed)
     return product
+
+
+@transaction.atomic
+def product_attributes_upsert(
+    *, product_id: int, attributes: list[dict[str, Any]], if_match: str | None = None
+) -> Product:
+    """Set the given attributes' values by name, keeping the others (SPEC §22); a write like
+    ``product_update`` (version, ``If-Match`` → PreconditionFailed)."""
+    product = _locked(product_id)
+    check_if_match(if_match, product)
+    wanted = upserted(_attribute_pairs(product), [(a["name"], a["value"]) for a in attributes])
+    return product_update(product_id=product_id, data={"attributes": as_body(wanted)})
+
+
+@transaction.atomic
+def product_attribute_delete(*, product_id: int, name: str, if_match: str | None = None) -> Product:
+    """Remove one attribute by name. Raises ProductAttributeNotFound, PreconditionFailed."""
+    product = _locked(product_id)
+    check_if_match(if_match, product)
+    kept = without(_attribute_pairs(product), name)
+    if kept is None:
+        raise errors.ProductAttributeNotFound(f"Product [{product_id}] has no attribute [{name}].")
+    return product_update(product_id=product_id, data={"attributes": as_body(kept)})
 
 
 @transaction.atomic

@@ -283,6 +283,9 @@ class ClusterForm(TranslatedRecordForm):
         if code is not None:
             code.validators.append(api_validator(Str(min_length=1, max_length=64)))
             code.help_text = "Unique when set."
+        sku = self.fields.get("sku")
+        if sku is not None:
+            sku.validators.append(api_validator(Str(min_length=1, max_length=128)))
 
     def _get_validation_exclusions(self):
         # The code's uniqueness is a conditional constraint, which model validation reports
@@ -314,15 +317,15 @@ class ClusterAdmin(TranslatedRecordAdmin):
         SourceListFilter,
     )
     search_fields = ("name",)  # enables autocomplete; the search is get_search_results
-    search_code_columns = ("code",)
-    search_help_text = "Name in any language, code or source id; words are combined."
+    search_code_columns = ("code", "sku")
+    search_help_text = "Name in any language, code, sku or source id; words are combined."
     autocomplete_fields = ("cluster_config", "parent")
     inlines = [ClusterSourceInline, MembershipInline, OptionInline, ClusterCategoryInline]
     fieldsets = (
         (None, {"fields": ("name", "short_description", "description", "slug")}),
         (
             "Variants",
-            {"fields": ("language", "cluster_config", "code", "default_product")},
+            {"fields": ("language", "cluster_config", "code", "sku", "default_product")},
         ),
         (
             "Placement",
@@ -353,6 +356,7 @@ class ClusterAdmin(TranslatedRecordAdmin):
         cleaned = form.cleaned_data
         data: dict[str, Any] = {name: cleaned[name] for name in RECORD_SCALARS if name in cleaned}
         data["code"] = cleaned.get("code") or None
+        data["sku"] = cleaned.get("sku") or None
         data.update(self.localized_data(form))
         data["cluster_config"] = {"id": cleaned["cluster_config"].pk}
         parent = cleaned.get("parent")

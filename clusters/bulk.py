@@ -1,14 +1,14 @@
 """Bulk upserts of clusters, their products and options (SPEC §14), set-based.
 
-- ``POST /v2/clusters/bulk/{lookupKey}`` (id, sourceId, code; 1000 clusters): items may nest
+- ``POST /v2/clusters/bulk/{lookupKey}`` (id, sourceId, code, sku; 1000 clusters): items may nest
   ``products`` and ``options`` (options may nest ``products``); at most 2000 nested products
   (cluster and option products together) and 1000 options per request (413 otherwise).
 - ``POST /v2/clusters/{lk}/{lv}/products/bulk``, ``…/options/bulk`` and
   ``/v2/clusteroptions/{lk}/{lv}/products/bulk``: the same resources with a fixed owner.
 
 Nested items are matched by the same kind of key as the URL (``id`` items only update;
-``sourceId`` + ``source`` items upsert; under ``code`` nested items use ``sourceId`` + ``source``,
-as products and options have no code). All nested products of a request are one product bulk
+``sourceId`` + ``source`` items upsert; under ``code`` and ``sku`` nested items use ``sourceId`` +
+``source``, as options have neither and products no code). All nested products of a request are one product bulk
 (one set of reads and writes, repeated keys across clusters and options → 10020); all nested
 options one option bulk. A nested product is made a member of its cluster (it leaves its
 primary category and any other cluster, whose default product is cleared when it pointed at it)
@@ -122,7 +122,7 @@ CLUSTER_ITEM = Obj(
 
 
 def nested_key(name: str) -> BulkKey:
-    """The key of nested items: the URL's kind (``code`` → ``sourceId``)."""
+    """The key of nested items: the URL's kind (``code``, ``sku`` → ``sourceId``)."""
     return id_key() if name == "id" else source_key()
 
 
@@ -484,14 +484,16 @@ class ClusterBulk(RecordBulk):
     required_on_create = CLUSTER_BODY.required
     not_found = errors.ClusterNotFound
     multiple = errors.ClusterMultipleFound
-    scalar_fields = ("language", "hidden", "priority", "code")
-    blank_when_null = frozenset({"code"})
-    column_keys = {"code": ("code", None)}
+    scalar_fields = ("language", "hidden", "priority", "code", "sku")
+    blank_when_null = frozenset({"code", "sku"})
+    column_keys = {"code": ("code", None), "sku": ("sku", None)}
     search_document = staticmethod(cluster_search_text)
     keys = {
         "id": id_key(),
         "sourceId": source_key(),
         "code": BulkKey("code", {"code": Str(min_length=1, max_length=64)}, keep=True),
+        # not unique: several matches fail the item (20005), none creates (SPEC §22)
+        "sku": BulkKey("sku", {"sku": Str(min_length=1, max_length=128)}, keep=True),
     }
 
     def __init__(self, *, products_write: bool = True) -> None:

@@ -28,10 +28,11 @@ from taxonomy.selectors import category_scope
 
 class ClusterFilterSet(RecordFilterSet):
     code = django_filters.CharFilter(field_name="code")
+    sku = django_filters.CharFilter(field_name="sku")
     clusterConfig = IdFilter(field_name="cluster_config_id")
     category = IdFilter(method="filter_category")
 
-    q_columns = ("code",)
+    q_columns = ("code", "sku")
     source_model = ClusterSource
     source_owner = "cluster"
 

@@ -66,11 +66,17 @@ class Cluster(CatalogueRecord, LocalizedContent):
     """A group of products that are variants of one article.
 
     ``code`` is ``""`` when absent (NOT NULL keeps keyset sorting simple) and unique otherwise.
+    ``sku`` (the reference API's cluster sku) is ``""`` when absent and not unique: a lookup by it
+    that matches several clusters is ``ClusterMultipleFound``.
     Its products are ``ClusterProduct`` rows; deleting the cluster deletes its options and its
     memberships, never the products.
     """
 
     code = models.CharField(max_length=64, blank=True, default="")
+    sku = models.CharField(max_length=128, blank=True, default="", help_text="Not unique.")
+    # The cluster's own attributes (SPEC §22), ``[{"name", "value"}, …]`` in order; null (as a
+    # bulk insert leaves it) reads as none. Nothing filters on them, so a JSON column serves.
+    attributes = models.JSONField(null=True, blank=True, editable=False)
     cluster_config = models.ForeignKey(
         ClusterConfig, on_delete=models.PROTECT, related_name="clusters"
     )
@@ -98,7 +104,7 @@ class Cluster(CatalogueRecord, LocalizedContent):
     )
 
     class Meta:
-        indexes = keyset_indexes("clu", ("code",))
+        indexes = [*keyset_indexes("clu", ("code",)), models.Index(fields=["sku"], name="clu_sku")]
         constraints = [
             models.UniqueConstraint(
                 fields=["code"], condition=~Q(code=""), name="uniq_cluster_code"

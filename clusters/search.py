@@ -8,8 +8,8 @@ from __future__ import annotations
 from clusters.models import Cluster, ClusterOption, ClusterOptionSource, ClusterSource
 from config.api.search import Resolver, SearchText, field_key, id_key, source_key
 
-#: the code whose exact match ranks a cluster first
-CODE_COLUMNS = ("code",)
+#: the codes whose exact match ranks a cluster first
+CODE_COLUMNS = ("code", "sku")
 CLUSTER_TEXT = SearchText(Cluster, ClusterSource, "cluster", CODE_COLUMNS)
 cluster_search_text = CLUSTER_TEXT.document
 cluster_source_ids = CLUSTER_TEXT.source_ids
@@ -22,6 +22,7 @@ CLUSTER_RESOLVER = Resolver(
         id_key(Cluster),
         source_key(ClusterSource, "cluster"),
         field_key(Cluster, "code", "code"),
+        field_key(Cluster, "sku", "sku"),
     ),
 )
 OPTION_RESOLVER = Resolver(

@@ -37,7 +37,12 @@ from taxonomy.relationships import Found
 CLUSTER_LOOKUP = LookupSpec(
     label="Cluster",
     collection="clusters",
-    keys={"id": by_id, "sourceId": by_source(), "code": by_field("code", "code")},
+    keys={
+        "id": by_id,
+        "sourceId": by_source(),
+        "code": by_field("code", "code"),
+        "sku": by_field("sku", "sku"),
+    },
     not_found=errors.ClusterNotFound,
     multiple=errors.ClusterMultipleFound,
 )

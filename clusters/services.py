@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from catalogue.attributes import Pair, as_body, same_attributes, upserted, without
 from catalogue.models import Product
 from catalogue.selectors import resolve_products
 from catalogue.services import product_create
@@ -297,7 +298,18 @@ def config_by_ref(ref: dict[str, Any]) -> ClusterConfig:
 # Clusters -----------------------------------------------------------------------------------
 
 
-def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> None:
+def _attribute_pairs(cluster: Cluster) -> list[Pair]:
+    return [(a["name"], a["value"]) for a in cluster.attributes or []]
+
+
+def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> bool:
+    """Copy ``data`` onto ``cluster``; returns whether its attributes changed (a change that
+    the snapshot comparison cannot see when only a value's JSON type differs)."""
+    attributes_changed = False
+    if "attributes" in data:
+        wanted = [(a["name"], a["value"]) for a in data["attributes"]]
+        attributes_changed = not same_attributes(_attribute_pairs(cluster), wanted)
+        cluster.attributes = as_body(wanted) or None
     for name in RECORD_SCALARS:
         if name in data:
             setattr(cluster, name, data[name])
@@ -306,6 +318,8 @@ def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> None:
         if code and Cluster.objects.filter(code=code).exclude(pk=cluster.pk).exists():
             raise errors.ClusterExists(f"Cluster with code [{code}] already exists.")
         cluster.code = code
+    if "sku" in data:
+        cluster.sku = data["sku"] or ""
     if "cluster_config" in data:
         cluster.cluster_config = config_by_ref(data["cluster_config"])
     if "parent" in data:
@@ -313,6 +327,7 @@ def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> None:
         cluster.parent = category_by_ref(ref) if ref is not None else None
     merge_localized(cluster, localized_input(data, CLUSTER))
     finish_localized(cluster, CLUSTER)
+    return attributes_changed
 
 
 @transaction.atomic
@@ -343,7 +358,7 @@ def cluster_update(
     cluster = _locked_cluster(cluster_id)
     check_if_match(if_match, cluster)
     before = snapshot(cluster)
-    _apply_cluster(cluster, data)
+    attributes_changed = _apply_cluster(cluster, data)
     if "default_product" in data:
         if (
             default_id
@@ -353,11 +368,34 @@ def cluster_update(
                 f"defaultProduct [{default_id}] is not one of the cluster's products."
             )
         cluster.default_product_id = default_id
-    changed = apply_sources(cluster, CLUSTER, data)
+    changed = apply_sources(cluster, CLUSTER, data) or attributes_changed
     cluster.search_text = cluster_search_text(cluster, cluster_source_ids(cluster.pk))
     before["search_text"] = cluster.search_text  # derived: never a change of its own (§8)
     save_record(cluster, before, extra_changed=changed)
     return cluster
+
+
+@transaction.atomic
+def cluster_attributes_upsert(
+    *, cluster_id: int, attributes: list[dict[str, Any]], if_match: str | None = None
+) -> Cluster:
+    """Set the given attributes' values by name, keeping the others (SPEC §22); a write like
+    ``cluster_update`` (version, ``If-Match`` → PreconditionFailed)."""
+    cluster = _locked_cluster(cluster_id)
+    check_if_match(if_match, cluster)
+    wanted = upserted(_attribute_pairs(cluster), [(a["name"], a["value"]) for a in attributes])
+    return cluster_update(cluster_id=cluster_id, data={"attributes": as_body(wanted)})
+
+
+@transaction.atomic
+def cluster_attribute_delete(*, cluster_id: int, name: str, if_match: str | None = None) -> Cluster:
+    """Remove one attribute by name. Raises ClusterAttributeNotFound, PreconditionFailed."""
+    cluster = _locked_cluster(cluster_id)
+    check_if_match(if_match, cluster)
+    kept = without(_attribute_pairs(cluster), name)
+    if kept is None:
+        raise errors.ClusterAttributeNotFound(f"Cluster [{cluster_id}] has no attribute [{name}].")
+    return cluster_update(cluster_id=cluster_id, data={"attributes": as_body(kept)})
 
 
 @transaction.atomic

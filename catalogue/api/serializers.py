@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalogue.attributes import MAX_ATTRIBUTES
 from catalogue.models import Product
 from config.api.localized import localized_plan, localized_row_output
 from config.api.records import (
@@ -38,7 +39,7 @@ from integrations.services import sources_output
 #: contract (the OpenAPI document shows them), so constants rather than settings.
 ATTRIBUTE_VALUE_MAX_LENGTH = 10_000  # characters of a string value or of one array item
 ATTRIBUTE_ARRAY_MAX_ITEMS = 1_000
-ATTRIBUTES_MAX_COUNT = 500
+ATTRIBUTES_MAX_COUNT = MAX_ATTRIBUTES
 ATTRIBUTES_MAX_BYTES = 1_000_000  # the whole list as compact JSON
 
 ATTRIBUTE = Obj(
@@ -66,14 +67,34 @@ CATEGORY_REF = OneOf(
 )
 
 
-def _check_product(cleaned: dict, path: str, errs: Errors) -> None:
-    check_sources(cleaned, path, errs)
+def check_attribute_names(cleaned: dict, path: str, errs: Errors) -> None:
+    """Each attribute name once in a body's ``attributes`` (400 on the repeated one)."""
     names = [a["name"] for a in cleaned.get("attributes") or []]
     seen: set[str] = set()
     for index, name in enumerate(names):
         if name in seen:
             add_error(errs, f"attributes[{index}].name", f"Attribute '{name}' appears twice.")
         seen.add(name)
+
+
+def _check_product(cleaned: dict, path: str, errs: Errors) -> None:
+    check_sources(cleaned, path, errs)
+    check_attribute_names(cleaned, path, errs)
+
+
+#: ``POST …/{lk}/{lv}/attributes`` of products and clusters (SPEC §22)
+ATTRIBUTES_BODY = Obj(
+    {
+        "attributes": ListOf(
+            ATTRIBUTE,
+            min_items=1,
+            max_items=MAX_ATTRIBUTES,
+            description="Values set by name; the record's other attributes are kept.",
+        )
+    },
+    required=("attributes",),
+    check=check_attribute_names,
+)
 
 
 def product_fields() -> dict[str, Field]:

@@ -13,4 +13,10 @@ urlpatterns = [
         views.ProductTranslationView,
         "product-translation",
     ),
+    api_path(f"products/{LOOKUP}/attributes", views.ProductAttributesView, "product-attributes"),
+    api_path(
+        f"products/{LOOKUP}/attributes/(?P<attribute_name>[^/]+)",
+        views.ProductAttributeView,
+        "product-attribute",
+    ),
 ]

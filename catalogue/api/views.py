@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from catalogue import selectors, services
 from catalogue.api.serializers import (
+    ATTRIBUTES_BODY,
     PRODUCT_BODY,
     PRODUCT_PATCH,
     product_representation,
@@ -11,12 +12,13 @@ from catalogue.api.serializers import (
 )
 from catalogue.models import Product
 from config.api import errors
-from config.api.filters import parse_bool_param, parse_expands, parse_language_param
-from config.api.pagination import paginate
+from config.api.filters import parse_expands, parse_language_param
+from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
     ID,
     STRING,
+    expands_param,
     language_param,
     lookup_params,
     paging_params,
@@ -24,7 +26,7 @@ from config.api.params import (
 )
 from config.api.responses import deleted, listing, record
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.views import body, if_match, translation_removal_view
+from config.api.views import attribute_views, body, if_match, translation_removal_view
 
 READ, WRITE = ("products:read",), ("products:write",)
 #: one status code in the ``status`` filter
@@ -60,11 +62,7 @@ PRODUCT_FILTERS = (
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
     QueryParam("cluster", ID, "Cluster id."),
 )
-EXPANDS_PARAM = QueryParam(
-    "expands",
-    {"type": "string", "pattern": rf"^({'|'.join(EXPANDS)})(,({'|'.join(EXPANDS)}))*$"},
-    "Comma-separated: categories (the secondary category ids).",
-)
+EXPANDS_PARAM = expands_param(EXPANDS, "categories (the secondary category ids)")
 DETAIL_PARAMS = (language_param(), EXPANDS_PARAM, *lookup_params("source", "supplier"))
 
 
@@ -114,14 +112,8 @@ class ProductCollectionView(ApiView):
         params = request.query_params
         language = parse_language_param(params)
         expands = parse_expands(params, EXPANDS)
-        page = paginate(
-            selectors.product_list(params, expands=expands),
-            sort=params.get("sort"),
-            allowed_sorts=selectors.PRODUCT_SORTS,
-            page_size=params.get("pageSize"),
-            cursor=params.get("cursor"),
-            with_count=parse_bool_param(params, "withCount"),
-            request=request,
+        page = paginate_request(
+            request, selectors.product_list(params, expands=expands), selectors.PRODUCT_SORTS
         )
         data = [product_representation(p, language=language, expands=expands) for p in page.rows]
         return listing(page, data)
@@ -193,6 +185,28 @@ ProductTranslationView = translation_removal_view(
     find=lambda request, key, value: selectors.product_get(key, value, request.query_params),
     remove=lambda pk, language: services.product_remove_translation(
         product_id=pk, language=language
+    ),
+    render=lambda pk, request: _render(
+        selectors.product_get("id", str(pk), {}, expands=_expands(request)), request
+    ),
+)
+
+ProductAttributesView, ProductAttributeView = attribute_views(
+    "Product",
+    tag="Products",
+    scopes=WRITE,
+    request=ATTRIBUTES_BODY,
+    response=product_schema,
+    query=DETAIL_PARAMS,
+    lookup_errors=LOOKUP_ERRORS,
+    not_found=errors.ProductAttributeNotFound,
+    path_schemas=selectors.PRODUCT_LOOKUP.path_schemas(),
+    find=lambda request, key, value: selectors.product_get(key, value, request.query_params),
+    upsert=lambda pk, attributes, version: services.product_attributes_upsert(
+        product_id=pk, attributes=attributes, if_match=version
+    ),
+    remove=lambda pk, name, version: services.product_attribute_delete(
+        product_id=pk, name=name, if_match=version
     ),
     render=lambda pk, request: _render(
         selectors.product_get("id", str(pk), {}, expands=_expands(request)), request

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from catalogue.api.serializers import (
+    ATTRIBUTES,
     CATEGORY_REF,
     PRODUCT_REF,
+    check_attribute_names,
     product_representation,
     product_schema,
 )
@@ -202,6 +204,7 @@ def cluster_fields(*, create: bool = False) -> dict[str, Field]:
     return {
         **common_fields(),
         "code": Str(min_length=1, max_length=64, nullable=True, description="Unique when set."),
+        "sku": Str(min_length=1, max_length=128, nullable=True, description="Not unique."),
         "clusterConfig": CONFIG_REF,
         **localized_fields(LOCALIZED_API_NAMES),
         "parent": CATEGORY_REF,
@@ -215,15 +218,24 @@ def cluster_fields(*, create: bool = False) -> dict[str, Field]:
 
 def _check_cluster(cleaned: dict, path: str, errs: Errors) -> None:
     check_sources(cleaned, path, errs)
+    check_attribute_names(cleaned, path, errs)
+
+
+def _attributes() -> dict[str, Field]:
+    """The cluster's attributes (SPEC §22), written whole by create and PATCH (and by name with
+    the attribute routes); bulk items do not carry them."""
+    return {"attributes": ATTRIBUTES}
 
 
 CLUSTER_BODY = Obj(
-    cluster_fields(create=True),
+    {**cluster_fields(create=True), **_attributes()},
     required=("names", "clusterConfig"),
     check=_check_cluster,
     rules=(*SOURCES_RULES, default_name_rule()),
 )
-CLUSTER_PATCH = Obj(cluster_fields(), check=_check_cluster, rules=SOURCES_RULES)
+CLUSTER_PATCH = Obj(
+    {**cluster_fields(), **_attributes()}, check=_check_cluster, rules=SOURCES_RULES
+)
 
 
 def cluster_representation(
@@ -233,6 +245,8 @@ def cluster_representation(
     data: dict[str, Any] = bookkeeping_output(cluster)
     config = cluster.cluster_config
     data["code"] = cluster.code or None
+    data["sku"] = cluster.sku or None
+    data["attributes"] = list(cluster.attributes or [])
     data["clusterConfig"] = (
         config_representation(config)
         if "clusterConfig" in expands
@@ -269,7 +283,9 @@ def cluster_representation(
 
 
 def cluster_schema() -> dict[str, Any]:
-    schema = _without_flat_sources(Obj(cluster_fields()).openapi(for_write=False))
+    schema = _without_flat_sources(
+        Obj({**cluster_fields(), **_attributes()}).openapi(for_write=False)
+    )
     props = schema["properties"]
     props["clusterConfig"] = {
         "description": "{id, name}; the whole config with ?expands=clusterConfig",

@@ -24,6 +24,12 @@ urlpatterns = [
     api_path("clusters", views.ClusterCollectionView, "cluster-list"),
     api_path(CLUSTER, views.ClusterDetailView, "cluster-detail"),
     api_path(f"{CLUSTER}/{TRANSLATION}", views.ClusterTranslationView, "cluster-translation"),
+    api_path(f"{CLUSTER}/attributes", views.ClusterAttributesView, "cluster-attributes"),
+    api_path(
+        f"{CLUSTER}/attributes/(?P<attribute_name>[^/]+)",
+        views.ClusterAttributeView,
+        "cluster-attribute",
+    ),
     api_path(f"{CLUSTER}/validate", views.ClusterValidateView, "cluster-validate"),
     api_path(f"{CLUSTER}/products", views.ClusterProductCollectionView, "cluster-product-list"),
     api_path(

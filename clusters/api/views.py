@@ -9,6 +9,7 @@ from typing import Any
 
 from catalogue import services as product_services
 from catalogue.api.serializers import (
+    ATTRIBUTES_BODY,
     PRODUCT_BODY,
     PRODUCT_PATCH,
     product_representation,
@@ -43,9 +44,9 @@ from clusters.api.serializers import (
 from clusters.models import ClusterConfigSetting
 from clusters.readiness import cluster_report
 from config.api import errors
-from config.api.filters import parse_bool_param, parse_expands, parse_language_param
+from config.api.filters import parse_expands, parse_language_param
 from config.api.outcomes import Outcome, count_actions
-from config.api.pagination import paginate
+from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
     ID,
@@ -53,6 +54,7 @@ from config.api.params import (
     IDS_PARAM,
     STRING,
     TERM,
+    expands_param,
     language_param,
     lookup_params,
     paging_params,
@@ -61,7 +63,7 @@ from config.api.params import (
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.validation import Obj
-from config.api.views import body, if_match, translation_removal_view
+from config.api.views import attribute_views, body, if_match, translation_removal_view
 
 CLUSTERS_READ, CLUSTERS_WRITE = ("clusters:read",), ("clusters:write",)
 CONFIGS_READ, CONFIGS_WRITE = ("cluster-configs:read",), ("cluster-configs:write",)
@@ -118,18 +120,17 @@ SOURCE_PARAM = lookup_params("source")
 CONFIG_PATHS = selectors.CONFIG_LOOKUP.path_schemas()
 CLUSTER_PATHS = selectors.CLUSTER_LOOKUP.path_schemas()
 OPTION_PATHS = selectors.OPTION_LOOKUP.path_schemas()
-_EXPAND = f"({'|'.join(selectors.CLUSTER_EXPANDS)})"
-CLUSTER_EXPANDS_PARAM = QueryParam(
-    "expands",
-    {"type": "string", "pattern": f"^{_EXPAND}(,{_EXPAND})*$"},
-    f"Comma-separated: {', '.join(selectors.CLUSTER_EXPANDS)} (secondary category ids).",
+CLUSTER_EXPANDS_PARAM = expands_param(
+    selectors.CLUSTER_EXPANDS,
+    f"{', '.join(selectors.CLUSTER_EXPANDS)} (categories: the secondary category ids)",
 )
-OPTION_EXPANDS_PARAM = QueryParam(
-    "expands", {"type": "string", "enum": ["products"]}, "products: the selectable product ids."
+OPTION_EXPANDS_PARAM = expands_param(
+    selectors.OPTION_EXPANDS, "products (the selectable product ids)"
 )
 CLUSTER_FILTERS = (
     *record_filter_params(),
     QueryParam("code", STRING),
+    QueryParam("sku", STRING),
     QueryParam("clusterConfig", ID, "Cluster config id."),
     QueryParam("category", ID, "Primary category id."),
     QueryParam("includeDescendants", BOOL, "With category: the whole subtree."),
@@ -150,16 +151,7 @@ SETTING_FILTERS = (
 
 
 def _page(request, queryset, sorts: dict[str, str], default_sort: str | None = None):
-    params = request.query_params
-    return paginate(
-        queryset,
-        sort=params.get("sort") or default_sort,
-        allowed_sorts=sorts,
-        page_size=params.get("pageSize"),
-        cursor=params.get("cursor"),
-        with_count=parse_bool_param(params, "withCount"),
-        request=request,
-    )
+    return paginate_request(request, queryset, sorts, default_sort=default_sort)
 
 
 def _items(request, schema: Obj) -> dict[str, Any]:
@@ -494,6 +486,27 @@ ClusterTranslationView = translation_removal_view(
     find=lambda request, key, value: selectors.cluster_find(key, value, request.query_params),
     remove=lambda pk, language: services.cluster_remove_translation(
         cluster_id=pk, language=language
+    ),
+    render=lambda pk, request: _render_cluster(
+        selectors.cluster_get("id", str(pk), {}), request, set()
+    ),
+)
+ClusterAttributesView, ClusterAttributeView = attribute_views(
+    "Cluster",
+    tag="Clusters",
+    scopes=CLUSTERS_WRITE,
+    request=ATTRIBUTES_BODY,
+    response=cluster_schema,
+    query=SOURCE_PARAM,
+    lookup_errors=CLUSTER_LOOKUP_ERRORS,
+    not_found=errors.ClusterAttributeNotFound,
+    path_schemas=CLUSTER_PATHS,
+    find=lambda request, key, value: selectors.cluster_find(key, value, request.query_params),
+    upsert=lambda pk, attributes, version: services.cluster_attributes_upsert(
+        cluster_id=pk, attributes=attributes, if_match=version
+    ),
+    remove=lambda pk, name, version: services.cluster_attribute_delete(
+        cluster_id=pk, name=name, if_match=version
     ),
     render=lambda pk, request: _render_cluster(
         selectors.cluster_get("id", str(pk), {}), request, set()

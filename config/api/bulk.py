@@ -148,15 +148,14 @@ def _directive_fields(value: Any, path: str, schema: Obj, errs: Errors) -> Any:
 class BulkKey:
     """A lookup key of the URL and the item fields that carry it.
 
-    ``fields`` are required (the first one is the key's value in outcomes), ``qualifiers`` narrow
-    the match when present (``supplier`` with ``supplierCode``). With ``keep`` the key fields
+    ``fields`` are required (the first one is the key's value in outcomes; ``supplierCode`` comes
+    with ``supplier``). With ``keep`` the key fields
     also stay in the item as ordinary body fields (``sku``); otherwise they are taken out before
     the body is validated (``id``, which is read-only in bodies).
     """
 
     name: str
     fields: Mapping[str, Field]
-    qualifiers: Mapping[str, Field] = field(default_factory=dict)
     creates: bool = True
     keep: bool = False
 
@@ -233,7 +232,7 @@ def _parse_item(
         version = VERSION_FIELD.clean(version, "version", errs)
     values: list[Any] = []
     missing = [name for name in key.fields if raw.get(name) is None]
-    for name, validator in (*key.fields.items(), *key.qualifiers.items()):
+    for name, validator in key.fields.items():
         value = raw.get(name) if key.keep else raw.pop(name, None)
         if value is not None:
             value = validator.clean(value, name, errs)
@@ -529,14 +528,11 @@ class BulkBody(Obj):
             "description": "Optimistic check: a stale value fails the item (10014).",
         }
         for key in self.resource.keys.values():
-            for name, validator in (*key.fields.items(), *key.qualifiers.items()):
+            for name, validator in key.fields.items():
                 props.setdefault(name, validator.openapi())
         item["description"] = (
             "Every item carries the URL's lookup key fields ("
-            + "; ".join(
-                f"{k.name}: {' + '.join([*k.fields, *k.qualifiers])}"
-                for k in self.resource.keys.values()
-            )
+            + "; ".join(f"{k.name}: {' + '.join(k.fields)}" for k in self.resource.keys.values())
             + ")."
         )
         names = list(self.resource.schema.fields)

@@ -600,8 +600,9 @@ def _numbered(base: str, count: int) -> list[str]:
 
 
 def _key_text(item: Item, key: BulkKey) -> str:
-    names = [*key.fields, *key.qualifiers]
-    parts = [f"{name} [{value}]" for name, value in zip(names, item.key, strict=False) if value]
+    parts = [
+        f"{name} [{value}]" for name, value in zip(key.fields, item.key, strict=False) if value
+    ]
     return " and ".join(parts)
 
 

@@ -162,6 +162,9 @@ ClusterProductExists = _error(
 ClusterProductNotFound = _error(
     "ClusterProductNotFound", 20010, 404, "The product is not in this cluster."
 )
+ClusterAttributeNotFound = _error(
+    "ClusterAttributeNotFound", 20011, 404, "The cluster has no attribute of that name."
+)
 ClusterConfigExists = _error("ClusterConfigExists", 21004, 409, "Config name taken.")
 ClusterConfigNotFound = _error("ClusterConfigNotFound", 21005, 404, "Cluster config not found.")
 ClusterConfigSettingExists = _error(
@@ -210,6 +213,9 @@ ProductMultipleFound = _error(
     "ProductMultipleFound", 80005, 400, "The lookup matches several products."
 )
 ProductNotFound = _error("ProductNotFound", 80006, 404, "Product not found.")
+ProductAttributeNotFound = _error(
+    "ProductAttributeNotFound", 80007, 404, "The product has no attribute of that name."
+)
 
 
 def catalogue() -> list[type[ApiError]]:

@@ -17,7 +17,9 @@ from django_filters.fields import IsoDateTimeField
 from config.api.errors import SchemaValidationException
 from config.api.localized import column, languages
 
-PAGING_PARAMS = frozenset({"pageSize", "cursor", "sort", "withCount", "language", "expands"})
+PAGING_PARAMS = frozenset(
+    {"pageSize", "cursor", "page", "offset", "sort", "withCount", "language", "expands"}
+)
 
 
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
@@ -201,10 +203,16 @@ def parse_language_param(params: Mapping[str, str]) -> str | None:
     return value.lower()
 
 
+#: expansions the reference API names for what every read here carries anyway (every language,
+#: the sources): accepted wherever ``expands`` is, and change nothing (SPEC §22)
+REFERENCE_EXPANDS = ("translation", "sources")
+
+
 def parse_expands(params: Mapping[str, str], allowed: Iterable[str]) -> set[str]:
+    """The expansions asked for among ``allowed`` (``REFERENCE_EXPANDS`` accepted, left out)."""
     raw = params.get("expands", "")
     wanted = {part.strip() for part in raw.split(",") if part.strip()}
-    allowed = set(allowed)
+    allowed = set(allowed) | set(REFERENCE_EXPANDS)
     if wanted - allowed:
         raise SchemaValidationException(
             fields={
@@ -214,4 +222,4 @@ def parse_expands(params: Mapping[str, str], allowed: Iterable[str]) -> set[str]
                 ]
             }
         )
-    return wanted
+    return wanted - set(REFERENCE_EXPANDS)

@@ -85,7 +85,7 @@ def _problem_schema() -> dict[str, Any]:
 
 def _pagination_schema() -> dict[str, Any]:
     nullable = {"type": "string", "nullable": True}
-    return {
+    cursor = {
         "type": "object",
         "required": ["pageSize", "nextCursor", "previousCursor", "next", "previous"],
         "properties": {
@@ -97,6 +97,16 @@ def _pagination_schema() -> dict[str, Any]:
             "total": {"type": "integer"},
         },
     }
+    # the reference API's paging (``page``/``offset``): positions, always counted, no cursors
+    offset = {
+        "type": "object",
+        "required": ["page", "offset", "start", "end", "total"],
+        "properties": {
+            name: {"type": "integer", "minimum": 0}
+            for name in ("page", "offset", "start", "end", "total")
+        },
+    }
+    return {"oneOf": [cursor, offset]}
 
 
 def _success(op: Operation) -> dict[str, Any]:

@@ -5,6 +5,11 @@ total. A cursor carries the sort and the boundary row's values; the next page is
 after that boundary. A page deep in the table costs one index range scan, and walking every page
 returns every row exactly once, even while rows are added.
 
+The reference API's paging (SPEC §22), ``page`` (1-based) and ``offset`` (the page size, default
+12), is the other mode of the same paginator (``paginate(page=…, offset=…)``): an ``OFFSET``
+query with a count, bounded to the first ``MAX_OFFSET_ROWS`` rows because its cost grows with the
+depth; cursors stay the way to walk a whole collection.
+
 A sort column may also be an annotation of the queryset (the search ``relevance``): the boundary
 test then compares the computed value, which is deterministic per row, so relevance pages never
 skip or repeat a row either; it cannot use an index, so such a page costs the matching rows.
@@ -25,11 +30,18 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from config.api.errors import PaginatedResponseException, SchemaValidationException
-from config.api.filters import as_utc
+from config.api.filters import as_utc, parse_bool_param
 from config.api.validation import MAX_ID, MAX_JSON_DEPTH, NUL, nests_deeper
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+#: ``offset`` (the page size of ``page`` paging) when the client gives none, as the reference API
+DEFAULT_OFFSET = 12
+#: ``page`` paging reaches rows 1 to this; deeper pages are refused (10015): use cursors
+MAX_OFFSET_ROWS = 10_000
+#: the query parameters of each paging mode (one request uses one mode)
+CURSOR_PARAMS = ("pageSize", "cursor")
+OFFSET_PARAMS = ("page", "offset")
 COMMON_SORTS = {
     "id": "id",
     "createdAt": "created_at",
@@ -71,18 +83,22 @@ def parse_sort(value: str | None, allowed: dict[str, str]) -> list[SortKey]:
 
 
 def parse_page_size(raw: Any) -> int:
+    return _positive("pageSize", raw, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def _positive(name: str, raw: Any, default: int, maximum: int) -> int:
     if raw in (None, ""):
-        return DEFAULT_PAGE_SIZE
+        return default
     try:
-        size = int(raw)
+        number = int(raw)
     except (TypeError, ValueError):
-        size = 0
-    if isinstance(raw, bool) or not 1 <= size <= MAX_PAGE_SIZE:
+        number = 0
+    if isinstance(raw, bool) or not 1 <= number <= maximum:
         raise PaginatedResponseException(
-            f"pageSize must be an integer from 1 to {MAX_PAGE_SIZE}.",
-            fields={"pageSize": [f"Must be an integer from 1 to {MAX_PAGE_SIZE}."]},
+            f"{name} must be an integer from 1 to {maximum}.",
+            fields={name: [f"Must be an integer from 1 to {maximum}."]},
         )
-    return size
+    return number
 
 
 def encode_cursor(payload: dict) -> str:
@@ -146,6 +162,27 @@ class Page:
         return body
 
 
+@dataclass
+class OffsetPage:
+    """A page of ``page``/``offset`` paging: the reference API's ``pagination`` (positions are
+    1-based; ``start`` and ``end`` are 0 on a page past the last row)."""
+
+    rows: list
+    page: int
+    offset: int
+    total: int
+
+    def pagination(self, *, links: bool = True) -> dict:
+        start = (self.page - 1) * self.offset + 1 if self.rows else 0
+        return {
+            "page": self.page,
+            "offset": self.offset,
+            "start": start,
+            "end": start + len(self.rows) - 1 if self.rows else 0,
+            "total": self.total,
+        }
+
+
 def _after(keys: list[SortKey], values: list[Any]) -> Q:
     """Rows strictly after ``values`` in the order of ``keys``.
 
@@ -173,12 +210,32 @@ def paginate(
     with_count: bool = False,
     request: HttpRequest | None = None,
     context: Any = None,
-) -> Page:
-    """One page of ``queryset``. ``context`` (JSON data) is carried in the cursors and must come
-    back unchanged: a caller pins there the decisions its query was built from (the search's
-    typo corrections), reading them back with ``cursor_context`` before building the next page."""
+    page: Any = None,
+    offset: Any = None,
+) -> Page | OffsetPage:
+    """One page of ``queryset`` (``None``: a collection that holds nothing). ``context`` (JSON
+    data) is carried in the cursors and must come back unchanged: a caller pins there the
+    decisions its query was built from (the search's typo corrections), reading them back with
+    ``cursor_context`` before building the next page.
+
+    With ``page`` or ``offset`` it answers an ``OffsetPage`` instead (always counted);
+    ``page_size`` or ``cursor`` beside them, or a page reaching past row ``MAX_OFFSET_ROWS``,
+    → 10015."""
     keys = parse_sort(sort, allowed_sorts)
+    if page is not None or offset is not None:
+        if page_size is not None or cursor is not None:
+            raise PaginatedResponseException(
+                "page/offset paging cannot be combined with pageSize/cursor paging; use one.",
+                fields={
+                    name: ["Not with page/offset."]
+                    for name, value in (("pageSize", page_size), ("cursor", cursor))
+                    if value is not None
+                },
+            )
+        return _offset_page(queryset, keys, page, offset)
     size = parse_page_size(page_size)
+    if queryset is None:
+        return Page([], size, None, None, 0 if with_count else None, request)
     sort_token = ",".join(k.order for k in keys)
     backwards = False
     if cursor:
@@ -225,6 +282,49 @@ def paginate(
         previous_cursor=token(rows[0], "p") if has_previous and rows else None,
         total=total,
         request=request,
+    )
+
+
+def _offset_page(
+    queryset: QuerySet | None, keys: list[SortKey], page: Any, offset: Any
+) -> OffsetPage:
+    number = _positive("page", page, 1, MAX_OFFSET_ROWS)
+    size = _positive("offset", offset, DEFAULT_OFFSET, MAX_PAGE_SIZE)
+    if number * size > MAX_OFFSET_ROWS:
+        raise PaginatedResponseException(
+            f"page/offset paging reaches the first {MAX_OFFSET_ROWS} rows only (page {number} "
+            f"of {size} ends at row {number * size}); walk deeper with cursor paging "
+            "(pageSize and the nextCursor of each page).",
+            fields={"page": [f"page × offset must be at most {MAX_OFFSET_ROWS}."]},
+        )
+    if queryset is None:
+        return OffsetPage([], number, size, 0)
+    start = (number - 1) * size
+    rows = list(queryset.order_by(*(k.order for k in keys))[start : start + size])
+    # the count is only needed when this page does not already show where the rows end
+    total = start + len(rows) if 0 < len(rows) < size else queryset.count()
+    return OffsetPage(rows, number, size, total)
+
+
+def paginate_request(
+    request: HttpRequest,
+    queryset: QuerySet | None,
+    allowed_sorts: dict[str, str],
+    *,
+    default_sort: str | None = None,
+) -> Page | OffsetPage:
+    """The page a list request's query parameters ask for, in either paging mode."""
+    params = request.query_params
+    return paginate(
+        queryset,
+        sort=params.get("sort") or default_sort,
+        allowed_sorts=allowed_sorts,
+        page_size=params.get("pageSize"),
+        cursor=params.get("cursor"),
+        with_count=parse_bool_param(params, "withCount"),
+        request=request,
+        page=params.get("page"),
+        offset=params.get("offset"),
     )
 
 

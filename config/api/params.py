@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from config.api.filters import MAX_ROW_ID, MAX_TERM_LENGTH
+from config.api.filters import MAX_ROW_ID, MAX_TERM_LENGTH, REFERENCE_EXPANDS
+from config.api.pagination import DEFAULT_OFFSET, DEFAULT_PAGE_SIZE, MAX_OFFSET_ROWS, MAX_PAGE_SIZE
 from config.api.routing import QueryParam
 from config.api.validation import MAX_ID
 
@@ -46,7 +47,9 @@ def sort_pattern(sorts: list[str]) -> str:
 def paging_params(sorts: list[str]) -> tuple[QueryParam, ...]:
     return (
         QueryParam(
-            "pageSize", {"type": "integer", "minimum": 1, "maximum": 500}, "1-500, default 50"
+            "pageSize",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            f"1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}",
         ),
         QueryParam(
             "cursor", {"type": "string", "minLength": 1}, "Opaque cursor from next/previous."
@@ -57,6 +60,29 @@ def paging_params(sorts: list[str]) -> tuple[QueryParam, ...]:
             f"Comma-separated fields, '-' for descending: {', '.join(sorts)}.",
         ),
         QueryParam("withCount", BOOL, "Add pagination.total."),
+        QueryParam(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_OFFSET_ROWS},
+            "Reference paging: 1-based page number (not with pageSize/cursor); answers "
+            f"pagination.page/offset/start/end/total; page × offset at most {MAX_OFFSET_ROWS}.",
+        ),
+        QueryParam(
+            "offset",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            f"Reference paging: the page size of page paging, default {DEFAULT_OFFSET}.",
+        ),
+    )
+
+
+def expands_param(expands: tuple[str, ...], description: str) -> QueryParam:
+    """``expands``: a comma-separated list of ``expands`` and the reference API's no-op ones."""
+    name = f"({'|'.join((*expands, *REFERENCE_EXPANDS))})"
+    return QueryParam(
+        "expands",
+        {"type": "string", "pattern": f"^{name}(,{name})*$"},
+        f"Comma-separated: {description}. {' and '.join(REFERENCE_EXPANDS)} are accepted as "
+        "the reference API names them and change nothing: reads always carry every language "
+        "and the sources.",
     )
 
 

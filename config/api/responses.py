@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework.response import Response
 
-from config.api.pagination import Page
+from config.api.pagination import OffsetPage, Page
 
 
 def ok(data: Any, *messages: str, status: int = 200, headers: dict | None = None) -> Response:
@@ -25,5 +25,5 @@ def deleted(*messages: str) -> Response:
     return ok({}, *messages)
 
 
-def listing(page: Page, data: list, *, links: bool = True) -> Response:
+def listing(page: Page | OffsetPage, data: list, *, links: bool = True) -> Response:
     return Response({"data": data, "messages": [], "pagination": page.pagination(links=links)})

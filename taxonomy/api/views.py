@@ -7,7 +7,7 @@ from typing import ClassVar
 from config.api import errors
 from config.api.filters import check_query_params, parse_bool_param, parse_language_param
 from config.api.outcomes import count_actions
-from config.api.pagination import Page, paginate, parse_page_size, parse_sort
+from config.api.pagination import OffsetPage, Page, paginate_request
 from config.api.params import (
     BOOL,
     ID,
@@ -117,17 +117,8 @@ def _unique(params: tuple[QueryParam, ...]) -> tuple[QueryParam, ...]:
     return tuple(first.values())
 
 
-def _page(request, queryset, sorts, *, default_sort: str | None = None) -> Page:
-    params = request.query_params
-    return paginate(
-        queryset,
-        sort=params.get("sort") or default_sort,
-        allowed_sorts=sorts,
-        page_size=params.get("pageSize"),
-        cursor=params.get("cursor"),
-        with_count=parse_bool_param(params, "withCount"),
-        request=request,
-    )
+def _page(request, queryset, sorts, *, default_sort: str | None = None) -> Page | OffsetPage:
+    return paginate_request(request, queryset, sorts, default_sort=default_sort)
 
 
 class CategoryCollectionView(ApiView):
@@ -376,21 +367,9 @@ class LinkedItemsView(ApiView):
             category, include_descendants=parse_bool_param(params, "includeDescendants")
         )
         items = kind.linked(scope, params)
-        page = (
-            _empty_page(request, kind.sorts) if items is None else _page(request, items, kind.sorts)
-        )
+        page = _page(request, items, kind.sorts)  # None: a kind that holds no items
         data = [{**kind.represent(item, params), "primary": item.is_primary} for item in page.rows]
         return listing(page, data)
-
-
-def _empty_page(request, sorts) -> Page:
-    """The page of a kind that holds no items, after checking the paging parameters."""
-    params = request.query_params
-    parse_sort(params.get("sort"), sorts)
-    with_count = parse_bool_param(params, "withCount")
-    return Page(
-        [], parse_page_size(params.get("pageSize")), None, None, 0 if with_count else None, request
-    )
 
 
 def linked_items_view(key: str) -> type[LinkedItemsView]:

@@ -147,7 +147,7 @@ def test_sku_key_creates_updates_and_refuses_ambiguity(api):
     assert Product.objects.get(sku="ONE").priority == 5
 
 
-def test_supplier_code_key_is_narrowed_by_supplier(api):
+def test_supplier_code_key_needs_supplier_in_each_item(api):
     a = ProductFactory(supplier="Acme", supplier_code="X1")
     b = ProductFactory(supplier="Bolt", supplier_code="X1")
     body = bulk(
@@ -160,10 +160,19 @@ def test_supplier_code_key_is_narrowed_by_supplier(api):
         key="supplierCode",
     )
     assert [o["action"] for o in body["data"]] == ["update", "error", "create"]
-    assert body["data"][1]["error"]["code"] == 80005  # X1 without supplier matches two
+    error = body["data"][1]["error"]  # the pair is the key (SPEC §14)
+    assert error["code"] == 10016 and "supplier" in error["messages"][0]
+    assert body["data"][1]["key"] == "X1"
     a.refresh_from_db(), b.refresh_from_db()
     assert (a.priority, b.priority) == (3, 0)
     assert Product.objects.get(supplier_code="X2").supplier == "Acme"
+
+
+def test_supplier_code_item_without_supplier_creates_nothing(api):
+    body = bulk(api, [{"supplierCode": "NEW-1", "names": names("Orphan")}], key="supplierCode")
+    assert body["data"][0]["error"]["code"] == 10016
+    assert body["summary"]["error"] == 1
+    assert not Product.objects.filter(supplier_code="NEW-1").exists()
 
 
 def test_missing_and_repeated_keys_fail_only_their_items(api):
@@ -186,11 +195,15 @@ def test_missing_and_repeated_keys_fail_only_their_items(api):
 
 
 def test_two_keys_of_one_record_fail_the_later_item(api):
-    product = ProductFactory(sku="S", supplier="Acme", supplier_code="C")
+    product = ProductFactory()
+    ProductSourceFactory(product=product, source="ERP", source_id="E-1")
+    ProductSourceFactory(product=product, source="PIM", source_id="P-1")
     body = bulk(
         api,
-        [{"supplierCode": "C", "supplier": "Acme", "priority": 1}, {"supplierCode": "C"}],
-        key="supplierCode",
+        [
+            {"source": "ERP", "sourceId": "E-1", "priority": 1},
+            {"source": "PIM", "sourceId": "P-1", "priority": 2},
+        ],
     )
     assert body["data"][1]["error"]["code"] == 10020
     assert body["data"][1]["id"] == product.pk

@@ -184,7 +184,7 @@ def test_sort_objects_and_count(api, world):
         ({"clusterConfig": "x"}, 400, 10007, "clusterConfig"),
         ({"category": 0}, 400, 10007, "category"),
         ({"code": ""}, 400, 10007, "code"),
-        ({"sku": "A"}, 400, 10007, "sku"),
+        ({"eanCode": "A"}, 400, 10007, "eanCode"),  # a product filter
         ({"sort": [{"field": "relevance"}]}, 400, 10007, "sort[0].field"),
         ({"sort": [{"field": "sku"}]}, 400, 10007, "sort[0].field"),
         ({"ids": []}, 400, 10007, "ids"),

@@ -317,7 +317,7 @@ def test_list_filters(api, config):
     assert ids(ids=f"{a.pk},{c.pk}") == [a.pk, c.pk]
     assert ids(sort="-code") == [b.pk, a.pk, c.pk]
     envelope_error(api.get("/v2/clusters", {"clusterConfig": "x"}), 400, 10007)
-    envelope_error(api.get("/v2/clusters", {"sku": "x"}), 400, 10007)
+    envelope_error(api.get("/v2/clusters", {"eanCode": "x"}), 400, 10007)
     envelope_error(api.get("/v2/clusters", {"sort": "sku"}), 400, 10007)
 
 

@@ -31,8 +31,9 @@ def call(client, method, url):
 
 def test_every_route_of_the_family_is_declared():
     declared = {(p.values[0], p.values[1]) for p in operations()}
-    # configs 10, clusters 7, cluster products 7, nested options 5, options 7, bulk 4, search 1
-    assert len(declared) == 41
+    # configs 10, clusters 9 (with the two attribute routes), cluster products 7, nested
+    # options 5, options 7, bulk 4, search 1
+    assert len(declared) == 43
 
 
 def expected_scopes(method: str, url: str) -> tuple[str, ...]:
@@ -85,7 +86,7 @@ def test_openapi_path_parameters_are_precise(anonymous):
     """Lookup keys are the resource's enum; numeric ids are integers (the URLs take digits)."""
     schema = anonymous.get("/v2/schema/").json()
     keys = {
-        "/v2/clusters/": ["id", "sourceId", "code"],
+        "/v2/clusters/": ["id", "sourceId", "code", "sku"],
         "/v2/clusterconfigs/": ["id", "name"],
         "/v2/clusteroptions/": ["id", "sourceId"],
     }

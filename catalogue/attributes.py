@@ -1,0 +1,56 @@
+"""Attribute lists, ``[{"name": "COLOR", "value": …}, …]``, as products and clusters hold them.
+
+One merge rule for both (SPEC §22): the attribute routes upsert values by name, keeping every
+other attribute and the list's order (a new name goes last, in request order), and remove one
+name. The services apply the result as a whole-list write, so version, ``If-Match`` and change
+detection are those of any other write.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from config.api import errors
+
+Pair = tuple[str, Any]
+#: the most attributes one record holds (a body's ``attributes`` takes as many)
+MAX_ATTRIBUTES = 500
+
+
+def typed(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
+    """Pairs compared as JSON: ``1``, ``1.0`` and ``true`` are equal in Python, not in JSON."""
+    return [(name, json.dumps(value, sort_keys=True)) for name, value in pairs]
+
+
+def same_attributes(a: Iterable[Pair], b: Iterable[Pair]) -> bool:
+    return typed(a) == typed(b)
+
+
+def upserted(current: list[Pair], changes: Iterable[Pair]) -> list[Pair]:
+    """``current`` with each change's value set by name: an existing name keeps its place, a new
+    one is appended. More than ``MAX_ATTRIBUTES`` in all → PayloadValidationError."""
+    result = list(current)
+    where = {name: index for index, (name, _) in enumerate(result)}
+    for name, value in changes:
+        if name in where:
+            result[where[name]] = (name, value)
+        else:
+            where[name] = len(result)
+            result.append((name, value))
+    if len(result) > MAX_ATTRIBUTES:
+        raise errors.PayloadValidationError(
+            f"A record holds at most {MAX_ATTRIBUTES} attributes; this would make {len(result)}."
+        )
+    return result
+
+
+def without(current: list[Pair], name: str) -> list[Pair] | None:
+    """``current`` less the attribute ``name``; ``None`` when it has no such attribute."""
+    kept = [pair for pair in current if pair[0] != name]
+    return kept if len(kept) < len(current) else None
+
+
+def as_body(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
+    return [{"name": name, "value": value} for name, value in pairs]
