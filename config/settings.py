@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 import xstatic.pkg.jquery_ui as xstatic_jquery_ui
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -157,6 +159,8 @@ REDIS_SOCKET_TIMEOUT_SECONDS = float(os.environ.get("REDIS_SOCKET_TIMEOUT_SECOND
 REDIS_CLIENT_OPTIONS = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    # no retries: redis-py's default (3, with backoff of up to seconds) would hold the worker
+    "retry": RedisRetry(NoBackoff(), 0),
 }
 CACHES = {
     "default": (
