@@ -185,6 +185,7 @@ REDIS_SOCKET_TIMEOUT_SECONDS = float(os.environ.get("REDIS_SOCKET_TIMEOUT_SECOND
 REDIS_CLIENT_OPTIONS = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    # no retries: redis-py's default (3, with backoff of up to seconds) would hold the worker
     "retry_on_timeout": False,
     "retry": Retry(NoBackoff(), 0),
 }
