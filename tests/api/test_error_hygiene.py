@@ -99,6 +99,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "ALLOWED_HOSTS": "catalogue.example.com",
         "SECURE_HSTS_SECONDS": "31536000",
         "SECURE_SSL_REDIRECT": "1",
+        "REDIS_URL": "redis://127.0.0.1:6379/2",  # shared limits (api.E002); not connected to
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     result = subprocess.run(
