@@ -103,6 +103,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "ENV_FILE": "",
         "SECRET_KEY": "k7#Qp2v!xR9m$Lw4zT8n&Yb6Hc1Jd5Fg3Ks0Ae-Ui_Oo+Pl=Mn",
         "ALLOWED_HOSTS": "catalogue.example.com",
+        "REDIS_URL": "redis://127.0.0.1:6379/2",  # shared limits (api.E002); check connects to none
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     result = subprocess.run(

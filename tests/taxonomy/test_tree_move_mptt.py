@@ -203,9 +203,9 @@ def test_a_move_request_runs_one_update_and_a_fixed_number_of_statements(api):
         statements.append([q["sql"] for q in queries.captured_queries])
     for sqls in statements:
         # the category of the URL, (tree lock), the locked category, the target, the UPDATE,
-        # and the answer: category, sources, path; plus the savepoint pair of the test's
-        # transaction
+        # and the answer: category, sources, path; plus two savepoint pairs: the request's
+        # transaction and the service's block inside it (the test runs in a transaction)
         lock = connection.vendor == "postgresql"
-        assert len(sqls) == 9 + lock, sqls
+        assert len(sqls) == 11 + lock, sqls
         assert sum(sql.lstrip().upper().startswith("UPDATE") for sql in sqls) == 1, sqls
     assert tree_problems() == []
