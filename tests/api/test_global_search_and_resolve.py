@@ -177,7 +177,7 @@ def test_resolve_runs_one_query_per_type_and_key_whatever_the_item_count(api, re
         assert len(response.json()["data"]) == len(items)
         return len(captured)
 
-    queries_for(1)  # the token is validated once, then remembered for a few seconds
+    queries_for(1)  # warm-up
     small, large = queries_for(2), queries_for(160)  # 12 and 960 items
     assert small == large
 

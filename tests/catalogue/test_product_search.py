@@ -386,7 +386,7 @@ def test_search_query_count_does_not_grow_with_the_page(api, ranked):
             assert len(found(api, {"term": "storm jacket", "pageSize": size})) == size
         return len(queries)
 
-    count(3)  # the token is validated once, then remembered for a few seconds
+    count(3)  # warm-up
     assert count(3) == count(40)
     assert count(40) <= 10
 

@@ -412,7 +412,7 @@ def test_resolve_of_clusters_costs_one_query_per_key(api, resolvable):
         assert len(response.json()["data"]) == len(items)
         return len(captured)
 
-    queries_for(1)  # the token is validated once, then remembered for a few seconds
+    queries_for(1)  # warm-up
     assert queries_for(2) == queries_for(200)  # 10 and 1000 items
 
 

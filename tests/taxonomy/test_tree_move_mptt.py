@@ -194,7 +194,6 @@ def test_a_move_request_runs_one_update_and_a_fixed_number_of_statements(api):
     for _ in range(3):
         CategoryFactory(parent=leaf)
     other = CategoryFactory(name_en="Other", parent=root)
-    api.get("/v2/categories/tree")  # the token is validated once, then remembered a few seconds
     statements = []
     for target in (other, branch, other):
         with CaptureQueriesContext(connection) as queries:
@@ -202,10 +201,10 @@ def test_a_move_request_runs_one_update_and_a_fixed_number_of_statements(api):
         assert response.status_code == 200
         statements.append([q["sql"] for q in queries.captured_queries])
     for sqls in statements:
-        # the category of the URL, (tree lock), the locked category, the target, the UPDATE,
-        # and the answer: category, sources, path; plus two savepoint pairs: the request's
-        # transaction and the service's block inside it (the test runs in a transaction)
+        # the token, the category of the URL, (tree lock), the locked category, the target, the
+        # UPDATE, and the answer: category, sources, path; plus two savepoint pairs: the
+        # request's transaction and the service's block inside it (the test runs in a transaction)
         lock = connection.vendor == "postgresql"
-        assert len(sqls) == 11 + lock, sqls
+        assert len(sqls) == 12 + lock, sqls
         assert sum(sql.lstrip().upper().startswith("UPDATE") for sql in sqls) == 1, sqls
     assert tree_problems() == []
