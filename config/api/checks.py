@@ -29,14 +29,18 @@ def limits_are_shared(app_configs, **kwargs):
 
     on = [
         name
-        for name in ("RATE_LIMIT_PER_MINUTE", "TOKEN_FAILURES_PER_MINUTE")
+        for name in (
+            "RATE_LIMIT_PER_MINUTE",
+            "TOKEN_FAILURES_PER_MINUTE",
+            "TOKEN_REQUESTS_PER_MINUTE",
+        )
         if getattr(settings, name, 0) > 0
     ]
     if not on or settings.CACHE_URL:
         return []
     return [
         Error(
-            f"{' and '.join(on)} {'is' if len(on) == 1 else 'are'} on but REDIS_URL is not set: "
+            f"{', '.join(on)} {'is' if len(on) == 1 else 'are'} on but REDIS_URL is not set: "
             "each worker process would count on its own, multiplying the limits.",
             hint="Set REDIS_URL (redis://host:6379/0), or set the limits to 0 to turn them off.",
             id="api.E002",
