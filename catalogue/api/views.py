@@ -76,10 +76,12 @@ def _render(product, request) -> dict:
     )
 
 
+def _render_id(pk: int, request) -> dict:
+    return _render(selectors.product_get("id", str(pk), {}, expands=_expands(request)), request)
+
+
 def _reloaded(product, request) -> dict:
-    return _render(
-        selectors.product_get("id", str(product.pk), {}, expands=_expands(request)), request
-    )
+    return _render_id(product.pk, request)
 
 
 class ProductCollectionView(ApiView):
@@ -186,9 +188,7 @@ ProductTranslationView = translation_removal_view(
     remove=lambda pk, language: services.product_remove_translation(
         product_id=pk, language=language
     ),
-    render=lambda pk, request: _render(
-        selectors.product_get("id", str(pk), {}, expands=_expands(request)), request
-    ),
+    render=_render_id,
 )
 
 ProductAttributesView, ProductAttributeView = attribute_views(
@@ -208,7 +208,5 @@ ProductAttributesView, ProductAttributeView = attribute_views(
     remove=lambda pk, name, version: services.product_attribute_delete(
         product_id=pk, name=name, if_match=version
     ),
-    render=lambda pk, request: _render(
-        selectors.product_get("id", str(pk), {}, expands=_expands(request)), request
-    ),
+    render=_render_id,
 )

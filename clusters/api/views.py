@@ -475,6 +475,10 @@ class ClusterDetailView(ApiView):
         return deleted("Cluster deleted")
 
 
+def _render_cluster_id(pk: int, request) -> dict:
+    return _render_cluster(selectors.cluster_get("id", str(pk), {}), request, set())
+
+
 ClusterTranslationView = translation_removal_view(
     "ClusterTranslationView",
     tag="Clusters",
@@ -487,9 +491,7 @@ ClusterTranslationView = translation_removal_view(
     remove=lambda pk, language: services.cluster_remove_translation(
         cluster_id=pk, language=language
     ),
-    render=lambda pk, request: _render_cluster(
-        selectors.cluster_get("id", str(pk), {}), request, set()
-    ),
+    render=_render_cluster_id,
 )
 ClusterAttributesView, ClusterAttributeView = attribute_views(
     "Cluster",
@@ -508,9 +510,7 @@ ClusterAttributesView, ClusterAttributeView = attribute_views(
     remove=lambda pk, name, version: services.cluster_attribute_delete(
         cluster_id=pk, name=name, if_match=version
     ),
-    render=lambda pk, request: _render_cluster(
-        selectors.cluster_get("id", str(pk), {}), request, set()
-    ),
+    render=_render_cluster_id,
 )
 
 

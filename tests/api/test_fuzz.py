@@ -31,12 +31,17 @@ def fuzzable(document: dict) -> dict:
       only ever comes from a previous page's ``nextCursor``, so any generated one is malformed
       (400 10015, covered by the pagination tests);
     - a search body's ``sort`` holds one item: a field named twice is refused (400 10007), and
-      "unique by ``field``" cannot be said in OpenAPI 3.0 (multi-field sorts: the search tests).
+      "unique by ``field``" cannot be said in OpenAPI 3.0 (multi-field sorts: the search tests);
+    - ``page`` and ``offset``, the reference API's paging: not with ``pageSize`` and at most
+      10,000 rows deep (``page`` × ``offset``), rules across parameters that OpenAPI 3.0 cannot
+      say (400 10015, covered on every list by tests/api/test_reference_paging.py).
     """
 
     for operation in operations(document):
         operation["parameters"] = [
-            p for p in operation.get("parameters", []) if p["name"] != "cursor"
+            p
+            for p in operation.get("parameters", [])
+            if p["name"] not in ("cursor", "page", "offset")
         ]
         for node in objects(operation.get("requestBody", {})):
             properties = node.get("properties", {})

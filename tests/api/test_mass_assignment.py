@@ -65,6 +65,7 @@ def world():
         "product_id": product.pk,
         "option_id": option.pk,
         "language": "nl",
+        "attribute_name": "COLOR",
     }
 
 
