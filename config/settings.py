@@ -124,6 +124,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ONLY_ADMIN_SITE = True
 AXES_CLIENT_IP_CALLABLE = "integrations.oauth.request_caller_address"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# its startup banner on every process (each manage.py command, each worker) is noise in JSON logs;
+# lockouts are still logged as warnings
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -27,6 +27,7 @@ HUGE = 2**64
 #: orjson writes integers up to 64 bits; the placeholder becomes the number in the text
 _HUGE = "__HUGE__"
 NAMES = [{"language": "EN", "value": "Crafted"}]
+_LONG = "x" * 10_001  # one character past an attribute value's bound
 APPS = ("catalogue", "taxonomy", "clusters", "integrations", "api")
 #: routes answering one outcome per item (SPEC 10.1), where a bad item is that item's error
 PER_ITEM = {
@@ -121,6 +122,13 @@ BODIES: dict[tuple[str, str], object] = {
     },
     ("POST", "/v2/clusteroptions/{lookup_key}/{lookup_value}/products/unassign"): {
         "products": [{"id": "{product}"}, {"id": _HUGE}]
+    },
+    # attribute routes (SPEC 22): a value that would be written, then one past its bound
+    ("POST", "/v2/products/{lookup_key}/{lookup_value}/attributes"): {
+        "attributes": [{"name": "COLOR", "value": "red"}, {"name": "SIZE", "value": _LONG}]
+    },
+    ("POST", "/v2/clusters/{lookup_key}/{lookup_value}/attributes"): {
+        "attributes": [{"name": "COLOR", "value": "red"}, {"name": "SIZE", "value": _LONG}]
     },
 }
 
