@@ -31,7 +31,9 @@ run: demo
 serve: install
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 		echo "installing nginx-light (Debian package) for the buffering proxy"; \
-		$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq nginx-light >/dev/null; }
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get install -y -qq nginx-light >/dev/null 2>&1 \
+		|| { $$sudo apt-get update -qq >/dev/null && $$sudo apt-get install -y -qq nginx-light >/dev/null; }; }
 	$(PY) -m config.serve $(SERVE_ARGS)
 
 test: install

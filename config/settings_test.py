@@ -12,6 +12,8 @@ os.environ.setdefault("TESTING", "1")
 os.environ.setdefault("ENV_FILE", "")
 # the test client speaks plain HTTP; production redirects to HTTPS by default
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# the hosts the test client, live servers and schemathesis (http://localhost) use, DEBUG or not
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
 from config import settings as _production  # noqa: E402
 

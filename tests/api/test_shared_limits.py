@@ -166,14 +166,23 @@ def deploy_errors() -> list[str]:
     return [m.id for m in run_checks(include_deployment_checks=True) if m.id == "api.E002"]
 
 
+LIMITS_OFF = {
+    "RATE_LIMIT_PER_MINUTE": 0,
+    "TOKEN_FAILURES_PER_MINUTE": 0,
+    "TOKEN_REQUESTS_PER_MINUTE": 0,
+}
+
+
 def test_check_deploy_reports_limits_without_redis():
-    with override_settings(CACHE_URL="", RATE_LIMIT_PER_MINUTE=10, TOKEN_FAILURES_PER_MINUTE=0):
+    with override_settings(CACHE_URL="", **{**LIMITS_OFF, "RATE_LIMIT_PER_MINUTE": 10}):
         assert deploy_errors() == ["api.E002"]
         with pytest.raises(SystemCheckError, match="REDIS_URL is not set"):
             call_command("check", "--deploy", "--fail-level", "ERROR")
-    with override_settings(CACHE_URL="", RATE_LIMIT_PER_MINUTE=0, TOKEN_FAILURES_PER_MINUTE=5):
+    with override_settings(CACHE_URL="", **{**LIMITS_OFF, "TOKEN_FAILURES_PER_MINUTE": 5}):
         assert deploy_errors() == ["api.E002"]
-    with override_settings(CACHE_URL="", RATE_LIMIT_PER_MINUTE=0, TOKEN_FAILURES_PER_MINUTE=0):
+    with override_settings(CACHE_URL="", **{**LIMITS_OFF, "TOKEN_REQUESTS_PER_MINUTE": 5}):
+        assert deploy_errors() == ["api.E002"]
+    with override_settings(CACHE_URL="", **LIMITS_OFF):
         assert deploy_errors() == []
     with override_settings(CACHE_URL=URL, RATE_LIMIT_PER_MINUTE=10):
         assert deploy_errors() == []
