@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.http import HttpRequest
 from rest_framework.response import Response
 
@@ -433,6 +433,7 @@ def _execute(result: BulkResult, directives: Directives, key: BulkKey) -> None:
                     return
                 if not result.dry_run:
                     resource.write(plan)
+                    _check_deferred_constraints()
                 return
         except (Retry, IntegrityError, OperationalError) as exc:
             if attempt == MAX_ATTEMPTS or not _retryable(exc):
@@ -443,6 +444,15 @@ def _execute(result: BulkResult, directives: Directives, key: BulkKey) -> None:
             )
             # Jittered exponential backoff: concurrent losers do not collide again in lockstep.
             time.sleep(random.uniform(0, 0.02 * 2**attempt))
+
+
+def _check_deferred_constraints() -> None:
+    """PostgreSQL checks its foreign keys (deferred, as Django creates them) at COMMIT. The
+    write runs inside the request's transaction (``ApiView.dispatch``), so this block's end is
+    only a savepoint: check them here, where a row a concurrent request deleted is a retryable
+    23503 inside the retry loop, not a failed COMMIT after the answer was made."""
+    if connection.vendor == "postgresql":
+        connection.check_constraints()
 
 
 # sqlstates: unique / foreign-key violation (a concurrent insert or delete won the race),

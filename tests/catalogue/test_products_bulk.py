@@ -668,8 +668,10 @@ def test_statement_count_does_not_grow_with_the_number_of_items():
     assert counts[2] - 6 <= counts[1] <= counts[2], counts
     # savepoint, 8 reads (pairs, rows, links, parents, cluster homes of re-parented rows,
     # attributes, slugs EN and NL), 5 writes (products updated and inserted, links, attributes
-    # deleted and inserted), release
-    assert counts[2000] <= 15, counts
+    # deleted and inserted), on PostgreSQL the deferred foreign keys checked inside the retry
+    # loop (SET CONSTRAINTS ALL IMMEDIATE / DEFERRED: the request's transaction commits later),
+    # release
+    assert counts[2000] <= 17, counts
     assert Product.objects.filter(sources__source_id__startswith="N-").count() == 1 + 1 + 50 + 1000
 
 
