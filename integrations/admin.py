@@ -70,3 +70,10 @@ class ApiClientAdmin(SuperuserOnly, ApplicationAdmin):
 
 admin.site.unregister(Application)
 admin.site.register(Application, ApiClientAdmin)
+
+
+# django-axes' own admins (login attempts) answer malformed list filter values like ours
+# (``?path_info=%00`` was a 500 on PostgreSQL), not with a database error.
+for _model, _model_admin in list(admin.site._registry.items()):
+    if _model._meta.app_label == "axes":
+        type(_model_admin).get_changelist = lambda self, request, **kwargs: StrictChangeList
