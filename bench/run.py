@@ -93,6 +93,10 @@ def env_for(args) -> dict[str, str]:
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "RATE_LIMIT_PER_MINUTE": "0",
+            # plain HTTP on loopback: no redirect to https, no HSTS
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "ENV_FILE": "",
             "CONN_MAX_AGE": "600",
             # the naive tree of 5,000 nodes runs one query per node: over a minute when contended
             "GUNICORN_TIMEOUT": "900",
@@ -228,7 +232,11 @@ def token(args, client: dict) -> str:
             "Content-Type": "application/x-www-form-urlencoded",
         },
     )
-    return json.loads(conn.getresponse().read())["access_token"]
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"token request answered {response.status}: {body[:300]!r}")
+    return json.loads(body)["access_token"]
 
 
 def ratio_check(result: Result, name: str, ratio: float, op: str, bound: float) -> None:
