@@ -411,7 +411,7 @@ def import_catalogue(http: Http, args) -> Result:
                 env,
             )  # fmt: skip
 
-        small_seconds, small_peak = ours(size // 10, "small")
+        _, small_peak = ours(size // 10, "small")
         seconds, peak = ours(size, "ours")
         path = Path(tmp) / "floor.ndjson"
         write_file(path, size, f"{tag}-floor")
