@@ -118,8 +118,8 @@ def _shape(condition: Q) -> tuple:
 class PreparedRows:
     """Compiled SQL of a ``values()`` queryset, per shape, run again with other values.
 
-    Building and compiling the ~55-column product query (with its JSON subqueries) cost more
-    than running it: about 1 ms of a 3 ms lookup by sourceId. The first lookup of a shape (the
+    Building and compiling the ~55-column product query (with its JSON subqueries) costs more
+    than running it on a single-record lookup. The first lookup of a shape (the
     caller's key and the condition's lookups and value types) compiles the query with marker
     values and records where each value lands among the parameters; later ones put their values
     there and execute the same SQL, converting the rows with the same compiler. A shape whose
