@@ -1,4 +1,4 @@
-# Everything a newcomer needs: `make run` (set up + demo + server) and `make test`.
+# Everything a newcomer needs: `make run` (set up + demo + server; PORT=8000, RESET=1) and `make test`.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,12 +19,18 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed .env
 
+# The demo credentials stay the same from run to run (kept in var/demo-credentials.json, so
+# tokens and printed passwords keep working); RESET=1 makes new ones. PORT (default 8000) is
+# where runserver listens and what the printed URLs say.
+PORT ?= 8000
+RESET ?=
+
 demo: install
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py setup_demo
+	$(PY) manage.py setup_demo --port '$(PORT)' $(if $(filter 1 yes true,$(RESET)),--reset-credentials)
 
 run: demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver '127.0.0.1:$(PORT)'
 
 # The production shape (config/serve.py): collectstatic, migrate, nginx → gunicorn (WEB_CONCURRENCY
 # workers), Celery worker and beat, DEBUG off. Needs SECRET_KEY, DATABASE_URL and REDIS_URL.

@@ -17,20 +17,6 @@ from django.views.decorators.csrf import csrf_exempt
 from config.api.search import search_document
 from taxonomy.services import TREE_LOCK_KEY
 
-PRODUCT_COLUMNS = [
-    "id",
-    "sku",
-    "status",
-    "hidden",
-    "priority",
-    "sort_name",
-    "version",
-    "created_at",
-    "last_modified_at",
-    "parent_id",
-    "language",
-]
-
 
 def _json(payload) -> HttpResponse:
     return HttpResponse(orjson.dumps(payload), content_type="application/json")

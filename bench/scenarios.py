@@ -181,7 +181,7 @@ QUICK_NAIVE_BULK = 200
 
 
 def _naive_bulk(timed, args) -> tuple[float, str]:
-    """The per-item loop is linear in the items (~20 ms each); ``--quick`` times 200 items and
+    """The per-item loop is linear in the items; ``--quick`` times 200 items and
     scales to 2000 so CI stays under its time budget. The full run times 2000."""
     if not args.quick:
         return median_of_reps(lambda: timed(BULK_SIZE), max(1, args.reps // 2), 1), ""
@@ -300,7 +300,7 @@ def category_tree(http: Http, args) -> list[Result]:
     floor = median_of_reps(
         lambda: http.timed("GET", "/floor/categories/tree", auth=False)[0], args.reps, 2
     )
-    # One query per node: a minute per call at 5,000 nodes, so one timed call after the warm-up.
+    # One query per node: slow at 5,000 nodes, so one timed call after the warm-up.
     naive = median_of_reps(lambda: http.timed("GET", "/naive/categories/tree/")[0], 1, 1)
     tree = Result(
         f"Category tree of {count} nodes",
@@ -411,7 +411,7 @@ def import_catalogue(http: Http, args) -> Result:
                 env,
             )  # fmt: skip
 
-        small_seconds, small_peak = ours(size // 10, "small")
+        _, small_peak = ours(size // 10, "small")
         seconds, peak = ours(size, "ours")
         path = Path(tmp) / "floor.ndjson"
         write_file(path, size, f"{tag}-floor")

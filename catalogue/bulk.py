@@ -191,8 +191,8 @@ EXPORT_CHUNK = 500
 def export_products() -> Iterator[dict[str, Any]]:
     """Every product in the API's write shape, by id, a chunk at a time (constant memory).
 
-    Chunks are read as ``product_rows`` (one query, no model instances: those cost ~0.4 ms per
-    product with prefetching, most of a large export) and rendered by the API's own
+    Chunks are read as ``product_rows`` (one query, no model instances: with prefetching they
+    were most of the time of a large export) and rendered by the API's own
     ``product_representation``. ``parent`` is exported as the category's first source pair when
     it has one, so the file still means the same after an import elsewhere.
     """

@@ -12,7 +12,8 @@ from taxonomy.selectors import category_scope
 
 ATTRIBUTE_PREFIX = "attribute."
 #: the most ``attribute.<NAME>`` list filters (and ``attributes`` of a search body) one request
-#: takes: each is an ``EXISTS`` over the attribute table, and 250 of them planned for 45 s
+#: takes: each is an ``EXISTS`` over the attribute table, and hundreds of them keep PostgreSQL's
+#: planner busy for tens of seconds
 MAX_ATTRIBUTE_FILTERS = 20
 
 

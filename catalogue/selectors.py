@@ -81,8 +81,8 @@ def product_namespaces(rows: list[dict[str, Any]]) -> Iterator[SimpleNamespace]:
     """``product_rows`` rows as objects the API's ``product_representation`` reads like model
     instances (``product.sources.all()``, ``product.cluster_membership`` …).
 
-    Building model instances and prefetching costs ~70 µs a product here (modeltranslation's
-    ``__init__``, related managers, prefetch bookkeeping): most of a 100-product page.
+    Building model instances and prefetching (modeltranslation's ``__init__``, related managers,
+    prefetch bookkeeping) was most of the time of a 100-product page.
     """
     for row in rows:
         cluster = row.pop("membership_cluster")

@@ -78,11 +78,6 @@ def demo_configs() -> dict[str, ClusterConfig]:
     return configs
 
 
-def _localized(cluster_or_option, base: str, values: dict[str, str]) -> None:
-    for language, value in values.items():
-        setattr(cluster_or_option, f"{base}_{language}", value)
-
-
 def seed_clusters(
     *,
     clusters: int,

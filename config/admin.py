@@ -301,7 +301,8 @@ def autocomplete_filter(path: str, *, title: str, parameter_name: str) -> type:
 
 
 #: Words of an admin search that are matched (each is an OR over every name column, the code
-#: columns and the source ids): 100 words took 73 s on a 10,000-product list (issue 15).
+#: columns and the source ids): the statement grows with every word, and a pasted paragraph
+#: kept a worker busy for over a minute (issue 15).
 MAX_ADMIN_SEARCH_WORDS = 10
 
 

@@ -161,9 +161,9 @@ DATABASES = {
 SQLITE_BUSY_TIMEOUT_SECONDS = env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("PG_JIT"):
     # PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost: seconds of
-    # LLVM work for a short admin search (a 10-word product search: 3.5 s of JIT, 0.06 s of
-    # execution). Off per connection (a startup option: no extra round trip); PG_JIT=1 keeps
-    # the server's setting (e.g. behind a pooler that refuses startup options).
+    # LLVM work for a short admin search that executes in milliseconds. Off per connection (a
+    # startup option: no extra round trip); PG_JIT=1 keeps the server's setting (e.g. behind a
+    # pooler that refuses startup options).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers queue instead of failing: WAL lets readers run beside the writer, every

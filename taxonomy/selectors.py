@@ -30,8 +30,6 @@ from taxonomy.models import Category, CategorySource
 from taxonomy.querysets import ancestors_condition, subtree_condition
 from taxonomy.translation import LOCALIZED_FIELDS
 
-PARENT_REF_HELP = '{"id": n} or {"sourceId": s, "source": s}'
-
 
 def by_slug(value: str, params: Mapping[str, str]) -> tuple[Q, str]:
     """``slug`` in the language of the ``language`` parameter (default: the catalogue's)."""

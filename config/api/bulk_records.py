@@ -11,7 +11,8 @@ reference, outcomes computed in Python against the stored rows (locked in id ord
 table; source links, the unique keys concurrent requests race for, are inserted sorted.
 
 Rows are handled as plain dicts keyed by attribute name (``name_en``, ``parent_id``): building
-model instances costs ~70 µs each with modeltranslation, and nothing here needs them.
+model instances (modeltranslation's ``__init__`` per row) costs more than the SQL, and nothing
+here needs them.
 """
 
 from __future__ import annotations

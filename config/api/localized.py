@@ -17,7 +17,6 @@ from django.conf import settings
 from config.api.validation import INVALID, NUL_FREE, Errors, Field, Language, Str, add_error, join
 
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-_SLUG_RE = re.compile(SLUG_PATTERN)
 
 
 def languages() -> list[str]:
@@ -168,7 +167,3 @@ def slugify_text(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", folded.lower())
     return "-".join(words)[:200].strip("-") or "item"
-
-
-def is_valid_slug(value: str) -> bool:
-    return bool(_SLUG_RE.fullmatch(value))

@@ -86,7 +86,7 @@ def _owners_of_links(model: type[Model], condition: Q) -> Q:
 
     A freshly loaded, never analysed table looks a hundred times smaller to the planner than it
     is (it guesses row widths from the declared columns), so a semi-join (``pk IN (SELECT …)``)
-    became a scan of the whole product table (57 s on 6,000 products, issue 14). A whole pair
+    became a scan of the whole product table for every lookup (issue 14). A whole pair
     (``source`` and ``sourceId``) names at most one link: a plain join driven by the link's
     unique index, then the record by its primary key. A ``sourceId`` alone may name several links
     of one record: on PostgreSQL ``pk = ANY(ARRAY(SELECT owner_id FROM links WHERE …))`` finds

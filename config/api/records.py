@@ -291,7 +291,7 @@ def merge_localized(
             setattr(instance, column(base, language), value)
 
 
-def finish_localized(instance: Model, spec: RecordSpec, *, slug_errors: bool = True) -> None:
+def finish_localized(instance: Model, spec: RecordSpec) -> None:
     """Enforce the default-language name, generate missing slugs, refresh the sort name.
 
     Raises ``DefaultTranslationRequired`` (10019) and ``spec.exists_error`` (409) for a

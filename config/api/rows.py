@@ -118,13 +118,17 @@ def _shape(condition: Q) -> tuple:
 class PreparedRows:
     """Compiled SQL of a ``values()`` queryset, per shape, run again with other values.
 
-    Building and compiling the ~55-column product query (with its JSON subqueries) cost more
-    than running it: about 1 ms of a 3 ms lookup by sourceId. The first lookup of a shape (the
+    Building and compiling the ~55-column product query (with its JSON subqueries) costs more
+    than running it on a single-record lookup. The first lookup of a shape (the
     caller's key and the condition's lookups and value types) compiles the query with marker
     values and records where each value lands among the parameters; later ones put their values
     there and execute the same SQL, converting the rows with the same compiler. A shape whose
     values do not land exactly once each (a lookup that transforms its value, a value Django
     inlines) is never prepared: it runs through the ORM as usual.
+
+    This leans on Django internals no public API offers (the compiler, its converters, the
+    queryset's iterable class, ``Q`` children); tests/api/test_prepared_rows_internals.py names
+    each one and fails saying which when a Django upgrade changes it.
     """
 
     #: markers by value type; equal to nothing a real query would carry
@@ -175,7 +179,11 @@ class PreparedRows:
             if len(at) != 1:
                 return None
             slots.append(at[0])
-        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+        # the names ValuesIterable gives the columns, in its order
+        if query.selected:
+            names = tuple(query.selected)
+        else:
+            names = (*query.extra_select, *query.values_select, *query.annotation_select)
         if len(names) > len(compiler.select):
             return None
         return _Compiled(

@@ -19,9 +19,9 @@ How a term matches (``term_condition``)
     (GIN expression index, no recheck): each word as a prefix, OR-ed with its typo corrections.
     The corrections come from the vocabulary (``SearchWord``: every word of every document, kept
     by triggers): one query finds the known words one edit away through a trigram GIN index.
-    (Trigram similarity on the documents themselves was measured first and dropped: it misses
-    swapped letters, "jakcet" shares 2 of 7 trigrams with "jacket", and rechecking it costs
-    ~35 µs per candidate row, 650 ms for a common word on 100,000 products.) The corrections
+    (Trigram similarity on the documents themselves was tried first and dropped: it misses
+    swapped letters, "jakcet" shares 2 of 7 trigrams with "jacket", and it is rechecked on every
+    candidate row, so a common word costs a scan of most of the catalogue.) The corrections
     are pinned in the page cursors so that every page of a walk runs the same query.
     SQLite: word-start ``LIKE`` and, for typo tolerance, one ``LIKE`` per edit-distance-one
     variant of the word; the same matches, without an index (a full scan, fine for development).
@@ -97,8 +97,8 @@ from config.api.validation import (
 )
 
 FUZZY_MIN_LENGTH = 5
-#: Bounds on the work one term may ask for (issue 15: one 200-letter word cost 17–39 s of
-#: PostgreSQL planning, since the trigram index analyses the edit regex at plan time, and its
+#: Bounds on the work one term may ask for (issue 15: one 200-letter word cost tens of seconds
+#: of PostgreSQL planning, since the trigram index analyses the edit regex at plan time, and its
 #: size grows with the square of the word's length). Longer words match as prefixes only and
 #: only the first typo-tolerant words are corrected.
 FUZZY_MAX_LENGTH = 20  # letters of the longest word that gets typo corrections

@@ -1,7 +1,7 @@
 """A small declarative validator for request bodies, shared by single-record and bulk endpoints.
 
-DRF serializers cost ~70 µs per object before any rule runs (spike §4b); bulk requests validate
-thousands of items, so bodies are checked by these plain field objects instead. Each field knows
+A DRF serializer per object costs more than the rules it runs; bulk requests validate thousands
+of items, so bodies are checked by these plain field objects instead. Each field knows
 its JSON shape (``openapi()``), the model attribute it feeds (``attr``) and how to clean a value,
 reporting errors under the JSON path (``names[0].language``) that SPEC §4 shows in ``fields``.
 """

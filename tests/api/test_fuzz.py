@@ -57,7 +57,7 @@ schema.app = application
 
 
 #: Operations where schemathesis still finds schema-valid data the service refuses, because the
-#: rule cannot be said in OpenAPI 3.0 (see the README "Fuzzing" notes). Run, reported, not hidden.
+#: rule cannot be said in OpenAPI 3.0 (see docs/testing.md, "Fuzzing"). Run, reported, not hidden.
 KNOWN_GAPS = {
     "POST /v2/products": "a localized list holds one entry per language (unique by a property); "
     "the default-language name is in the document since 2026-12-04",
