@@ -24,6 +24,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -192,7 +193,7 @@ def setup(background: int) -> tuple[Client, str]:
     token = AccessToken.objects.create(
         application=application,
         token=f"bench-{time.time_ns()}",
-        expires=timezone.now() + timezone.timedelta(hours=1),
+        expires=timezone.now() + timedelta(hours=1),
         scope="bulk:write products:write",
     )
     return Client(), token.token

@@ -230,7 +230,8 @@ def category_tree(request):
         sources: dict[int, list] = {}
         for category_id, source, source_id in cursor.fetchall():
             sources.setdefault(category_id, []).append({"source": source, "sourceId": source_id})
-    tops, by_id = [], {}
+    tops: list[dict] = []
+    by_id: dict[int, dict] = {}
     for row in rows:
         row.pop("search_text", None)
         row["sources"] = sources.get(row["id"], [])

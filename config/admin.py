@@ -364,10 +364,11 @@ class RecordAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         # Filters with widgets (category autocomplete) bring their own scripts.
-        if isinstance(response, TemplateResponse) and "cl" in (response.context_data or {}):
-            for spec in response.context_data["cl"].filter_specs:
+        context = response.context_data if isinstance(response, TemplateResponse) else None
+        if context and "cl" in context:
+            for spec in context["cl"].filter_specs:
                 if getattr(spec, "media", None):
-                    response.context_data["media"] += spec.media
+                    context["media"] += spec.media
         return response
 
     # -- saving through the services -------------------------------------------------------

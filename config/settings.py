@@ -29,7 +29,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    if value in (None, ""):
+    if not value:
         return default
     try:
         return int(value)

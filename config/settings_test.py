@@ -15,6 +15,5 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 # the hosts the test client, live servers and schemathesis (http://localhost) use, DEBUG or not
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
-from config import settings as _production  # noqa: E402
-
-globals().update({name: value for name, value in vars(_production).items() if name.isupper()})
+# A star import (not a copy of vars()) so mypy's Django plugin sees the project's settings.
+from config.settings import *  # noqa: E402, F403

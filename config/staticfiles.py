@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles.finders import BaseFinder
-from django.core.checks import Error
+from django.core.checks import CheckMessage, Error
 from django.core.files.storage import FileSystemStorage
 
 
@@ -29,7 +29,7 @@ class PackageFilesFinder(BaseFinder):
             for name in names:
                 self.files[f"{prefix}/{name}"] = Path(directory) / name
 
-    def check(self, **kwargs) -> list[Error]:
+    def check(self, **kwargs) -> list[CheckMessage]:
         return [
             Error(f"Static file {url} not found at {path}.", id="api.E002")
             for url, path in self.files.items()

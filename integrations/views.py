@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+from typing import TypeVar
 
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
@@ -38,7 +39,10 @@ def oauth_error(
     return finished(response)
 
 
-def finished(response: HttpResponse) -> HttpResponse:
+_Response = TypeVar("_Response", bound=HttpResponse)
+
+
+def finished(response: _Response) -> _Response:
     """Every answer of the OAuth2 endpoints: never cached, and a 401 challenges for Basic."""
     response["Cache-Control"] = "no-store"
     if response.status_code == 401:

@@ -52,9 +52,10 @@ _GRANT_SQL = (
 
 def _aware(value: datetime | str) -> datetime:
     """SQLite hands raw cursors the stored text; PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if parsed is None:
+        raise ValueError(f"Unreadable token expiry {value!r}.")
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 def _grant(checksum: str) -> Grant | None:

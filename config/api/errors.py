@@ -6,7 +6,7 @@ Codes are stable: never renumber, add new ones in the right family.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ApiError(Exception):
@@ -29,6 +29,15 @@ class ApiError(Exception):
         self.headers = headers or {}
         super().__init__(self.message)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each error declares its own code, status and description; the message defaults to it."""
+        super().__init_subclass__(**kwargs)
+        missing = [a for a in ("code", "status", "description") if a not in cls.__dict__]
+        if missing:
+            raise TypeError(f"{cls.__name__} must declare {', '.join(missing)}")
+        if "default_message" not in cls.__dict__:
+            cls.default_message = cls.description
+
     @classmethod
     def type_name(cls) -> str:
         return cls.__name__
@@ -46,176 +55,341 @@ class ApiError(Exception):
         return body
 
 
-def _error(
-    name: str, code: int, status: int, description: str, default: str = ""
-) -> type[ApiError]:
-    return type(
-        name,
-        (ApiError,),
-        {
-            "code": code,
-            "status": status,
-            "description": description,
-            "default_message": default or description,
-            "__module__": __name__,
-        },
+# Protocol and request errors (10xxx).
+class Unauthorized(ApiError):
+    code = 10001
+    status = 401
+    description = "No, malformed, expired or revoked token."
+    default_message = "Authentication credentials were not provided or are invalid."
+
+
+class InsufficientScope(ApiError):
+    code = 10002
+    status = 403
+    description = "The token lacks a needed scope."
+
+
+class MethodNotAllowed(ApiError):
+    code = 10003
+    status = 405
+    description = "Method not offered on the route."
+
+
+class UnsupportedMediaType(ApiError):
+    code = 10004
+    status = 415
+    description = "The body is not JSON."
+    default_message = "The request body must be JSON (Content-Type: application/json)."
+
+
+class InvalidJSONPayload(ApiError):
+    code = 10005
+    status = 400
+    description = "The body does not parse as JSON."
+
+
+class InvalidLookupKey(ApiError):
+    code = 10006
+    status = 400
+    description = "Lookup key not supported by the resource."
+
+
+class SchemaValidationException(ApiError):
+    code = 10007
+    status = 400
+    description = "Body or query fails type or shape validation."
+    default_message = "The request is invalid; see fields."
+
+
+class NotFound(ApiError):
+    code = 10008
+    status = 404
+    description = "The route does not exist."
+
+
+class PreconditionFailed(ApiError):
+    code = 10009
+    status = 412
+    description = "If-Match does not match the current version."
+
+
+class PayloadTooLarge(ApiError):
+    code = 10011
+    status = 413
+    description = "The body is over the byte limit."
+
+
+class TooManyRequests(ApiError):
+    code = 10012
+    status = 429
+    description = "Rate limit hit."
+
+
+class BulkLimitExceeded(ApiError):
+    code = 10013
+    status = 413
+    description = "More items than the endpoint's maximum; nothing written."
+
+
+class VersionConflict(ApiError):
+    code = 10014
+    status = 409
+    description = "A bulk item's version is stale."
+
+
+class PaginatedResponseException(ApiError):
+    code = 10015
+    status = 400
+    description = "Bad pageSize or cursor."
+
+
+class LookupKeyNotFound(ApiError):
+    code = 10016
+    status = 400
+    description = "A bulk item lacks the lookup key of the URL."
+
+
+class PayloadValidationError(ApiError):
+    code = 10017
+    status = 422
+    description = "A business rule is violated (the message says which)."
+
+
+class TranslationNotFound(ApiError):
+    code = 10018
+    status = 404
+    description = "The record has no value in that language."
+
+
+class DefaultTranslationRequired(ApiError):
+    code = 10019
+    status = 422
+    description = "Would remove or omit the record's default-language name."
+
+
+class DuplicateItemInRequest(ApiError):
+    code = 10020
+    status = 422
+    description = "A bulk item repeats a key used earlier in the same request."
+
+
+class InternalError(ApiError):
+    code = 10021
+    status = 500
+    description = "Unexpected failure."
+    default_message = "An unexpected error occurred. Quote the request id when reporting it."
+
+
+class IdempotentRequestInProgress(ApiError):
+    code = 10022
+    status = 409
+    description = "A request with the same Idempotency-Key is still running."
+
+
+class IdempotencyKeyReused(ApiError):
+    code = 10023
+    status = 422
+    description = "Same Idempotency-Key with a different body."
+
+
+class ServiceUnavailable(ApiError):
+    code = 10030
+    status = 503
+    description = (
+        "The database is unreachable or busy for the moment; retry after Retry-After seconds."
+    )
+    default_message = (
+        "The service is busy or a dependency is unavailable; retry after the Retry-After seconds."
     )
 
 
-Unauthorized = _error(
-    "Unauthorized",
-    10001,
-    401,
-    "No, malformed, expired or revoked token.",
-    "Authentication credentials were not provided or are invalid.",
-)
-InsufficientScope = _error("InsufficientScope", 10002, 403, "The token lacks a needed scope.")
-MethodNotAllowed = _error("MethodNotAllowed", 10003, 405, "Method not offered on the route.")
-UnsupportedMediaType = _error(
-    "UnsupportedMediaType",
-    10004,
-    415,
-    "The body is not JSON.",
-    "The request body must be JSON (Content-Type: application/json).",
-)
-InvalidJSONPayload = _error("InvalidJSONPayload", 10005, 400, "The body does not parse as JSON.")
-InvalidLookupKey = _error(
-    "InvalidLookupKey", 10006, 400, "Lookup key not supported by the resource."
-)
-SchemaValidationException = _error(
-    "SchemaValidationException",
-    10007,
-    400,
-    "Body or query fails type or shape validation.",
-    "The request is invalid; see fields.",
-)
-NotFound = _error("NotFound", 10008, 404, "The route does not exist.")
-PreconditionFailed = _error(
-    "PreconditionFailed", 10009, 412, "If-Match does not match the current version."
-)
-PayloadTooLarge = _error("PayloadTooLarge", 10011, 413, "The body is over the byte limit.")
-TooManyRequests = _error("TooManyRequests", 10012, 429, "Rate limit hit.")
-BulkLimitExceeded = _error(
-    "BulkLimitExceeded", 10013, 413, "More items than the endpoint's maximum; nothing written."
-)
-VersionConflict = _error("VersionConflict", 10014, 409, "A bulk item's version is stale.")
-PaginatedResponseException = _error(
-    "PaginatedResponseException", 10015, 400, "Bad pageSize or cursor."
-)
-LookupKeyNotFound = _error(
-    "LookupKeyNotFound", 10016, 400, "A bulk item lacks the lookup key of the URL."
-)
-PayloadValidationError = _error(
-    "PayloadValidationError", 10017, 422, "A business rule is violated (the message says which)."
-)
-TranslationNotFound = _error(
-    "TranslationNotFound", 10018, 404, "The record has no value in that language."
-)
-DefaultTranslationRequired = _error(
-    "DefaultTranslationRequired",
-    10019,
-    422,
-    "Would remove or omit the record's default-language name.",
-)
-DuplicateItemInRequest = _error(
-    "DuplicateItemInRequest",
-    10020,
-    422,
-    "A bulk item repeats a key used earlier in the same request.",
-)
-InternalError = _error(
-    "InternalError",
-    10021,
-    500,
-    "Unexpected failure.",
-    "An unexpected error occurred. Quote the request id when reporting it.",
-)
-IdempotentRequestInProgress = _error(
-    "IdempotentRequestInProgress",
-    10022,
-    409,
-    "A request with the same Idempotency-Key is still running.",
-)
-IdempotencyKeyReused = _error(
-    "IdempotencyKeyReused", 10023, 422, "Same Idempotency-Key with a different body."
-)
-ServiceUnavailable = _error(
-    "ServiceUnavailable",
-    10030,
-    503,
-    "The database is unreachable or busy for the moment; retry after Retry-After seconds.",
-    "The service is busy or a dependency is unavailable; retry after the Retry-After seconds.",
-)
-NotAcceptable = _error("NotAcceptable", 10025, 406, "The Accept header excludes JSON.")
+class NotAcceptable(ApiError):
+    code = 10025
+    status = 406
+    description = "The Accept header excludes JSON."
 
-ClusterExists = _error("ClusterExists", 20004, 409, "Cluster code or source pair already used.")
-ClusterMultipleFound = _error(
-    "ClusterMultipleFound", 20005, 400, "The lookup matches several clusters."
-)
-ClusterNotFound = _error("ClusterNotFound", 20006, 404, "Cluster not found.")
-ParentClusterNotFound = _error(
-    "ParentClusterNotFound", 20007, 404, "The cluster in the URL of a sub-resource does not exist."
-)
-ClusterProductExists = _error(
-    "ClusterProductExists", 20009, 409, "The product is already in this cluster."
-)
-ClusterProductNotFound = _error(
-    "ClusterProductNotFound", 20010, 404, "The product is not in this cluster."
-)
-ClusterAttributeNotFound = _error(
-    "ClusterAttributeNotFound", 20011, 404, "The cluster has no attribute of that name."
-)
-ClusterConfigExists = _error("ClusterConfigExists", 21004, 409, "Config name taken.")
-ClusterConfigNotFound = _error("ClusterConfigNotFound", 21005, 404, "Cluster config not found.")
-ClusterConfigSettingExists = _error(
-    "ClusterConfigSettingExists", 21006, 409, "attributeName already in the config."
-)
-ClusterConfigSettingNotFound = _error(
-    "ClusterConfigSettingNotFound", 21007, 404, "Cluster config setting not found."
-)
-ClusterConfigInUse = _error(
-    "ClusterConfigInUse", 21008, 409, "Delete refused while clusters use the config."
-)
-ClusterOptionExists = _error("ClusterOptionExists", 22004, 409, "Source pair already used.")
-ClusterOptionMultipleFound = _error(
-    "ClusterOptionMultipleFound", 22005, 400, "The lookup matches several cluster options."
-)
-ClusterOptionNotFound = _error("ClusterOptionNotFound", 22006, 404, "Cluster option not found.")
-OptionProductExists = _error(
-    "OptionProductExists", 22007, 409, "The product is already selectable in the option."
-)
-OptionProductNotFound = _error(
-    "OptionProductNotFound", 22008, 404, "The product is not in the option."
-)
-CategoryExists = _error("CategoryExists", 30004, 409, "Source pair or slug already used.")
-CategoryMultipleFound = _error(
-    "CategoryMultipleFound", 30005, 400, "The lookup matches several categories."
-)
-CategoryNotFound = _error("CategoryNotFound", 30006, 404, "Category not found.")
-ParentCategoryNotFound = _error(
-    "ParentCategoryNotFound", 30007, 404, "Parent, target or URL category missing."
-)
-CategoryNotEmpty = _error(
-    "CategoryNotEmpty", 30008, 409, "Delete refused: children, products or clusters remain."
-)
-CategoryCycle = _error("CategoryCycle", 30009, 422, "Move under itself or a descendant.")
-CategoryRelationExists = _error(
-    "CategoryRelationExists", 30010, 409, "The item is already linked to the category."
-)
-CategoryRelationNotFound = _error(
-    "CategoryRelationNotFound", 30011, 404, "The item is not linked to the category."
-)
-PrimaryCategoryRelation = _error(
-    "PrimaryCategoryRelation", 30012, 422, "Cannot unlink an item from its primary category."
-)
-ProductExists = _error("ProductExists", 80004, 409, "Source pair or slug already used.")
-ProductMultipleFound = _error(
-    "ProductMultipleFound", 80005, 400, "The lookup matches several products."
-)
-ProductNotFound = _error("ProductNotFound", 80006, 404, "Product not found.")
-ProductAttributeNotFound = _error(
-    "ProductAttributeNotFound", 80007, 404, "The product has no attribute of that name."
-)
+
+# Clusters (20xxx), their configs (21xxx) and options (22xxx).
+class ClusterExists(ApiError):
+    code = 20004
+    status = 409
+    description = "Cluster code or source pair already used."
+
+
+class ClusterMultipleFound(ApiError):
+    code = 20005
+    status = 400
+    description = "The lookup matches several clusters."
+
+
+class ClusterNotFound(ApiError):
+    code = 20006
+    status = 404
+    description = "Cluster not found."
+
+
+class ParentClusterNotFound(ApiError):
+    code = 20007
+    status = 404
+    description = "The cluster in the URL of a sub-resource does not exist."
+
+
+class ClusterProductExists(ApiError):
+    code = 20009
+    status = 409
+    description = "The product is already in this cluster."
+
+
+class ClusterProductNotFound(ApiError):
+    code = 20010
+    status = 404
+    description = "The product is not in this cluster."
+
+
+class ClusterAttributeNotFound(ApiError):
+    code = 20011
+    status = 404
+    description = "The cluster has no attribute of that name."
+
+
+class ClusterConfigExists(ApiError):
+    code = 21004
+    status = 409
+    description = "Config name taken."
+
+
+class ClusterConfigNotFound(ApiError):
+    code = 21005
+    status = 404
+    description = "Cluster config not found."
+
+
+class ClusterConfigSettingExists(ApiError):
+    code = 21006
+    status = 409
+    description = "attributeName already in the config."
+
+
+class ClusterConfigSettingNotFound(ApiError):
+    code = 21007
+    status = 404
+    description = "Cluster config setting not found."
+
+
+class ClusterConfigInUse(ApiError):
+    code = 21008
+    status = 409
+    description = "Delete refused while clusters use the config."
+
+
+class ClusterOptionExists(ApiError):
+    code = 22004
+    status = 409
+    description = "Source pair already used."
+
+
+class ClusterOptionMultipleFound(ApiError):
+    code = 22005
+    status = 400
+    description = "The lookup matches several cluster options."
+
+
+class ClusterOptionNotFound(ApiError):
+    code = 22006
+    status = 404
+    description = "Cluster option not found."
+
+
+class OptionProductExists(ApiError):
+    code = 22007
+    status = 409
+    description = "The product is already selectable in the option."
+
+
+class OptionProductNotFound(ApiError):
+    code = 22008
+    status = 404
+    description = "The product is not in the option."
+
+
+# Categories (30xxx).
+class CategoryExists(ApiError):
+    code = 30004
+    status = 409
+    description = "Source pair or slug already used."
+
+
+class CategoryMultipleFound(ApiError):
+    code = 30005
+    status = 400
+    description = "The lookup matches several categories."
+
+
+class CategoryNotFound(ApiError):
+    code = 30006
+    status = 404
+    description = "Category not found."
+
+
+class ParentCategoryNotFound(ApiError):
+    code = 30007
+    status = 404
+    description = "Parent, target or URL category missing."
+
+
+class CategoryNotEmpty(ApiError):
+    code = 30008
+    status = 409
+    description = "Delete refused: children, products or clusters remain."
+
+
+class CategoryCycle(ApiError):
+    code = 30009
+    status = 422
+    description = "Move under itself or a descendant."
+
+
+class CategoryRelationExists(ApiError):
+    code = 30010
+    status = 409
+    description = "The item is already linked to the category."
+
+
+class CategoryRelationNotFound(ApiError):
+    code = 30011
+    status = 404
+    description = "The item is not linked to the category."
+
+
+class PrimaryCategoryRelation(ApiError):
+    code = 30012
+    status = 422
+    description = "Cannot unlink an item from its primary category."
+
+
+# Products (80xxx).
+class ProductExists(ApiError):
+    code = 80004
+    status = 409
+    description = "Source pair or slug already used."
+
+
+class ProductMultipleFound(ApiError):
+    code = 80005
+    status = 400
+    description = "The lookup matches several products."
+
+
+class ProductNotFound(ApiError):
+    code = 80006
+    status = 404
+    description = "Product not found."
+
+
+class ProductAttributeNotFound(ApiError):
+    code = 80007
+    status = 404
+    description = "The product has no attribute of that name."
 
 
 def catalogue() -> list[type[ApiError]]:

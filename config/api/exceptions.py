@@ -171,6 +171,6 @@ def server_error_view(request: HttpRequest) -> HttpResponse:
     # Django calls this inside its ``except`` around the view: a database outage outside the API
     # views (token endpoint, admin) is a 503 too, never a 500.
     exc = sys.exc_info()[1]
-    if exc is not None and database_unavailable(exc):
+    if isinstance(exc, Exception) and database_unavailable(exc):
         return error_response(to_api_error(exc, request), request)
     return error_response(errors.InternalError(), request)

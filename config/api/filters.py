@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
 from config.api.errors import SchemaValidationException
@@ -109,7 +109,7 @@ class RecordFilterSet(DateRangeFilterSet):
 
     #: columns, besides names in every language, that ``q`` searches
     q_columns: tuple[str, ...] = ()
-    source_model = None  # the SourceLink subclass
+    source_model: type[Model]  # the SourceLink subclass
     source_owner = ""
 
     def __init__(self, data=None, queryset=None, **kwargs) -> None:
@@ -123,7 +123,7 @@ class RecordFilterSet(DateRangeFilterSet):
     def filter_source(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if name == "sourceId" and "source" in self.data:
             return queryset  # both handled together under "source"
-        links = self.source_model.objects.filter(**{self.source_owner: OuterRef("pk")})
+        links = self.source_model._default_manager.filter(**{self.source_owner: OuterRef("pk")})
         source, source_id = self.data.get("source"), self.data.get("sourceId")
         if source:
             links = links.filter(source=source)

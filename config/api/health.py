@@ -10,15 +10,19 @@ degraded service into no service. The body says which of them is down (``"status
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+if TYPE_CHECKING:
+    import redis
+
 #: probes come every few seconds from every balancer; Redis and broker answers are reused this long
 DEPENDENCY_CHECK_SECONDS = 5
 _checked: dict[str, tuple[float, str]] = {}
-_redis_clients: dict[str, object] = {}
+_redis_clients: dict[str, redis.Redis] = {}
 
 
 def healthz(request):

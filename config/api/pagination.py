@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 import orjson
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from rest_framework.request import Request
 
 from config.api.errors import PaginatedResponseException, SchemaValidationException
 from config.api.filters import as_utc, parse_bool_param
@@ -307,8 +308,8 @@ def _offset_page(
 
 
 def paginate_request(
-    request: HttpRequest,
-    queryset: QuerySet | None,
+    request: Request,
+    queryset: QuerySet,
     allowed_sorts: dict[str, str],
     *,
     default_sort: str | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 from config.api.filters import MAX_ROW_ID, MAX_TERM_LENGTH, REFERENCE_EXPANDS
@@ -20,7 +22,7 @@ DATETIME = {"type": "string", "format": "date-time"}
 IDS_PARAM = QueryParam(
     "ids", {"type": "string", "pattern": r"^\d{1,18}(,\d{1,18})*$"}, "Comma-separated ids."
 )
-ID_PATH = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+ID_PATH: dict[str, Any] = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
 
 
 def language_param() -> QueryParam:

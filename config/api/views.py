@@ -33,7 +33,7 @@ def translation_removal_view(
     query: tuple,
     lookup_errors: tuple,
     find: Callable[[Any, str, str], Any],
-    remove: Callable[[int, str], None],
+    remove: Callable[[int, str], object],
     render: Callable[[int, Any], dict],
     path_schemas: dict | None = None,
 ) -> type[ApiView]:
