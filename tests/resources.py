@@ -1,11 +1,12 @@
 """A declared API test base (NetBox's ``APIViewTestCase`` idea, in pytest style).
 
 A resource's test module declares what is particular to it — routes, lookup keys, payloads, scopes,
-the statements its reads and bulk writes cost — in one :class:`Resource`, and inherits the tests
-every record resource must pass from :class:`ResourceTests`::
+the statements its reads and bulk writes cost — in one :class:`Resource`, and gets the tests every
+record resource must pass from :class:`ResourceTests` (plus :class:`BulkResourceTests` when it
+declares a bulk route)::
 
-    class TestProductResource(ResourceTests):
-        resource = Resource(noun="Product", collection="/v2/products", ...)
+    PRODUCT = Resource(noun="Product", collection="/v2/products", scope="products", ...)
+    TestProductResource = resource_tests(PRODUCT)
 
 The generated tests cover create, read by every lookup key, update, delete, the list, the error
 envelope, the scopes and the statement counts. What only one resource does stays a plain test
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
 import pytest
@@ -30,6 +31,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import ApiClient, envelope_error
 
 Context = SimpleNamespace
+T = TypeVar("T")
 UNKNOWN_KEY = 10006
 INSUFFICIENT_SCOPE = 10002
 PRECONDITION_FAILED = 10009
@@ -78,19 +80,42 @@ class BulkCost:
 class Resource:
     noun: str  # "Cluster config": messages say "Cluster config created"
     collection: str  # where create posts and the list reads (a template over the context)
-    detail: str  # the base of ``{detail}/{key}/{value}``
-    scopes: tuple[str, str]  # (read, write)
+    scope: str  # "products": reads need products:read, writes products:write
     not_found: int  # the error code of a missing record
     create: Callable[[Context], dict]
     created: Callable[[Context], dict]  # fields of the created record, exactly
     update: dict  # a PATCH body that changes the record but none of its lookup values
     updated: dict  # fields after that PATCH, exactly
-    lookups: tuple[Lookup, ...]
+    lookups: tuple[Lookup, ...]  # besides ``id``, which every record has
     seed: Callable[[Context, int], Any]  # n records with their related rows; returns the last
     costs: tuple[Cost, ...]
+    detail: str = ""  # the base of ``{detail}/{key}/{value}`` when it is not the collection
     context: Callable[[], Context] = Context
     absent: tuple[str, ...] = ()  # fields the representation must not have
     bulk: BulkCost | None = None
+
+    @property
+    def scopes(self) -> tuple[str, str]:
+        return f"{self.scope}:read", f"{self.scope}:write"
+
+    @property
+    def detail_base(self) -> str:
+        return self.detail or self.collection
+
+    @property
+    def every_lookup(self) -> tuple[Lookup, ...]:
+        return (Lookup("id"), *self.lookups)
+
+    def post(self, api: ApiClient, ctx: Context, **overrides: Any) -> dict:
+        """Creates the declared record (with ``overrides``) and returns its representation."""
+        response = api.post(path_of(self.collection, ctx), {**self.create(ctx), **overrides})
+        assert response.status_code == 201, response.content
+        return response.json()["data"]
+
+
+def localized(**values: str | None) -> list[dict]:
+    """``localized(EN="Shoe", NL="Schoen")``: a localized string list of the API."""
+    return [{"language": language, "value": value} for language, value in values.items()]
 
 
 def shape(value: Any) -> Any:
@@ -111,6 +136,11 @@ def fields_of(data: dict, expected: dict) -> dict:
     return {name: shape(data[name]) for name in expected}
 
 
+def many_sourced(body: dict) -> bool:
+    """A page of more than two rows, each with its sources (a check for :class:`Cost`)."""
+    return len(body["data"]) > 2 and all(row["sources"] for row in body["data"])
+
+
 def path_of(template: str, ctx: Context, **extra: Any) -> str:
     return template.format(**vars(ctx), **extra)
 
@@ -119,16 +149,16 @@ def url(path: str, params: Mapping[str, str]) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def statements_of(call: Callable[[], Any]) -> int:
-    """The statements of one ``call()``, after a first call warmed the process.
+def statements_of(call: Callable[[], T]) -> tuple[int, T]:
+    """The statements of one ``call()`` after a first call warmed the process, and its result.
 
-    The warm-up makes the count independent of what ran before in this worker (lazily filled
-    per-process caches such as content types or compiled lookups) and of time; only the request
+    The warm-up makes the count independent of what ran before in this worker (per-process state
+    filled lazily on first use, whichever test that is under xdist) and of time; only the request
     under test is counted."""
     call()
     with CaptureQueriesContext(connection) as captured:
-        call()
-    return len(captured.captured_queries)
+        result = call()
+    return len(captured.captured_queries), result
 
 
 class ResourceTests:
@@ -139,8 +169,9 @@ class ResourceTests:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         res = self.resource
         if "lookup" in metafunc.fixturenames:
-            ids = [f"{lk.key}-{'-'.join(lk.params.values()) or 'plain'}" for lk in res.lookups]
-            metafunc.parametrize("lookup", res.lookups, ids=ids)
+            lookups = res.every_lookup
+            ids = [f"{lk.key}-{'-'.join(lk.params.values()) or 'plain'}" for lk in lookups]
+            metafunc.parametrize("lookup", lookups, ids=ids)
         if "cost" in metafunc.fixturenames:
             metafunc.parametrize("cost", res.costs, ids=[c.label for c in res.costs])
 
@@ -151,12 +182,10 @@ class ResourceTests:
         return self.resource.context()
 
     def created_record(self, api: ApiClient, ctx: Context) -> dict:
-        response = api.post(path_of(self.resource.collection, ctx), self.resource.create(ctx))
-        assert response.status_code == 201, response.content
-        return response.json()["data"]
+        return self.resource.post(api, ctx)
 
-    def id_path(self, record_id: int) -> str:
-        return f"{self.resource.detail}/id/{record_id}"
+    def id_path(self, record_id: int | str) -> str:
+        return f"{self.resource.detail_base}/id/{record_id}"
 
     # -- create -----------------------------------------------------------------------------
 
@@ -180,7 +209,7 @@ class ResourceTests:
     def test_every_lookup_key_reads_updates_and_deletes_the_record(self, api, ctx, lookup):
         res = self.resource
         created = self.created_record(api, ctx)
-        path = url(f"{res.detail}/{lookup.key}/{lookup.value or created['id']}", lookup.params)
+        path = url(f"{res.detail_base}/{lookup.key}/{lookup.value or created['id']}", lookup.params)
         response = api.get(path)
         assert response.status_code == 200, response.content
         body = response.json()
@@ -201,7 +230,7 @@ class ResourceTests:
         assert error["messages"] == [f"{res.noun} with id [999999] not found."]
         for impossible in ("abc", "0", str(2**70)):  # no row can have these ids
             envelope_error(api.get(self.id_path(impossible)), 404, res.not_found)
-        envelope_error(api.get(f"{res.detail}/nokey/x"), 400, UNKNOWN_KEY)
+        envelope_error(api.get(f"{res.detail_base}/nokey/x"), 400, UNKNOWN_KEY)
 
     # -- update -----------------------------------------------------------------------------
 
@@ -292,9 +321,10 @@ class ResourceTests:
                 assert response.status_code == 200, response.content
                 return response.json()
 
-            counts.append(statements_of(call))
+            count, body = statements_of(call)
+            counts.append(count)
             if cost.check is not None:
-                assert cost.check(call()), f"{cost.label}: the seed left the relations empty"
+                assert cost.check(body), f"{cost.label}: the seed left the relations empty"
         assert counts == [cost.statements] * 2, f"{cost.label}: {counts}"
 
 
@@ -303,7 +333,7 @@ class BulkResourceTests(ResourceTests):
 
     def test_bulk_statement_count_does_not_grow_with_the_items(self, api, ctx):
         bulk = self.resource.bulk
-        assert bulk is not None, "declare Resource.bulk or inherit ResourceTests"
+        assert bulk is not None
         path = path_of(bulk.path, ctx)
 
         def post(first: int, n: int) -> None:
@@ -319,3 +349,11 @@ class BulkResourceTests(ResourceTests):
                 post(first, n)
             counts.append(len(captured.captured_queries))
         assert counts[0] == counts[1] <= bulk.statements, counts
+
+
+def resource_tests(resource: Resource) -> type[ResourceTests]:
+    """The generated test class of ``resource``: ``TestProductResource = resource_tests(PRODUCT)``."""
+    base = ResourceTests if resource.bulk is None else BulkResourceTests
+    return type(
+        f"Test{resource.noun.title().replace(' ', '')}Resource", (base,), {"resource": resource}
+    )

@@ -5,7 +5,7 @@ import pytest
 from catalogue.models import Product, ProductAttribute, ProductCategory
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.conftest import envelope_error
-from tests.resources import BulkCost, BulkResourceTests, Cost, Lookup, Resource
+from tests.resources import BulkCost, Cost, Lookup, Resource, localized, resource_tests
 from tests.taxonomy.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,88 +34,60 @@ def every_row_has(*fields):
     return lambda body: body["data"] and all(all(row[f] for f in fields) for row in body["data"])
 
 
-class TestProductResource(BulkResourceTests):
-    resource = Resource(
-        noun="Product",
-        collection="/v2/products",
-        detail="/v2/products",
-        scopes=("products:read", "products:write"),
-        not_found=80006,
-        create=lambda ctx: {**JACKET, "supplier": "Acme", "supplierCode": "SUP-9"},
-        created=lambda ctx: {
-            "language": "EN",
-            "names": [
-                {"language": "EN", "value": "Crème Jacket"},
-                {"language": "NL", "value": "Jas"},
-            ],
-            "slugs": [
-                {"language": "EN", "value": "creme-jacket"},
-                {"language": "NL", "value": "jas"},
-            ],
-            "sources": [{"source": "ERP", "sourceId": "A-17"}],
-            "attributes": JACKET["attributes"],
-            "sku": "J-1",
-            "supplier": "Acme",
-            "supplierCode": "SUP-9",
-            "status": "A",
-            "taxCode": "H",
-            "unit": 1,
-            "parent": None,
-            "cluster": None,
-        },
-        # translations merge: DE is added, NL removed, EN kept
-        update={"names": [{"language": "DE", "value": "Jacke"}, {"language": "NL", "value": None}]},
-        updated={
-            "names": [
-                {"language": "EN", "value": "Crème Jacket"},
-                {"language": "DE", "value": "Jacke"},
-            ]
-        },
-        lookups=(
-            Lookup("id"),
-            Lookup("sourceId", "A-17", {"source": "ERP"}),
-            Lookup("sku", "J-1"),
-            Lookup("supplierCode", "SUP-9", {"supplier": "Acme"}),
+PRODUCT = Resource(
+    noun="Product",
+    collection="/v2/products",
+    scope="products",
+    not_found=80006,
+    create=lambda ctx: {**JACKET, "supplier": "Acme", "supplierCode": "SUP-9"},
+    created=lambda ctx: {
+        "language": "EN",
+        "names": localized(EN="Crème Jacket", NL="Jas"),
+        "slugs": localized(EN="creme-jacket", NL="jas"),
+        "sources": [{"source": "ERP", "sourceId": "A-17"}],
+        "attributes": JACKET["attributes"],
+        **{"sku": "J-1", "supplier": "Acme", "supplierCode": "SUP-9"},
+        **{"status": "A", "taxCode": "H", "unit": 1, "parent": None, "cluster": None},
+    },
+    # translations merge: DE is added, NL removed, EN kept
+    update={"names": localized(DE="Jacke", NL=None)},
+    updated={"names": localized(EN="Crème Jacket", DE="Jacke")},
+    lookups=(
+        Lookup("sourceId", "A-17", {"source": "ERP"}),
+        Lookup("sku", "J-1"),
+        Lookup("supplierCode", "SUP-9", {"supplier": "Acme"}),
+    ),
+    seed=seed_products,
+    # the token lookup, then one statement: the product(s) with sources, attributes, cluster (and
+    # categories when expanded) as columns; the count of a page is one more
+    costs=(
+        Cost(
+            "detail",
+            "/v2/products/id/{row.pk}",
+            2,
+            {"expands": "categories"},
+            check=lambda body: body["data"]["sources"] and body["data"]["categories"],
         ),
-        seed=seed_products,
-        # the token lookup, then one statement: the product(s) with sources, attributes, cluster
-        # (and categories when expanded) as columns
-        costs=(
-            Cost(
-                "detail",
-                "/v2/products/id/{row.pk}",
-                2,
-                {"expands": "categories"},
-                check=lambda body: body["data"]["sources"] and body["data"]["categories"],
-            ),
-            Cost(
-                "list",
-                "/v2/products",
-                2,
-                {"pageSize": "100"},
-                check=every_row_has("sources", "attributes"),
-            ),
-            Cost("list-with-count", "/v2/products", 3, {"withCount": "true"}),
+        Cost(
+            "list", "/v2/products", 2, {"pageSize": "100"}, every_row_has("sources", "attributes")
         ),
-        bulk=BulkCost(
-            "/v2/products/bulk/sourceId",
-            "products",
-            lambda i, ctx: {
-                "source": "ERP",
-                "sourceId": f"K{i}",
-                "names": [{"language": "EN", "value": f"Name {i}"}],
-                "sku": f"S{i}",
-            },
-            statements=11,  # PostgreSQL; SQLite runs 9
-            sizes=(2, 500),
-        ),
-    )
+        Cost("list-with-count", "/v2/products", 3, {"withCount": "true"}),
+    ),
+    bulk=BulkCost(
+        "/v2/products/bulk/sourceId",
+        "products",
+        lambda i, ctx: {"source": "ERP", "sourceId": f"K{i}", "names": localized(EN=f"P {i}")},
+        statements=11,  # PostgreSQL; SQLite runs 9
+        sizes=(2, 500),
+    ),
+)
+
+
+TestProductResource = resource_tests(PRODUCT)
 
 
 def create(api, **overrides):
-    response = api.post("/v2/products", {**JACKET, **overrides})
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
+    return PRODUCT.post(api, PRODUCT.context(), **overrides)
 
 
 def test_ambiguous_sku_is_400_multiple_found(api):

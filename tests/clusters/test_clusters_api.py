@@ -15,7 +15,16 @@ from tests.clusters.factories import (
     members,
 )
 from tests.conftest import envelope_error
-from tests.resources import BulkCost, BulkResourceTests, Context, Cost, Lookup, Resource
+from tests.resources import (
+    BulkCost,
+    Context,
+    Cost,
+    Lookup,
+    Resource,
+    localized,
+    many_sourced,
+    resource_tests,
+)
 from tests.taxonomy.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,93 +72,63 @@ def expanded(body) -> bool:
     )
 
 
-class TestClusterResource(BulkResourceTests):
-    resource = Resource(
-        noun="Cluster",
-        collection="/v2/clusters",
-        detail="/v2/clusters",
-        scopes=("clusters:read", "clusters:write"),
-        not_found=20006,
-        context=lambda: Context(config=ClusterConfigFactory(name="shirts")),
-        create=lambda ctx: body(ctx.config),
-        created=lambda ctx: {
-            "language": "EN",
-            "code": "OX-1",
-            "clusterConfig": {"id": ctx.config.pk, "name": "shirts"},
-            "names": [
-                {"language": "EN", "value": "Oxford Shirt"},
-                {"language": "NL", "value": "Hemd"},
-            ],
-            "slugs": [
-                {"language": "EN", "value": "oxford-shirt"},
-                {"language": "NL", "value": "hemd"},
-            ],
-            "sources": [{"source": "ERP", "sourceId": "CL-1"}],
-            "parent": None,
-            "defaultProduct": None,
-            "hidden": False,
-            "priority": 0,
+CLUSTER = Resource(
+    noun="Cluster",
+    collection="/v2/clusters",
+    scope="clusters",
+    not_found=20006,
+    context=lambda: Context(config=ClusterConfigFactory(name="shirts")),
+    create=lambda ctx: body(ctx.config),
+    created=lambda ctx: {
+        "language": "EN",
+        "code": "OX-1",
+        "clusterConfig": {"id": ctx.config.pk, "name": "shirts"},
+        "names": localized(EN="Oxford Shirt", NL="Hemd"),
+        "slugs": localized(EN="oxford-shirt", NL="hemd"),
+        "sources": [{"source": "ERP", "sourceId": "CL-1"}],
+        **{"parent": None, "defaultProduct": None, "hidden": False, "priority": 0},
+    },
+    update={"hidden": True, "priority": 2},
+    updated={"hidden": True, "priority": 2},
+    lookups=(Lookup("sourceId", "CL-1", {"source": "ERP"}), Lookup("code", "OX-1")),
+    seed=seed_clusters,
+    costs=(
+        # token + cluster (config joined) + sources
+        Cost("detail", "/v2/clusters/id/{row.pk}", 3),
+        Cost("list", "/v2/clusters", 3, {"pageSize": "100"}),
+        # + memberships, products, their sources and attributes; options, their sources and
+        # products; config settings; default products with their sources and attributes
+        Cost("detail-expanded", "/v2/clusters/id/{row.pk}", 14, EVERY_EXPANSION, expanded),
+        Cost("list-expanded", "/v2/clusters", 14, {**EVERY_EXPANSION, "pageSize": "100"}, expanded),
+        # the products inside: token + cluster + products (membership, sources, attributes)
+        Cost("products", "/v2/clusters/id/{row.pk}/products", 3, {"pageSize": "100"}, many_sourced),
+        Cost("product", "/v2/clusters/id/{row.pk}/products/{row.default_product_id}", 5),
+        # the product list keeps its cost with the membership joined
+        Cost(
+            "product-list",
+            "/v2/products",
+            2,
+            {"pageSize": "100"},
+            check=lambda body: any(p["cluster"] for p in body["data"]),
+        ),
+    ),
+    bulk=BulkCost(
+        "/v2/clusters/bulk/sourceId",
+        "clusters",
+        lambda i, ctx: {
+            **{"source": "ERP", "sourceId": f"B{i}", "names": localized(EN=f"Cluster {i}")},
+            "clusterConfig": {"name": ctx.config.name},
         },
-        update={"hidden": True, "priority": 2},
-        updated={"hidden": True, "priority": 2},
-        lookups=(
-            Lookup("id"),
-            Lookup("sourceId", "CL-1", {"source": "ERP"}),
-            Lookup("code", "OX-1"),
-        ),
-        seed=seed_clusters,
-        costs=(
-            # token + cluster (config joined) + sources
-            Cost("detail", "/v2/clusters/id/{row.pk}", 3),
-            Cost("list", "/v2/clusters", 3, {"pageSize": "100"}),
-            # + memberships, products, their sources and attributes; options, their sources and
-            # products; config settings; default products with their sources and attributes
-            Cost("detail-expanded", "/v2/clusters/id/{row.pk}", 14, EVERY_EXPANSION, expanded),
-            Cost(
-                "list-expanded",
-                "/v2/clusters",
-                14,
-                {**EVERY_EXPANSION, "pageSize": "100"},
-                expanded,
-            ),
-            # token + cluster + products (membership joined) + sources + attributes
-            Cost(
-                "products",
-                "/v2/clusters/id/{row.pk}/products",
-                3,
-                {"pageSize": "100"},
-                check=lambda body: (
-                    len(body["data"]) > 2 and all(p["sources"] for p in body["data"])
-                ),
-            ),
-            Cost("product", "/v2/clusters/id/{row.pk}/products/{row.default_product_id}", 5),
-            # the product list keeps its cost with the membership joined
-            Cost(
-                "product-list",
-                "/v2/products",
-                2,
-                {"pageSize": "100"},
-                check=lambda body: any(p["cluster"] for p in body["data"]),
-            ),
-        ),
-        bulk=BulkCost(
-            "/v2/clusters/bulk/sourceId",
-            "clusters",
-            lambda i, ctx: {
-                "source": "ERP",
-                "sourceId": f"B{i}",
-                "names": [{"language": "EN", "value": f"Cluster {i}"}],
-                "clusterConfig": {"name": ctx.config.name},
-            },
-            statements=12,  # PostgreSQL; SQLite runs 10
-        ),
-    )
+        statements=12,  # PostgreSQL; SQLite runs 10
+    ),
+)
+
+
+TestClusterResource = resource_tests(CLUSTER)
 
 
 def create(api, config, **overrides):
-    response = api.post("/v2/clusters", body(config, **overrides))
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
+    return CLUSTER.post(api, Context(config=config), **overrides)
 
 
 def test_config_by_name_and_missing_config(api, config):

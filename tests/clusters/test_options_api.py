@@ -11,7 +11,16 @@ from tests.clusters.factories import (
     OptionProductFactory,
 )
 from tests.conftest import envelope_error
-from tests.resources import BulkCost, BulkResourceTests, Context, Cost, Lookup, Resource
+from tests.resources import (
+    BulkCost,
+    Context,
+    Cost,
+    Lookup,
+    Resource,
+    localized,
+    many_sourced,
+    resource_tests,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,72 +52,55 @@ def seed_options(ctx, n: int) -> ClusterOption:
     return option
 
 
-class TestClusterOptionResource(BulkResourceTests):
-    resource = Resource(
-        noun="Cluster option",
-        # created inside a cluster (by code: any cluster lookup key works), read at top level
-        collection="/v2/clusters/code/{cluster.code}/options",
-        detail="/v2/clusteroptions",
-        scopes=("cluster-options:read", "cluster-options:write"),
-        not_found=22006,
-        context=lambda: Context(cluster=ClusterFactory(code="OX")),
-        create=lambda ctx: GIFT_WRAP,
-        created=lambda ctx: {
-            "cluster": {"id": ctx.cluster.pk},
-            "names": GIFT_WRAP["names"],
-            "descriptions": GIFT_WRAP["descriptions"],
-            "shortDescriptions": GIFT_WRAP["shortDescriptions"],
-            "isRequired": True,
-            "hidden": False,
-            "priority": 3,
-            "defaultProduct": None,
-            "sources": [{"source": "ERP", "sourceId": "OPT-1"}],
-        },
-        absent=("products", "slugs"),
-        update={"priority": 9, "isRequired": False},
-        updated={"priority": 9, "isRequired": False},
-        lookups=(Lookup("id"), Lookup("sourceId", "OPT-1", {"source": "ERP"})),
-        seed=seed_options,
-        costs=(
-            # token + option + sources
-            Cost("detail", "/v2/clusteroptions/id/{row.pk}", 3),
-            # token + cluster + options + sources (+ product links)
-            Cost("list", "/v2/clusters/id/{cluster.pk}/options", 4, {"pageSize": "100"}),
-            Cost(
-                "list-expanded",
-                "/v2/clusters/id/{cluster.pk}/options",
-                5,
-                {"pageSize": "100", "expands": "products"},
-                check=lambda body: all(o["products"] for o in body["data"]),
-            ),
-            # token + option + links + products (membership joined) + sources + attributes
-            Cost(
-                "products",
-                "/v2/clusteroptions/id/{row.pk}/products",
-                6,
-                {"pageSize": "100"},
-                check=lambda body: (
-                    len(body["data"]) > 2 and all(p["sources"] for p in body["data"])
-                ),
-            ),
+OPTION = Resource(
+    noun="Cluster option",
+    # created inside a cluster (by code: any cluster lookup key works), read at top level
+    collection="/v2/clusters/code/{cluster.code}/options",
+    detail="/v2/clusteroptions",
+    scope="cluster-options",
+    not_found=22006,
+    context=lambda: Context(cluster=ClusterFactory(code="OX")),
+    create=lambda ctx: GIFT_WRAP,
+    created=lambda ctx: {
+        "cluster": {"id": ctx.cluster.pk},
+        **{k: GIFT_WRAP[k] for k in ("names", "descriptions", "shortDescriptions", "priority")},
+        **{"isRequired": True, "hidden": False, "defaultProduct": None},
+        "sources": [{"source": "ERP", "sourceId": "OPT-1"}],
+    },
+    absent=("products", "slugs"),
+    update={"priority": 9, "isRequired": False},
+    updated={"priority": 9, "isRequired": False},
+    lookups=(Lookup("sourceId", "OPT-1", {"source": "ERP"}),),
+    seed=seed_options,
+    costs=(
+        # token + option + sources
+        Cost("detail", "/v2/clusteroptions/id/{row.pk}", 3),
+        # token + cluster + options + sources (+ product links)
+        Cost("list", "/v2/clusters/id/{cluster.pk}/options", 4, {"pageSize": "100"}),
+        Cost(
+            "list-expanded",
+            "/v2/clusters/id/{cluster.pk}/options",
+            5,
+            {"pageSize": "100", "expands": "products"},
+            check=lambda body: all(o["products"] for o in body["data"]),
         ),
-        bulk=BulkCost(
-            "/v2/clusters/code/{cluster.code}/options/bulk",
-            "options",
-            lambda i, ctx: {
-                "source": "ERP",
-                "sourceId": f"O{i}",
-                "names": [{"language": "EN", "value": f"Option {i}"}],
-            },
-            statements=11,  # PostgreSQL; SQLite runs 9
-        ),
-    )
+        # token + option + links + products (membership joined) + sources + attributes
+        Cost("products", "/v2/clusteroptions/id/{row.pk}/products", 6, {}, many_sourced),
+    ),
+    bulk=BulkCost(
+        "/v2/clusters/code/{cluster.code}/options/bulk",
+        "options",
+        lambda i, ctx: {"source": "ERP", "sourceId": f"O{i}", "names": localized(EN=f"O {i}")},
+        statements=11,  # PostgreSQL; SQLite runs 9
+    ),
+)
+
+
+TestClusterOptionResource = resource_tests(OPTION)
 
 
 def create(api, cluster, **overrides):
-    response = api.post(f"/v2/clusters/id/{cluster.pk}/options", {**GIFT_WRAP, **overrides})
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
+    return OPTION.post(api, Context(cluster=cluster), **overrides)
 
 
 def test_defaults_and_validation(api, cluster):

@@ -5,7 +5,7 @@ import pytest
 from taxonomy.models import Category
 from taxonomy.selectors import tree_problems
 from tests.conftest import envelope_error
-from tests.resources import BulkCost, BulkResourceTests, Cost, Lookup, Resource
+from tests.resources import BulkCost, Cost, Lookup, Resource, localized, resource_tests
 from tests.taxonomy.factories import CategoryFactory, CategorySourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,75 +29,59 @@ def seed_categories(ctx, n: int) -> Category:
     return category
 
 
-class TestCategoryResource(BulkResourceTests):
-    resource = Resource(
-        noun="Category",
-        collection="/v2/categories",
-        detail="/v2/categories",
-        scopes=("categories:read", "categories:write"),
-        not_found=30006,
-        create=lambda ctx: SHOES,
-        created=lambda ctx: {
-            "language": "EN",
-            "names": [
-                {"language": "EN", "value": "Shoes & Boots"},
-                {"language": "NL", "value": "Schoenen"},
-            ],
-            "descriptions": [{"language": "EN", "value": "Everything for your feet"}],
-            "slugs": [
-                {"language": "EN", "value": "shoes-boots"},
-                {"language": "NL", "value": "schoenen"},
-            ],
-            "sources": [{"source": "ERP", "sourceId": "C-1"}],
-            "parent": None,
-            "level": 0,
-            "path": [],
-            "childCount": 0,
-            "hidden": False,
-            "priority": 0,
-        },
-        update={"hidden": True, "priority": 4},
-        updated={"hidden": True, "priority": 4},
-        lookups=(
-            Lookup("id"),
-            Lookup("sourceId", "C-1", {"source": "ERP"}),
-            Lookup("slug", "shoes-boots"),
-            Lookup("slug", "schoenen", {"language": "nl"}),
+CATEGORY = Resource(
+    noun="Category",
+    collection="/v2/categories",
+    scope="categories",
+    not_found=30006,
+    create=lambda ctx: SHOES,
+    created=lambda ctx: {
+        "language": "EN",
+        "names": localized(EN="Shoes & Boots", NL="Schoenen"),
+        "descriptions": localized(EN="Everything for your feet"),
+        "slugs": localized(EN="shoes-boots", NL="schoenen"),
+        "sources": [{"source": "ERP", "sourceId": "C-1"}],
+        **{"parent": None, "level": 0, "path": [], "childCount": 0},
+        **{"hidden": False, "priority": 0},
+    },
+    update={"hidden": True, "priority": 4},
+    updated={"hidden": True, "priority": 4},
+    lookups=(
+        Lookup("sourceId", "C-1", {"source": "ERP"}),
+        Lookup("slug", "shoes-boots"),
+        Lookup("slug", "schoenen", {"language": "nl"}),
+    ),
+    seed=seed_categories,
+    # token + categories (with child counts) + sources + paths
+    costs=(
+        Cost(
+            "list",
+            "/v2/categories",
+            4,
+            {"pageSize": "100"},
+            check=lambda body: any(row["sources"] and row["path"] for row in body["data"]),
         ),
-        seed=seed_categories,
-        # token + categories (with child counts) + sources + paths
-        costs=(
-            Cost(
-                "list",
-                "/v2/categories",
-                4,
-                {"pageSize": "100"},
-                check=lambda body: any(row["sources"] and row["path"] for row in body["data"]),
-            ),
-            Cost(
-                "detail",
-                "/v2/categories/id/{row.pk}",
-                4,
-                check=lambda body: body["data"]["sources"] and len(body["data"]["path"]) == 2,
-            ),
+        Cost(
+            "detail",
+            "/v2/categories/id/{row.pk}",
+            4,
+            check=lambda body: body["data"]["sources"] and len(body["data"]["path"]) == 2,
         ),
-        bulk=BulkCost(
-            "/v2/categories/bulk/sourceId",
-            "categories",
-            lambda i, ctx: {
-                "source": "ERP",
-                "sourceId": f"K{i}",
-                "names": [{"language": "EN", "value": f"Category {i}"}],
-            },
-            statements=14,  # PostgreSQL; SQLite runs 11
-        ),
-    )
+    ),
+    bulk=BulkCost(
+        "/v2/categories/bulk/sourceId",
+        "categories",
+        lambda i, ctx: {"source": "ERP", "sourceId": f"K{i}", "names": localized(EN=f"C {i}")},
+        statements=14,  # PostgreSQL; SQLite runs 11
+    ),
+)
+
+
+TestCategoryResource = resource_tests(CATEGORY)
 
 
 def create(api, **overrides):
-    response = api.post("/v2/categories", {**SHOES, **overrides})
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
+    return CATEGORY.post(api, CATEGORY.context(), **overrides)
 
 
 def test_create_child_by_id_or_source_pair_is_last_child(api):
