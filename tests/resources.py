@@ -92,6 +92,7 @@ class Resource:
     detail: str = ""  # the base of ``{detail}/{key}/{value}`` when it is not the collection
     context: Callable[[], Context] = Context
     absent: tuple[str, ...] = ()  # fields the representation must not have
+    sorts: tuple[str, ...] = ()  # ``sort`` values the list pages walk besides the default
     bulk: BulkCost | None = None
 
     @property
@@ -282,13 +283,18 @@ class ResourceTests:
         assert set(everything) == {"data", "messages", "pagination"}
         ids = [row["id"] for row in everything["data"]]
         assert len(ids) == len(set(ids)) == everything["pagination"]["total"] >= 5
-        seen, next_url, params = [], collection, {"pageSize": 2}
-        while next_url:
-            page = api.get(next_url, params).json()
-            assert len(page["data"]) <= 2
-            seen += [row["id"] for row in page["data"]]
-            next_url, params = page["pagination"]["next"], None
-        assert seen == ids
+        for sort in ("", *res.sorts):
+            params = {"pageSize": "2", **({"sort": sort} if sort else {})}
+            seen, next_url = [], url(collection, params)
+            while next_url:
+                page = api.get(next_url).json()
+                assert len(page["data"]) <= 2
+                seen += [row["id"] for row in page["data"]]
+                next_url = page["pagination"]["next"]
+            if sort:  # another order still visits every record once
+                assert sorted(seen) == sorted(ids), sort
+            else:
+                assert seen == ids
 
     # -- scopes -----------------------------------------------------------------------------
 

@@ -92,6 +92,7 @@ CLUSTER = Resource(
     updated={"hidden": True, "priority": 2},
     lookups=(Lookup("sourceId", "CL-1", {"source": "ERP"}), Lookup("code", "OX-1")),
     seed=seed_clusters,
+    sorts=("name", "-name"),
     costs=(
         # token + cluster (config joined) + sources
         Cost("detail", "/v2/clusters/id/{row.pk}", 3),
