@@ -93,6 +93,8 @@ class Resource:
     context: Callable[[], Context] = Context
     absent: tuple[str, ...] = ()  # fields the representation must not have
     sorts: tuple[str, ...] = ()  # ``sort`` values the list pages walk besides the default
+    translation: str = ""  # a language of the created record that ``/translation/{lang}`` removes
+    translated: dict = field(default_factory=dict)  # more texts to create that record with
     bulk: BulkCost | None = None
 
     @property
@@ -357,9 +359,40 @@ class BulkResourceTests(ResourceTests):
         assert counts[0] == counts[1] <= bulk.statements, counts
 
 
+class TranslatedResourceTests(ResourceTests):
+    """:class:`ResourceTests` plus removing one language's texts of a record."""
+
+    def test_translation_removal_drops_every_text_in_that_language(self, api, ctx):
+        res = self.resource
+        language = res.translation.upper()
+        created = res.post(api, ctx, **res.translated)
+        base = f"{self.id_path(created['id'])}/translation"
+        response = api.delete(f"{base}/{language}")
+        assert response.status_code == 200, response.content
+        assert response.json()["messages"] == ["Translation deleted"]
+        data = response.json()["data"]
+        texts = [name for name, value in created.items() if is_localized(value)]
+        assert any(t["language"] == language for name in texts for t in created[name])
+        for name in texts:
+            assert data[name] == [t for t in created[name] if t["language"] != language], name
+        assert data["version"] == 2
+        envelope_error(api.delete(f"{base}/{language.lower()}"), 404, 10018)
+        envelope_error(api.delete(f"{base}/{created.get('language', 'EN').lower()}"), 422, 10019)
+        envelope_error(api.delete(f"{base}/xx"), 400, 10007)
+        envelope_error(api.delete(f"{self.id_path(999999)}/translation/nl"), 404, res.not_found)
+
+
+def is_localized(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, dict) and set(item) == {"language", "value"} for item in value
+    )
+
+
 def resource_tests(resource: Resource) -> type[ResourceTests]:
     """The generated test class of ``resource``: ``TestProductResource = resource_tests(PRODUCT)``."""
-    base = ResourceTests if resource.bulk is None else BulkResourceTests
-    return type(
-        f"Test{resource.noun.title().replace(' ', '')}Resource", (base,), {"resource": resource}
-    )
+    bases = (
+        *([BulkResourceTests] if resource.bulk else []),
+        *([TranslatedResourceTests] if resource.translation else []),
+    ) or (ResourceTests,)
+    name = f"Test{resource.noun.title().replace(' ', '')}Resource"
+    return type(name, bases, {"resource": resource})

@@ -58,6 +58,8 @@ PRODUCT = Resource(
         Lookup("supplierCode", "SUP-9", {"supplier": "Acme"}),
     ),
     seed=seed_products,
+    translation="NL",
+    translated={"descriptions": localized(NL="Warm")},
     # the token lookup, then one statement: the product(s) with sources, attributes, cluster (and
     # categories when expanded) as columns; the count of a page is one more
     costs=(
@@ -196,22 +198,6 @@ def test_language_param_narrows_localized_output(api):
     data = api.get(f"/v2/products/id/{created['id']}", {"language": "nl"}).json()["data"]
     assert data["names"] == [{"language": "NL", "value": "Jas"}]
     envelope_error(api.get(f"/v2/products/id/{created['id']}", {"language": "xx"}), 400, 10007)
-
-
-def test_translation_removal(api):
-    created = create(api, descriptions=[{"language": "NL", "value": "Warm"}])
-    path = f"/v2/products/id/{created['id']}/translation"
-    response = api.delete(f"{path}/nl")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["messages"] == ["Translation deleted"]
-    assert body["data"]["names"] == [{"language": "EN", "value": "Crème Jacket"}]
-    assert body["data"]["descriptions"] == []
-    assert body["data"]["slugs"] == [{"language": "EN", "value": "creme-jacket"}]
-    assert body["data"]["version"] == 2
-    envelope_error(api.delete(f"{path}/nl"), 404, 10018)
-    envelope_error(api.delete(f"{path}/EN"), 422, 10019)
-    envelope_error(api.delete(f"{path}/xx"), 400, 10007)
 
 
 def test_generated_slugs_get_a_counter_and_stay_stable(api):

@@ -92,6 +92,8 @@ CLUSTER = Resource(
     updated={"hidden": True, "priority": 2},
     lookups=(Lookup("sourceId", "CL-1", {"source": "ERP"}), Lookup("code", "OX-1")),
     seed=seed_clusters,
+    translation="NL",
+    translated={"descriptions": localized(NL="Katoen")},
     sorts=("name", "-name"),
     costs=(
         # token + cluster (config joined) + sources
@@ -298,20 +300,6 @@ def test_language_param_narrows_localized_output(api, config):
     created = create(api, config)
     data = api.get(f"/v2/clusters/id/{created['id']}", {"language": "nl"}).json()["data"]
     assert data["names"] == [{"language": "NL", "value": "Hemd"}]
-
-
-def test_translation_removal(api, config):
-    created = create(api, config, descriptions=[{"language": "NL", "value": "Katoen"}])
-    path = f"/v2/clusters/id/{created['id']}/translation"
-    response = api.delete(f"{path}/NL")
-    assert response.status_code == 200
-    payload = response.json()
-    assert payload["messages"] == ["Translation deleted"]
-    assert payload["data"]["names"] == [{"language": "EN", "value": "Oxford Shirt"}]
-    assert payload["data"]["descriptions"] == [] and payload["data"]["version"] == 2
-    envelope_error(api.delete(f"{path}/nl"), 404, 10018)
-    envelope_error(api.delete(f"{path}/en"), 422, 10019)
-    envelope_error(api.delete(f"{path}/xx"), 400, 10007)
 
 
 def test_delete_removes_options_and_leaves_products_without_a_home(api, config):

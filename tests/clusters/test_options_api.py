@@ -72,6 +72,7 @@ OPTION = Resource(
     updated={"priority": 9, "isRequired": False},
     lookups=(Lookup("sourceId", "OPT-1", {"source": "ERP"}),),
     seed=seed_options,
+    translation="DE",
     costs=(
         # token + option + sources
         Cost("detail", "/v2/clusteroptions/id/{row.pk}", 3),
@@ -185,17 +186,6 @@ def test_patch_merges_translations_and_keeps_version_when_unchanged(api, cluster
     data = api.patch(path, {"names": [{"language": "DE", "value": None}]}).json()["data"]
     assert data["names"] == [{"language": "EN", "value": "Gift wrap"}] and data["version"] == 2
     envelope_error(api.patch(path, {"names": [{"language": "EN", "value": None}]}), 422, 10019)
-
-
-def test_translation_removal(api, cluster):
-    created = create(api, cluster)
-    path = f"/v2/clusteroptions/id/{created['id']}/translation"
-    response = api.delete(f"{path}/de")
-    assert response.status_code == 200
-    assert response.json()["messages"] == ["Translation deleted"]
-    assert response.json()["data"]["names"] == [{"language": "EN", "value": "Gift wrap"}]
-    envelope_error(api.delete(f"{path}/de"), 404, 10018)
-    envelope_error(api.delete(f"{path}/EN"), 422, 10019)
 
 
 def test_option_products_assign_in_order_and_list(api, cluster):

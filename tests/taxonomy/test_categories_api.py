@@ -52,6 +52,7 @@ CATEGORY = Resource(
         Lookup("slug", "schoenen", {"language": "nl"}),
     ),
     seed=seed_categories,
+    translation="NL",
     # token + categories (with child counts) + sources + paths
     costs=(
         Cost(
@@ -202,22 +203,6 @@ def test_source_pair_is_unique_among_categories(api):
     create(api)
     envelope_error(api.post("/v2/categories", SHOES), 409, 30004)
     assert Category.objects.count() == 1
-
-
-def test_translation_removal(api):
-    created = create(api)
-    path = f"/v2/categories/id/{created['id']}/translation"
-    response = api.delete(f"{path}/NL")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["messages"] == ["Translation deleted"]
-    assert body["data"]["names"] == [{"language": "EN", "value": "Shoes & Boots"}]
-    assert body["data"]["slugs"] == [{"language": "EN", "value": "shoes-boots"}]
-    assert body["data"]["version"] == 2
-    envelope_error(api.delete(f"{path}/nl"), 404, 10018)
-    envelope_error(api.delete(f"{path}/en"), 422, 10019)
-    envelope_error(api.delete(f"{path}/xx"), 400, 10007)
-    envelope_error(api.delete("/v2/categories/id/999999/translation/nl"), 404, 30006)
 
 
 def test_delete_with_children_is_refused_with_counts(api):
