@@ -210,24 +210,6 @@ def test_clusters_of_a_category_by_source_lookup(api, stocked):
     envelope_error(api.get("/v2/categories/id/999999/clusters"), 404, 30007)
 
 
-def test_clusters_of_a_category_query_count_is_constant(
-    api, stocked, django_assert_max_num_queries
-):
-    shoes = stocked["categories"][1]
-    for cluster in ClusterFactory.create_batch(30, parent=shoes):
-        ClusterSourceFactory(cluster=cluster)
-    # token + category + sources of the category + clusters (with config) + cluster sources
-    with django_assert_max_num_queries(5):
-        response = api.get(f"/v2/categories/id/{shoes.pk}/clusters", {"pageSize": 100})
-    assert len(response.json()["data"]) == 32
-    with django_assert_max_num_queries(6):
-        response = api.get(
-            f"/v2/categories/id/{shoes.pk}/clusters",
-            {"includeDescendants": "true", "expands": "categories", "pageSize": 100},
-        )
-    assert {"categories", "primary"} <= set(response.json()["data"][0])
-
-
 @pytest.mark.parametrize(("category", "descendants", "expected"), CATEGORY_FILTER_CASES)
 def test_cluster_list_category_filter_covers_primary_and_secondary(
     api, stocked, category, descendants, expected

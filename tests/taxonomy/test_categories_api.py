@@ -2,10 +2,21 @@ from __future__ import annotations
 
 import pytest
 
+from catalogue.models import ProductCategory
 from taxonomy.models import Category
 from taxonomy.selectors import tree_problems
+from tests.catalogue.factories import ProductFactory, ProductSourceFactory
+from tests.clusters.factories import ClusterCategoryFactory, ClusterFactory, ClusterSourceFactory
 from tests.conftest import envelope_error
-from tests.resources import BulkCost, Cost, Lookup, Resource, localized, resource_tests
+from tests.resources import (
+    BulkCost,
+    Cost,
+    Lookup,
+    Resource,
+    localized,
+    many_sourced,
+    resource_tests,
+)
 from tests.taxonomy.factories import CategoryFactory, CategorySourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +33,25 @@ SHOES = {
 
 
 def seed_categories(ctx, n: int) -> Category:
-    """``n`` categories with a source each, under a root with its own parent."""
+    """``n`` categories with a source each, under a root with its own parent; the last one holds
+    ``n + 1`` products and clusters with sources, a secondary category each."""
     root = CategoryFactory(parent=CategoryFactory())
     for category in CategoryFactory.create_batch(n, parent=root):
         CategorySourceFactory(category=category)
+    for product in ProductFactory.create_batch(n + 1, parent=category):
+        ProductSourceFactory(product=product)
+        ProductCategory.objects.create(product=product, category=root)
+    for cluster in ClusterFactory.create_batch(n + 1, parent=category):
+        ClusterSourceFactory(cluster=cluster)
+        ClusterCategoryFactory(cluster=cluster, category=root)
     return category
+
+
+MEMBERS = {"includeDescendants": "true", "expands": "categories", "pageSize": "100"}
+
+
+def expanded(body) -> bool:
+    return many_sourced(body) and all({"categories", "primary"} <= set(r) for r in body["data"])
 
 
 CATEGORY = Resource(
@@ -68,6 +93,16 @@ CATEGORY = Resource(
             4,
             check=lambda body: body["data"]["sources"] and len(body["data"]["path"]) == 2,
         ),
+        # token + category + products (sources, attributes and categories as columns)
+        Cost(
+            "products", "/v2/categories/id/{row.pk}/products", 3, {"pageSize": "100"}, many_sourced
+        ),
+        Cost("products-expanded", "/v2/categories/id/{row.pk}/products", 3, MEMBERS, expanded),
+        # token + category + clusters (with config) + cluster sources, + categories when expanded
+        Cost(
+            "clusters", "/v2/categories/id/{row.pk}/clusters", 4, {"pageSize": "100"}, many_sourced
+        ),
+        Cost("clusters-expanded", "/v2/categories/id/{row.pk}/clusters", 5, MEMBERS, expanded),
     ),
     bulk=BulkCost(
         "/v2/categories/bulk/sourceId",

@@ -217,24 +217,6 @@ def test_products_of_a_category_with_primary_flags(api, stocked):
     envelope_error(api.get(path, {"sort": "code"}), 400, 10007)
 
 
-def test_products_of_a_category_query_count_is_constant(
-    api, stocked, django_assert_max_num_queries
-):
-    shoes = stocked["categories"][1]
-    for product in ProductFactory.create_batch(30, parent=shoes):
-        ProductSourceFactory(product=product)
-    # token + category + sources of the category + products + product sources + attributes
-    with django_assert_max_num_queries(6):
-        response = api.get(f"/v2/categories/id/{shoes.pk}/products", {"pageSize": 100})
-    assert len(response.json()["data"]) == 32
-    with django_assert_max_num_queries(7):
-        response = api.get(
-            f"/v2/categories/id/{shoes.pk}/products",
-            {"includeDescendants": "true", "expands": "categories"},
-        )
-    assert {"categories", "primary"} <= set(response.json()["data"][0])
-
-
 def test_a_kind_whose_app_is_not_installed_holds_nothing(api, shelf, monkeypatch):
     """The registry's placeholder: taxonomy works on its own, before an app registers a kind."""
     placeholder = UnavailableKind("clusters", "cluster", "Cluster", errors.ClusterNotFound)
