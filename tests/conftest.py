@@ -76,6 +76,22 @@ def anonymous(db) -> ApiClient:
     return ApiClient()
 
 
+@pytest.fixture
+def shelf(db):
+    """Categories Root > Shoes > Boots, and Other (``tests.taxonomy.members``)."""
+    from tests.taxonomy.members import build_shelf
+
+    return build_shelf()
+
+
+@pytest.fixture
+def stocked(request, shelf):
+    """Members of the test module's ``KIND`` in the shelf's categories (``members.stock``)."""
+    from tests.taxonomy.members import stock
+
+    return stock(request.module.KIND, shelf)
+
+
 def pytest_collection_modifyitems(config, items):
     if connection.vendor == "postgresql":
         return

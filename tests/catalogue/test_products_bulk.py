@@ -689,10 +689,3 @@ def test_remove_statement_count_does_not_grow_with_the_number_of_items():
         counts[n] = len(queries.captured_queries)
     assert counts[1] == counts[100] == counts[2000], counts
     assert not Product.objects.exists()
-
-
-def test_http_bulk_request_query_count_is_pinned(api, django_assert_max_num_queries):
-    items = [item(f"K{n}", f"Name {n}", sku=f"S{n}") for n in range(500)]
-    with django_assert_max_num_queries(15):  # the token lookup and the bulk statements
-        body = bulk(api, items)
-    assert body["summary"]["create"] == 500

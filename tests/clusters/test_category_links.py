@@ -13,32 +13,19 @@ from tests.clusters.factories import (
     ClusterSourceFactory,
 )
 from tests.conftest import envelope_error
-from tests.taxonomy.factories import CategoryFactory
+from tests.taxonomy.members import (
+    CATEGORY_FILTER_CASES,
+    MemberKind,
+    add,
+    check_members_with_primary_flags,
+    found_by_category_filter,
+    remove,
+)
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def shelf():
-    root = CategoryFactory(name_en="Root")
-    shoes = CategoryFactory(name_en="Shoes", parent=root)
-    boots = CategoryFactory(name_en="Boots", parent=shoes)
-    other = CategoryFactory(name_en="Other")
-    return root, shoes, boots, other
-
-
-def add(api, category, body):
-    return api.post(f"/v2/categories/id/{category.pk}/add-products-clusters", body)
-
-
-def remove(api, category, body):
-    return api.post(f"/v2/categories/id/{category.pk}/remove-products-clusters", body)
-
-
-def linked_ids(category) -> set[int]:
-    return set(
-        ClusterCategory.objects.filter(category=category).values_list("cluster_id", flat=True)
-    )
+KIND = MemberKind("clusters", "code", "C", ClusterFactory, ClusterCategory, "cluster")
+listed, linked_ids = KIND.listed, KIND.linked_ids
 
 
 def codes(response) -> list[tuple[str, int, str, int | None]]:
@@ -201,60 +188,10 @@ def test_clusters_count_towards_the_100_item_limit(api, shelf):
 # -- reading links --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def stocked(shelf):
-    root, shoes, boots, other = shelf
-    c_shoes = ClusterFactory(parent=shoes, code="C-SHOES", priority=1)
-    c_boots = ClusterFactory(parent=boots, code="C-BOOTS", priority=3)
-    c_second = ClusterFactory(parent=other, code="C-SECOND", priority=2)
-    c_deep = ClusterFactory(code="C-DEEP")
-    c_elsewhere = ClusterFactory(parent=other, code="C-ELSEWHERE")
-    ClusterCategoryFactory(cluster=c_second, category=shoes)
-    ClusterCategoryFactory(cluster=c_deep, category=boots)
-    ClusterCategoryFactory(cluster=c_shoes, category=other)
-    return {
-        "categories": shelf,
-        "shoes": c_shoes,
-        "boots": c_boots,
-        "second": c_second,
-        "deep": c_deep,
-        "elsewhere": c_elsewhere,
-    }
-
-
-def listed(response) -> list[tuple[str, bool]]:
-    assert response.status_code == 200, response.content
-    return [(c["code"], c["primary"]) for c in response.json()["data"]]
-
-
 def test_clusters_of_a_category_with_primary_flags(api, stocked):
     root, shoes, boots, other = stocked["categories"]
-    path = f"/v2/categories/id/{shoes.pk}/clusters"
-    assert listed(api.get(path)) == [("C-SHOES", True), ("C-SECOND", False)]
-    subtree = api.get(path, {"includeDescendants": "true"})
-    assert listed(subtree) == [
-        ("C-SHOES", True),
-        ("C-BOOTS", True),
-        ("C-SECOND", False),
-        ("C-DEEP", False),
-    ]
-    assert listed(api.get(f"/v2/categories/id/{root.pk}/clusters")) == []
-    everything = api.get(f"/v2/categories/id/{root.pk}/clusters", {"includeDescendants": "true"})
-    assert len(listed(everything)) == 4
-    assert listed(api.get(f"/v2/categories/id/{other.pk}/clusters")) == [
-        ("C-SHOES", False),
-        ("C-SECOND", True),
-        ("C-ELSEWHERE", True),
-    ]
-    first = api.get(path, {"includeDescendants": "true", "sort": "-priority", "pageSize": 2})
-    assert listed(first) == [("C-BOOTS", True), ("C-SECOND", False)]
-    second = api.get(first.json()["pagination"]["next"].replace("http://testserver", ""))
-    assert listed(second) == [("C-SHOES", True), ("C-DEEP", False)]
-    assert listed(api.get(path, {"includeDescendants": "true", "code": "C-DEEP"})) == [
-        ("C-DEEP", False)
-    ]
+    path = check_members_with_primary_flags(api, KIND, stocked)
     assert listed(api.get(path, {"sort": "code"})) == [("C-SECOND", False), ("C-SHOES", True)]
-    assert api.get(path, {"withCount": "true"}).json()["pagination"]["total"] == 2
     data = api.get(path, {"expands": "categories,clusterConfig"}).json()["data"]
     assert data[0]["categories"] == [other.pk] and data[0]["parent"] == {"id": shoes.pk}
     assert "settings" in data[0]["clusterConfig"]
@@ -273,47 +210,11 @@ def test_clusters_of_a_category_by_source_lookup(api, stocked):
     envelope_error(api.get("/v2/categories/id/999999/clusters"), 404, 30007)
 
 
-def test_clusters_of_a_category_query_count_is_constant(
-    api, stocked, django_assert_max_num_queries
-):
-    shoes = stocked["categories"][1]
-    for cluster in ClusterFactory.create_batch(30, parent=shoes):
-        ClusterSourceFactory(cluster=cluster)
-    # token + category + sources of the category + clusters (with config) + cluster sources
-    with django_assert_max_num_queries(5):
-        response = api.get(f"/v2/categories/id/{shoes.pk}/clusters", {"pageSize": 100})
-    assert len(response.json()["data"]) == 32
-    with django_assert_max_num_queries(6):
-        response = api.get(
-            f"/v2/categories/id/{shoes.pk}/clusters",
-            {"includeDescendants": "true", "expands": "categories", "pageSize": 100},
-        )
-    assert {"categories", "primary"} <= set(response.json()["data"][0])
-
-
-@pytest.mark.parametrize(
-    ("category", "descendants", "expected"),
-    [
-        ("shoes", False, {"shoes", "second"}),
-        ("shoes", True, {"shoes", "boots", "second", "deep"}),
-        ("boots", False, {"boots", "deep"}),
-        ("root", True, {"shoes", "boots", "second", "deep"}),
-        ("root", False, set()),
-        ("other", False, {"shoes", "second", "elsewhere"}),
-    ],
-)
+@pytest.mark.parametrize(("category", "descendants", "expected"), CATEGORY_FILTER_CASES)
 def test_cluster_list_category_filter_covers_primary_and_secondary(
     api, stocked, category, descendants, expected
 ):
-    root, shoes, boots, other = stocked["categories"]
-    ids = {"root": root, "shoes": shoes, "boots": boots, "other": other}
-    params = {"category": ids[category].pk, "pageSize": 100}
-    if descendants:
-        params["includeDescendants"] = "true"
-    data = api.get("/v2/clusters", params).json()["data"]
-    by_id = {stocked[name].pk: name for name in ("shoes", "boots", "second", "deep", "elsewhere")}
-    assert {by_id[c["id"]] for c in data} == expected
-    assert len(data) == len(expected)
+    assert found_by_category_filter(api, KIND, stocked, category, descendants) == expected
 
 
 def test_cluster_expands_categories(api, stocked):

@@ -340,17 +340,3 @@ def test_product_representation_and_list_filter_by_cluster(api, cluster):
     assert all(p["cluster"] == {"id": cluster.pk} for p in listed)
     assert api.get("/v2/products", {"cluster": 99999}).json()["data"] == []
     envelope_error(api.get("/v2/products", {"cluster": "abc"}), 400, 10007)
-
-
-def test_query_counts(api, cluster, django_assert_max_num_queries):
-    products = members(cluster, 30)
-    for product in products:
-        ProductSourceFactory(product=product)
-    # token + cluster + products (membership joined) + sources + attributes
-    with django_assert_max_num_queries(5):
-        assert api.get(base(cluster), {"pageSize": 100}).status_code == 200
-    with django_assert_max_num_queries(5):
-        assert api.get(f"{base(cluster)}/{products[0].pk}").status_code == 200
-    # the product list keeps its cost with the membership joined
-    with django_assert_max_num_queries(4):
-        assert api.get("/v2/products", {"pageSize": 100}).status_code == 200

@@ -15,6 +15,16 @@ from tests.clusters.factories import (
     members,
 )
 from tests.conftest import envelope_error
+from tests.resources import (
+    BulkCost,
+    Context,
+    Cost,
+    Lookup,
+    Resource,
+    localized,
+    many_sourced,
+    resource_tests,
+)
 from tests.taxonomy.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,35 +46,92 @@ def body(config, **overrides):
     }
 
 
+def seed_clusters(ctx, n: int) -> Cluster:
+    """``n`` clusters, each with a source, two members (the first its default product), an option
+    with a product; every product with a source. The last cluster holds ``n`` more members."""
+    ClusterConfigSettingFactory(config=ctx.config)
+    for _ in range(n):
+        cluster = ClusterFactory(cluster_config=ctx.config)
+        ClusterSourceFactory(cluster=cluster)
+        products = members(cluster, 2)
+        cluster.default_product = products[0]
+        cluster.save()
+        OptionProductFactory(option=ClusterOptionFactory(cluster=cluster))
+    for product in [*members(cluster, n), *Product.objects.filter(sources=None)]:
+        ProductSourceFactory(product=product)
+    return cluster
+
+
+EVERY_EXPANSION = {"expands": "products,options,clusterConfig,defaultProduct"}
+
+
+def expanded(body) -> bool:
+    rows = body["data"] if isinstance(body["data"], list) else [body["data"]]
+    return all(
+        row["products"] and row["options"] and row["defaultProduct"]["sources"] for row in rows
+    )
+
+
+CLUSTER = Resource(
+    noun="Cluster",
+    collection="/v2/clusters",
+    scope="clusters",
+    not_found=20006,
+    context=lambda: Context(config=ClusterConfigFactory(name="shirts")),
+    create=lambda ctx: body(ctx.config),
+    created=lambda ctx: {
+        "language": "EN",
+        "code": "OX-1",
+        "clusterConfig": {"id": ctx.config.pk, "name": "shirts"},
+        "names": localized(EN="Oxford Shirt", NL="Hemd"),
+        "slugs": localized(EN="oxford-shirt", NL="hemd"),
+        "sources": [{"source": "ERP", "sourceId": "CL-1"}],
+        **{"parent": None, "defaultProduct": None, "hidden": False, "priority": 0},
+    },
+    update={"hidden": True, "priority": 2},
+    updated={"hidden": True, "priority": 2},
+    lookups=(Lookup("sourceId", "CL-1", {"source": "ERP"}), Lookup("code", "OX-1")),
+    seed=seed_clusters,
+    translation="NL",
+    translated={"descriptions": localized(NL="Katoen")},
+    sorts=("name", "-name"),
+    costs=(
+        # token + cluster (config joined) + sources
+        Cost("detail", "/v2/clusters/id/{row.pk}", 3),
+        Cost("list", "/v2/clusters", 3, {"pageSize": "100"}),
+        # + memberships, products, their sources and attributes; options, their sources and
+        # products; config settings; default products with their sources and attributes
+        Cost("detail-expanded", "/v2/clusters/id/{row.pk}", 14, EVERY_EXPANSION, expanded),
+        Cost("list-expanded", "/v2/clusters", 14, {**EVERY_EXPANSION, "pageSize": "100"}, expanded),
+        # the products inside: token + cluster + products (membership, sources, attributes)
+        Cost("products", "/v2/clusters/id/{row.pk}/products", 3, {"pageSize": "100"}, many_sourced),
+        Cost("product", "/v2/clusters/id/{row.pk}/products/{row.default_product_id}", 5),
+        # the product list keeps its cost with the membership joined
+        Cost(
+            "product-list",
+            "/v2/products",
+            2,
+            {"pageSize": "100"},
+            check=lambda body: any(p["cluster"] for p in body["data"]),
+        ),
+    ),
+    bulk=BulkCost(
+        "/v2/clusters/bulk/sourceId",
+        "clusters",
+        lambda i, ctx: {
+            **{"source": "ERP", "sourceId": f"B{i}", "names": localized(EN=f"Cluster {i}")},
+            "clusterConfig": {"name": ctx.config.name},
+        },
+        statements=12,  # PostgreSQL; SQLite runs 10
+    ),
+)
+
+
+TestClusterResource = resource_tests(CLUSTER)
+
+
 def create(api, config, **overrides):
-    response = api.post("/v2/clusters", body(config, **overrides))
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
-
-
-def test_create_returns_201_envelope_location_and_etag(api, config):
-    response = api.post("/v2/clusters", body(config))
-    assert response.status_code == 201
-    payload = response.json()
-    data = payload["data"]
-    assert payload["messages"] == ["Cluster created"]
-    assert response["Location"].endswith(f"/v2/clusters/id/{data['id']}")
-    assert response["ETag"] == '"1"'
-    assert data["version"] == 1 and data["language"] == "EN"
-    assert data["code"] == "OX-1"
-    assert data["clusterConfig"] == {"id": config.pk, "name": "shirts"}
-    assert data["names"] == [
-        {"language": "EN", "value": "Oxford Shirt"},
-        {"language": "NL", "value": "Hemd"},
-    ]
-    assert data["slugs"] == [
-        {"language": "EN", "value": "oxford-shirt"},
-        {"language": "NL", "value": "hemd"},
-    ]
-    assert data["sources"] == [{"source": "ERP", "sourceId": "CL-1"}]
-    assert data["parent"] is None and data["defaultProduct"] is None
-    assert data["hidden"] is False and data["priority"] == 0
-    assert data["createdAt"].endswith("Z") and len(data["createdAt"]) == 24
+    return CLUSTER.post(api, Context(config=config), **overrides)
 
 
 def test_config_by_name_and_missing_config(api, config):
@@ -130,18 +197,6 @@ def test_default_product_on_create_is_refused(api, config):
     product = ProductFactory()
     response = api.post("/v2/clusters", body(config, defaultProduct={"id": product.pk}))
     envelope_error(response, 422, 10017)
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "params"),
-    [("id", None, {}), ("sourceId", "CL-1", {"source": "ERP"}), ("code", "OX-1", {})],
-)
-def test_get_by_every_lookup_key(api, config, key, value, params):
-    created = create(api, config)
-    response = api.get(f"/v2/clusters/{key}/{value or created['id']}", params)
-    assert response.status_code == 200
-    assert response.json()["data"] == created
-    assert response["ETag"] == '"1"'
 
 
 def test_lookup_errors(api, config):
@@ -247,20 +302,6 @@ def test_language_param_narrows_localized_output(api, config):
     assert data["names"] == [{"language": "NL", "value": "Hemd"}]
 
 
-def test_translation_removal(api, config):
-    created = create(api, config, descriptions=[{"language": "NL", "value": "Katoen"}])
-    path = f"/v2/clusters/id/{created['id']}/translation"
-    response = api.delete(f"{path}/NL")
-    assert response.status_code == 200
-    payload = response.json()
-    assert payload["messages"] == ["Translation deleted"]
-    assert payload["data"]["names"] == [{"language": "EN", "value": "Oxford Shirt"}]
-    assert payload["data"]["descriptions"] == [] and payload["data"]["version"] == 2
-    envelope_error(api.delete(f"{path}/nl"), 404, 10018)
-    envelope_error(api.delete(f"{path}/en"), 422, 10019)
-    envelope_error(api.delete(f"{path}/xx"), 400, 10007)
-
-
 def test_delete_removes_options_and_leaves_products_without_a_home(api, config):
     cluster = ClusterFactory(cluster_config=config)
     products = members(cluster, 3)
@@ -282,13 +323,6 @@ def test_delete_removes_options_and_leaves_products_without_a_home(api, config):
         assert data["version"] == versions[product.pk] + 1
     assert Product.objects.filter(pk=wrap.pk).exists()
     envelope_error(api.get(f"/v2/clusters/id/{cluster.pk}"), 404, 20006)
-
-
-def test_delete_honours_if_match(api, config):
-    created = create(api, config)
-    path = f"/v2/clusters/id/{created['id']}"
-    envelope_error(api.delete(path, headers={"If-Match": '"2"'}), 412, 10009)
-    assert api.get(path).status_code == 200
 
 
 def test_list_filters(api, config):
@@ -319,39 +353,3 @@ def test_list_filters(api, config):
     envelope_error(api.get("/v2/clusters", {"clusterConfig": "x"}), 400, 10007)
     envelope_error(api.get("/v2/clusters", {"eanCode": "x"}), 400, 10007)
     envelope_error(api.get("/v2/clusters", {"sort": "sku"}), 400, 10007)
-
-
-def test_paging_walks_every_cluster_once(api, config):
-    created = ClusterFactory.create_batch(7, cluster_config=config)
-    seen, url, params = [], "/v2/clusters", {"pageSize": 3, "sort": "name"}
-    while url:
-        page = api.get(url, params).json()
-        seen += [row["id"] for row in page["data"]]
-        url, params = page["pagination"]["next"], None
-    assert sorted(seen) == sorted(c.pk for c in created) and len(seen) == 7
-
-
-def test_query_counts(api, config, django_assert_max_num_queries):
-    ClusterConfigSettingFactory(config=config)
-    for _ in range(12):
-        cluster = ClusterFactory(cluster_config=config)
-        ClusterSourceFactory(cluster=cluster)
-        products = members(cluster, 2)
-        for product in products:
-            ProductSourceFactory(product=product)
-        cluster.default_product = products[0]
-        cluster.save()
-        OptionProductFactory(option=ClusterOptionFactory(cluster=cluster))
-    path = f"/v2/clusters/id/{cluster.pk}"
-    # token + cluster (config joined) + sources
-    with django_assert_max_num_queries(3):
-        assert api.get(path).status_code == 200
-    with django_assert_max_num_queries(3):
-        assert api.get("/v2/clusters", {"pageSize": 100}).status_code == 200
-    # + memberships, products, their sources and attributes; options, their sources and
-    # products; config settings; default products with their sources and attributes
-    every = {"expands": "products,options,clusterConfig,defaultProduct"}
-    with django_assert_max_num_queries(14):
-        assert api.get(path, every).status_code == 200
-    with django_assert_max_num_queries(14):
-        assert api.get("/v2/clusters", {**every, "pageSize": 100}).status_code == 200

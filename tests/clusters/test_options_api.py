@@ -11,6 +11,16 @@ from tests.clusters.factories import (
     OptionProductFactory,
 )
 from tests.conftest import envelope_error
+from tests.resources import (
+    BulkCost,
+    Context,
+    Cost,
+    Lookup,
+    Resource,
+    localized,
+    many_sourced,
+    resource_tests,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,28 +40,68 @@ def cluster():
     return ClusterFactory(code="OX")
 
 
+def seed_options(ctx, n: int) -> ClusterOption:
+    """``n`` options of the context's cluster with two products each; the last one holds ``n``
+    more; every product with a source."""
+    for _ in range(n):
+        option = ClusterOptionFactory(cluster=ctx.cluster)
+        OptionProductFactory.create_batch(2, option=option)
+    OptionProductFactory.create_batch(n, option=option)
+    for product in Product.objects.filter(sources=None):
+        ProductSourceFactory(product=product)
+    return option
+
+
+OPTION = Resource(
+    noun="Cluster option",
+    # created inside a cluster (by code: any cluster lookup key works), read at top level
+    collection="/v2/clusters/code/{cluster.code}/options",
+    detail="/v2/clusteroptions",
+    scope="cluster-options",
+    not_found=22006,
+    context=lambda: Context(cluster=ClusterFactory(code="OX")),
+    create=lambda ctx: GIFT_WRAP,
+    created=lambda ctx: {
+        "cluster": {"id": ctx.cluster.pk},
+        **{k: GIFT_WRAP[k] for k in ("names", "descriptions", "shortDescriptions", "priority")},
+        **{"isRequired": True, "hidden": False, "defaultProduct": None},
+        "sources": [{"source": "ERP", "sourceId": "OPT-1"}],
+    },
+    absent=("products", "slugs"),
+    update={"priority": 9, "isRequired": False},
+    updated={"priority": 9, "isRequired": False},
+    lookups=(Lookup("sourceId", "OPT-1", {"source": "ERP"}),),
+    seed=seed_options,
+    translation="DE",
+    costs=(
+        # token + option + sources
+        Cost("detail", "/v2/clusteroptions/id/{row.pk}", 3),
+        # token + cluster + options + sources (+ product links)
+        Cost("list", "/v2/clusters/id/{cluster.pk}/options", 4, {"pageSize": "100"}),
+        Cost(
+            "list-expanded",
+            "/v2/clusters/id/{cluster.pk}/options",
+            5,
+            {"pageSize": "100", "expands": "products"},
+            check=lambda body: all(o["products"] for o in body["data"]),
+        ),
+        # token + option + links + products (membership joined) + sources + attributes
+        Cost("products", "/v2/clusteroptions/id/{row.pk}/products", 6, {}, many_sourced),
+    ),
+    bulk=BulkCost(
+        "/v2/clusters/code/{cluster.code}/options/bulk",
+        "options",
+        lambda i, ctx: {"source": "ERP", "sourceId": f"O{i}", "names": localized(EN=f"O {i}")},
+        statements=11,  # PostgreSQL; SQLite runs 9
+    ),
+)
+
+
+TestClusterOptionResource = resource_tests(OPTION)
+
+
 def create(api, cluster, **overrides):
-    response = api.post(f"/v2/clusters/id/{cluster.pk}/options", {**GIFT_WRAP, **overrides})
-    assert response.status_code == 201, response.content
-    return response.json()["data"]
-
-
-def test_create_nested_returns_201_envelope_and_location(api, cluster):
-    response = api.post(f"/v2/clusters/code/{cluster.code}/options", GIFT_WRAP)
-    assert response.status_code == 201
-    payload = response.json()
-    data = payload["data"]
-    assert payload["messages"] == ["Cluster option created"]
-    assert response["Location"].endswith(f"/v2/clusteroptions/id/{data['id']}")
-    assert response["ETag"] == '"1"'
-    assert data["cluster"] == {"id": cluster.pk}
-    assert data["names"] == GIFT_WRAP["names"][:1] + [{"language": "DE", "value": "Geschenk"}]
-    assert data["descriptions"] == GIFT_WRAP["descriptions"]
-    assert data["shortDescriptions"] == GIFT_WRAP["shortDescriptions"]
-    assert data["isRequired"] is True and data["hidden"] is False and data["priority"] == 3
-    assert data["defaultProduct"] is None
-    assert data["sources"] == [{"source": "ERP", "sourceId": "OPT-1"}]
-    assert "products" not in data and "slugs" not in data
+    return OPTION.post(api, Context(cluster=cluster), **overrides)
 
 
 def test_defaults_and_validation(api, cluster):
@@ -128,25 +178,6 @@ def test_nested_detail_get_patch_delete(api, cluster):
     assert ClusterOption.objects.filter(pk=other.pk).exists()
 
 
-@pytest.mark.parametrize(("key", "params"), [("id", {}), ("sourceId", {"source": "ERP"})])
-def test_top_level_detail_by_every_lookup_key(api, cluster, key, params):
-    created = create(api, cluster)
-    value = created["id"] if key == "id" else "OPT-1"
-    path = f"/v2/clusteroptions/{key}/{value}"
-    response = api.get(path, params)
-    assert response.status_code == 200 and response["ETag"] == '"1"'
-    assert response.json()["data"] == created
-    patched = api.patch(path + ("?source=ERP" if params else ""), {"priority": 9})
-    assert patched.json()["data"]["priority"] == 9
-    assert api.delete(path + ("?source=ERP" if params else "")).status_code == 200
-    envelope_error(api.get(path, params), 404, 22006)
-
-
-def test_top_level_lookup_errors(api):
-    envelope_error(api.get("/v2/clusteroptions/id/999"), 404, 22006)
-    envelope_error(api.get("/v2/clusteroptions/code/x"), 400, 10006)
-
-
 def test_patch_merges_translations_and_keeps_version_when_unchanged(api, cluster):
     created = create(api, cluster)
     path = f"/v2/clusteroptions/id/{created['id']}"
@@ -155,17 +186,6 @@ def test_patch_merges_translations_and_keeps_version_when_unchanged(api, cluster
     data = api.patch(path, {"names": [{"language": "DE", "value": None}]}).json()["data"]
     assert data["names"] == [{"language": "EN", "value": "Gift wrap"}] and data["version"] == 2
     envelope_error(api.patch(path, {"names": [{"language": "EN", "value": None}]}), 422, 10019)
-
-
-def test_translation_removal(api, cluster):
-    created = create(api, cluster)
-    path = f"/v2/clusteroptions/id/{created['id']}/translation"
-    response = api.delete(f"{path}/de")
-    assert response.status_code == 200
-    assert response.json()["messages"] == ["Translation deleted"]
-    assert response.json()["data"]["names"] == [{"language": "EN", "value": "Gift wrap"}]
-    envelope_error(api.delete(f"{path}/de"), 404, 10018)
-    envelope_error(api.delete(f"{path}/EN"), 422, 10019)
 
 
 def test_option_products_assign_in_order_and_list(api, cluster):
@@ -271,23 +291,3 @@ def test_default_product_must_be_one_of_the_option_products(api, cluster):
     api.post(f"{path}/products/unassign", {"products": [{"id": selectable.pk}]})
     data = api.get(path).json()["data"]
     assert data["defaultProduct"] is None and data["version"] == 3
-
-
-def test_query_counts(api, cluster, django_assert_max_num_queries):
-    for _ in range(15):
-        option = ClusterOptionFactory(cluster=cluster)
-        for product in ProductFactory.create_batch(2):
-            OptionProductFactory(option=option, product=product)
-            ProductSourceFactory(product=product)
-    # token + option + sources
-    with django_assert_max_num_queries(3):
-        assert api.get(f"/v2/clusteroptions/id/{option.pk}").status_code == 200
-    # token + cluster + options + sources (+ product links)
-    with django_assert_max_num_queries(4):
-        assert api.get(f"/v2/clusters/id/{cluster.pk}/options").status_code == 200
-    with django_assert_max_num_queries(5):
-        response = api.get(f"/v2/clusters/id/{cluster.pk}/options", {"expands": "products"})
-        assert response.status_code == 200
-    # token + option + links + products (membership joined) + sources + attributes
-    with django_assert_max_num_queries(6):
-        assert api.get(f"/v2/clusteroptions/id/{option.pk}/products").status_code == 200

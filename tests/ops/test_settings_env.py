@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.ops.conftest import fresh_env, manage
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.ops.conftest import ROOT, fresh_env, manage
 
 
 def test_readme_command_works_in_a_fresh_shell_with_the_development_env_file(tmp_path):
@@ -36,3 +40,17 @@ def test_the_environment_wins_over_the_env_file(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False from-the-file"
+
+
+def test_plain_pytest_runs_in_a_fresh_shell_without_env_file_or_secret(tmp_path):
+    """The suite's settings set their throwaway values before Django reads them (pytest-django
+    imports the settings before any conftest.py runs), also over empty exported values."""
+    pytest = Path(sys.executable).with_name("pytest")
+    test = "tests/api/test_auth.py::test_insufficient_scope_names_the_scope"
+    env = fresh_env(ENV_FILE=str(tmp_path / "absent.env"), SECRET_KEY="", ALLOWED_HOSTS="")
+    result = subprocess.run(
+        [str(pytest), test, "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout

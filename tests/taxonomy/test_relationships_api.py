@@ -9,31 +9,19 @@ from taxonomy.relationships import UnavailableKind
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.conftest import envelope_error
 from tests.taxonomy.factories import CategoryFactory, CategorySourceFactory
+from tests.taxonomy.members import (
+    CATEGORY_FILTER_CASES,
+    MemberKind,
+    add,
+    check_members_with_primary_flags,
+    found_by_category_filter,
+    remove,
+)
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def shelf():
-    root = CategoryFactory(name_en="Root")
-    shoes = CategoryFactory(name_en="Shoes", parent=root)
-    boots = CategoryFactory(name_en="Boots", parent=shoes)
-    other = CategoryFactory(name_en="Other")
-    return root, shoes, boots, other
-
-
-def add(api, category, body):
-    return api.post(f"/v2/categories/id/{category.pk}/add-products-clusters", body)
-
-
-def remove(api, category, body):
-    return api.post(f"/v2/categories/id/{category.pk}/remove-products-clusters", body)
-
-
-def linked_ids(category) -> set[int]:
-    return set(
-        ProductCategory.objects.filter(category=category).values_list("product_id", flat=True)
-    )
+KIND = MemberKind("products", "sku", "P", ProductFactory, ProductCategory, "product")
+listed, linked_ids = KIND.listed, KIND.linked_ids
 
 
 def test_add_by_every_lookup_gives_one_outcome_per_item(api, shelf):
@@ -223,79 +211,10 @@ def test_link_endpoints_accept_source_lookup_of_the_category(api, shelf):
 # -- reading links --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def stocked(shelf):
-    root, shoes, boots, other = shelf
-    p_shoes = ProductFactory(parent=shoes, sku="P-SHOES", priority=1)
-    p_boots = ProductFactory(parent=boots, sku="P-BOOTS", priority=3)
-    p_second = ProductFactory(parent=other, sku="P-SECOND", priority=2)
-    p_deep = ProductFactory(sku="P-DEEP")
-    p_elsewhere = ProductFactory(parent=other, sku="P-ELSEWHERE")
-    ProductCategory.objects.create(product=p_second, category=shoes)
-    ProductCategory.objects.create(product=p_deep, category=boots)
-    ProductCategory.objects.create(product=p_shoes, category=other)
-    return {
-        "categories": shelf,
-        "shoes": p_shoes,
-        "boots": p_boots,
-        "second": p_second,
-        "deep": p_deep,
-        "elsewhere": p_elsewhere,
-    }
-
-
-def listed(response) -> list[tuple[str, bool]]:
-    assert response.status_code == 200, response.content
-    return [(p["sku"], p["primary"]) for p in response.json()["data"]]
-
-
 def test_products_of_a_category_with_primary_flags(api, stocked):
-    root, shoes, boots, other = stocked["categories"]
-    path = f"/v2/categories/id/{shoes.pk}/products"
-    assert listed(api.get(path)) == [("P-SHOES", True), ("P-SECOND", False)]
-    subtree = api.get(path, {"includeDescendants": "true"})
-    assert listed(subtree) == [
-        ("P-SHOES", True),
-        ("P-BOOTS", True),
-        ("P-SECOND", False),
-        ("P-DEEP", False),
-    ]
-    assert listed(api.get(f"/v2/categories/id/{root.pk}/products")) == []
-    everything = api.get(f"/v2/categories/id/{root.pk}/products", {"includeDescendants": "true"})
-    assert len(listed(everything)) == 4
-    assert listed(api.get(f"/v2/categories/id/{other.pk}/products")) == [
-        ("P-SHOES", False),
-        ("P-SECOND", True),
-        ("P-ELSEWHERE", True),
-    ]
-    first = api.get(path, {"includeDescendants": "true", "sort": "-priority", "pageSize": 2})
-    assert listed(first) == [("P-BOOTS", True), ("P-SECOND", False)]
-    second = api.get(first.json()["pagination"]["next"].replace("http://testserver", ""))
-    assert listed(second) == [("P-SHOES", True), ("P-DEEP", False)]
-    filtered = api.get(path, {"includeDescendants": "true", "sku": "P-DEEP"})
-    assert listed(filtered) == [("P-DEEP", False)]
-    counted = api.get(path, {"withCount": "true"}).json()["pagination"]
-    assert counted["total"] == 2
+    path = check_members_with_primary_flags(api, KIND, stocked)
     envelope_error(api.get(path, {"includeDescendants": "yes"}), 400, 10007)
     envelope_error(api.get(path, {"sort": "code"}), 400, 10007)
-
-
-def test_products_of_a_category_query_count_is_constant(
-    api, stocked, django_assert_max_num_queries
-):
-    shoes = stocked["categories"][1]
-    for product in ProductFactory.create_batch(30, parent=shoes):
-        ProductSourceFactory(product=product)
-    # token + category + sources of the category + products + product sources + attributes
-    with django_assert_max_num_queries(6):
-        response = api.get(f"/v2/categories/id/{shoes.pk}/products", {"pageSize": 100})
-    assert len(response.json()["data"]) == 32
-    with django_assert_max_num_queries(7):
-        response = api.get(
-            f"/v2/categories/id/{shoes.pk}/products",
-            {"includeDescendants": "true", "expands": "categories"},
-        )
-    assert {"categories", "primary"} <= set(response.json()["data"][0])
 
 
 def test_a_kind_whose_app_is_not_installed_holds_nothing(api, shelf, monkeypatch):
@@ -345,29 +264,11 @@ def test_product_expands_categories(api, stocked, django_assert_max_num_queries)
     assert patched["categories"] == sorted([other.pk, boots.pk])
 
 
-@pytest.mark.parametrize(
-    ("category", "descendants", "expected"),
-    [
-        ("shoes", False, {"shoes", "second"}),
-        ("shoes", True, {"shoes", "boots", "second", "deep"}),
-        ("boots", False, {"boots", "deep"}),
-        ("root", True, {"shoes", "boots", "second", "deep"}),
-        ("root", False, set()),
-        ("other", False, {"shoes", "second", "elsewhere"}),
-    ],
-)
+@pytest.mark.parametrize(("category", "descendants", "expected"), CATEGORY_FILTER_CASES)
 def test_product_list_category_filter_covers_primary_and_secondary(
     api, stocked, category, descendants, expected
 ):
-    root, shoes, boots, other = stocked["categories"]
-    ids = {"root": root, "shoes": shoes, "boots": boots, "other": other}
-    params = {"category": ids[category].pk, "pageSize": 100}
-    if descendants:
-        params["includeDescendants"] = "true"
-    data = api.get("/v2/products", params).json()["data"]
-    by_id = {stocked[name].pk: name for name in ("shoes", "boots", "second", "deep", "elsewhere")}
-    assert {by_id[p["id"]] for p in data} == expected
-    assert len(data) == len(expected)  # no duplicates from the two kinds of link
+    assert found_by_category_filter(api, KIND, stocked, category, descendants) == expected
 
 
 def test_delete_refused_while_products_are_linked(api, stocked):
