@@ -63,7 +63,13 @@ from config.api.params import (
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.validation import Obj
-from config.api.views import attribute_views, body, if_match, translation_removal_view
+from config.api.views import (
+    attribute_views,
+    body,
+    if_match,
+    nested_list_params,
+    translation_removal_view,
+)
 
 CLUSTERS_READ, CLUSTERS_WRITE = ("clusters:read",), ("clusters:write",)
 CONFIGS_READ, CONFIGS_WRITE = ("cluster-configs:read",), ("cluster-configs:write",)
@@ -150,10 +156,6 @@ SETTING_FILTERS = (
 )
 
 
-def _page(request, queryset, sorts: dict[str, str], default_sort: str | None = None):
-    return paginate_request(request, queryset, sorts, default_sort=default_sort)
-
-
 def _items(request, schema: Obj) -> dict[str, Any]:
     """The body of an assign/unassign request: over MAX_LINK_ITEMS items → 413 before anything."""
     items = request.data.get("products") if isinstance(request.data, dict) else None
@@ -162,15 +164,6 @@ def _items(request, schema: Obj) -> dict[str, Any]:
             f"At most {MAX_LINK_ITEMS} products per request; got {len(items)}."
         )
     return body(request, schema)
-
-
-def _list_params(request, lookup_key: str):
-    """The list filters of a sub-resource: with the ``sourceId`` lookup key, ``?source=``
-    qualifies the record in the URL and is not a filter of the list."""
-    params = request.query_params.copy()
-    if lookup_key == "sourceId":
-        params.pop("source", None)
-    return params
 
 
 def _outcomes(request, outcomes: list[Outcome], verb: str):
@@ -210,7 +203,9 @@ class ClusterConfigCollectionView(ApiView):
     }
 
     def get(self, request):
-        page = _page(request, selectors.config_list(request.query_params), selectors.CONFIG_SORTS)
+        page = paginate_request(
+            request, selectors.config_list(request.query_params), selectors.CONFIG_SORTS
+        )
         return listing(page, [config_representation(c) for c in page.rows])
 
     def post(self, request):
@@ -298,7 +293,7 @@ class ClusterConfigSettingCollectionView(ApiView):
     def get(self, request, lookup_key, lookup_value):
         config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
         queryset = selectors.config_setting_list(config, request.query_params)
-        page = _page(request, queryset, selectors.SETTING_SORTS)
+        page = paginate_request(request, queryset, selectors.SETTING_SORTS)
         return listing(page, [setting_representation(s) for s in page.rows])
 
     def post(self, request, lookup_key, lookup_value):
@@ -411,7 +406,7 @@ class ClusterCollectionView(ApiView):
     def get(self, request):
         expands = _cluster_expands(request)
         queryset = selectors.cluster_list(request.query_params, expands=expands)
-        page = _page(request, queryset, selectors.CLUSTER_SORTS)
+        page = paginate_request(request, queryset, selectors.CLUSTER_SORTS)
         return listing(page, [_render_cluster(c, request, expands) for c in page.rows])
 
     def post(self, request):
@@ -566,8 +561,8 @@ class ClusterProductCollectionView(ApiView):
 
     def get(self, request, lookup_key, lookup_value):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
-        queryset = selectors.cluster_product_list(cluster, _list_params(request, lookup_key))
-        page = _page(request, queryset, PRODUCT_SORTS)
+        queryset = selectors.cluster_product_list(cluster, nested_list_params(request, lookup_key))
+        page = paginate_request(request, queryset, PRODUCT_SORTS)
         return listing(page, [_render_product(p, request) for p in page.rows])
 
     def post(self, request, lookup_key, lookup_value):
@@ -792,9 +787,9 @@ class ClusterOptionCollectionView(ApiView):
     def get(self, request, lookup_key, lookup_value):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
         expands = _option_expands(request)
-        params = _list_params(request, lookup_key)
+        params = nested_list_params(request, lookup_key)
         queryset = selectors.option_list(cluster, params, expands=expands)
-        page = _page(request, queryset, selectors.OPTION_SORTS)
+        page = paginate_request(request, queryset, selectors.OPTION_SORTS)
         return listing(page, [_render_option(o, request, expands) for o in page.rows])
 
     def post(self, request, lookup_key, lookup_value):
@@ -867,8 +862,10 @@ class OptionProductCollectionView(ApiView):
 
     def get(self, request, lookup_key, lookup_value):
         option = selectors.option_find(lookup_key, lookup_value, request.query_params)
-        queryset = selectors.option_product_list(option, _list_params(request, lookup_key))
-        page = _page(request, queryset, selectors.OPTION_PRODUCT_SORTS, default_sort="position")
+        queryset = selectors.option_product_list(option, nested_list_params(request, lookup_key))
+        page = paginate_request(
+            request, queryset, selectors.OPTION_PRODUCT_SORTS, default_sort="position"
+        )
         return listing(page, [_render_product(link.product, request) for link in page.rows])
 
 

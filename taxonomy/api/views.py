@@ -7,7 +7,7 @@ from typing import ClassVar
 from config.api import errors
 from config.api.filters import check_query_params, parse_bool_param, parse_language_param
 from config.api.outcomes import count_actions
-from config.api.pagination import OffsetPage, Page, paginate_request
+from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
     ID,
@@ -19,7 +19,7 @@ from config.api.params import (
 )
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.views import body, if_match, translation_removal_view
+from config.api.views import body, if_match, nested_list_params, translation_removal_view
 from taxonomy import relationships, selectors, services
 from taxonomy.api.serializers import (
     CATEGORY_BODY,
@@ -100,25 +100,12 @@ def _reloaded(category, request) -> dict:
     return _render(selectors.category_get("id", str(category.pk), {}), request)
 
 
-def _list_params(request, lookup_key: str):
-    """A nested list's parameters: ``source`` belongs to a ``sourceId`` lookup of the URL there,
-    not to the list's filters."""
-    params = request.query_params.copy()
-    if lookup_key == "sourceId":
-        params.pop("source", None)
-    return params
-
-
 def _unique(params: tuple[QueryParam, ...]) -> tuple[QueryParam, ...]:
     """Each parameter once (``source`` both filters lists and disambiguates lookups)."""
     first: dict[str, QueryParam] = {}
     for param in params:
         first.setdefault(param.name, param)
     return tuple(first.values())
-
-
-def _page(request, queryset, sorts, *, default_sort: str | None = None) -> Page | OffsetPage:
-    return paginate_request(request, queryset, sorts, default_sort=default_sort)
 
 
 class CategoryCollectionView(ApiView):
@@ -148,7 +135,7 @@ class CategoryCollectionView(ApiView):
 
     def get(self, request):
         language = parse_language_param(request.query_params)
-        page = _page(
+        page = paginate_request(
             request, selectors.category_list(request.query_params), selectors.CATEGORY_SORTS
         )
         rows = selectors.attach_paths(page.rows)
@@ -318,8 +305,8 @@ class CategoryChildrenView(ApiView):
 
     def get(self, request, lookup_key, lookup_value):
         category = _parent(request, lookup_key, lookup_value)
-        params = _list_params(request, lookup_key)
-        page = _page(
+        params = nested_list_params(request, lookup_key)
+        page = paginate_request(
             request,
             selectors.category_children(category, params),
             selectors.CHILDREN_SORTS,
@@ -361,13 +348,13 @@ class LinkedItemsView(ApiView):
 
     def get(self, request, lookup_key, lookup_value):
         category = _parent(request, lookup_key, lookup_value)
-        params = _list_params(request, lookup_key)
+        params = nested_list_params(request, lookup_key)
         kind = relationships.link_kind(self.kind_key)
         scope = selectors.category_scope(
             category, include_descendants=parse_bool_param(params, "includeDescendants")
         )
         items = kind.linked(scope, params)
-        page = _page(request, items, kind.sorts)  # None: a kind that holds no items
+        page = paginate_request(request, items, kind.sorts)  # None: a kind that holds no items
         data = [{**kind.represent(item, params), "primary": item.is_primary} for item in page.rows]
         return listing(page, data)
 
