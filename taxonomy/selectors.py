@@ -152,6 +152,11 @@ def category_get(
     return category
 
 
+def category_by_id(pk: int) -> Category:
+    """The category with id ``pk``, ready to render (a write's reply)."""
+    return category_get("id", str(pk), {})
+
+
 def category_find(
     key: str,
     value: str,

@@ -77,7 +77,7 @@ def _render(product, request) -> dict:
 
 
 def _render_id(pk: int, request) -> dict:
-    return _render(selectors.product_get("id", str(pk), {}, expands=_expands(request)), request)
+    return _render(selectors.product_by_id(pk, expands=_expands(request)), request)
 
 
 def _reloaded(product, request) -> dict:

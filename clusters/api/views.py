@@ -16,7 +16,7 @@ from catalogue.api.serializers import (
     product_schema,
 )
 from catalogue.api.views import PRODUCT_FILTERS
-from catalogue.selectors import PRODUCT_SORTS, product_get
+from catalogue.selectors import PRODUCT_SORTS, product_by_id
 from clusters import selectors, services
 from clusters.api.serializers import (
     ASSIGN_BODY,
@@ -210,7 +210,7 @@ class ClusterConfigCollectionView(ApiView):
 
     def post(self, request):
         config = services.cluster_config_create(data=body(request, CONFIG_BODY))
-        config = selectors.config_get("id", str(config.pk))
+        config = selectors.config_by_id(config.pk)
         return record(
             config_representation(config),
             "Cluster config created",
@@ -255,7 +255,7 @@ class ClusterConfigDetailView(ApiView):
         config = selectors.config_get(lookup_key, lookup_value)
         data = body(request, CONFIG_PATCH, partial=True)
         services.cluster_config_update(config_id=config.pk, data=data, if_match=if_match(request))
-        config = selectors.config_get("id", str(config.pk))
+        config = selectors.config_by_id(config.pk)
         return record(config_representation(config), "Cluster config updated")
 
     def delete(self, request, lookup_key, lookup_value):
@@ -412,7 +412,7 @@ class ClusterCollectionView(ApiView):
     def post(self, request):
         expands = _cluster_expands(request)
         cluster = services.cluster_create(data=body(request, CLUSTER_BODY))
-        cluster = selectors.cluster_get("id", str(cluster.pk), {}, expands=expands)
+        cluster = selectors.cluster_by_id(cluster.pk, expands=expands)
         location = request.build_absolute_uri(f"/v2/clusters/id/{cluster.pk}")
         return record(
             _render_cluster(cluster, request, expands),
@@ -461,7 +461,7 @@ class ClusterDetailView(ApiView):
         cluster = selectors.cluster_find(lookup_key, lookup_value, request.query_params)
         data = body(request, CLUSTER_PATCH, partial=True)
         services.cluster_update(cluster_id=cluster.pk, data=data, if_match=if_match(request))
-        cluster = selectors.cluster_get("id", str(cluster.pk), {}, expands=expands)
+        cluster = selectors.cluster_by_id(cluster.pk, expands=expands)
         return record(_render_cluster(cluster, request, expands), "Cluster updated")
 
     def delete(self, request, lookup_key, lookup_value):
@@ -471,7 +471,7 @@ class ClusterDetailView(ApiView):
 
 
 def _render_cluster_id(pk: int, request) -> dict:
-    return _render_cluster(selectors.cluster_get("id", str(pk), {}), request, set())
+    return _render_cluster(selectors.cluster_by_id(pk), request, set())
 
 
 ClusterTranslationView = translation_removal_view(
@@ -569,7 +569,7 @@ class ClusterProductCollectionView(ApiView):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
         data = body(request, PRODUCT_BODY)
         product = services.cluster_product_create(cluster_id=cluster.pk, data=data)
-        product = product_get("id", str(product.pk), {})
+        product = product_by_id(product.pk)
         return record(
             _render_product(product, request),
             "Product created",
@@ -630,7 +630,7 @@ class ClusterProductDetailView(ApiView):
         product_services.product_update(
             product_id=product.pk, data=data, if_match=if_match(request)
         )
-        product = product_get("id", str(product.pk), {})
+        product = product_by_id(product.pk)
         return record(_render_product(product, request), "Product updated")
 
     def delete(self, request, lookup_key, lookup_value, product_id):
@@ -719,7 +719,7 @@ class OptionOperations:
         option = self.find_option(request, **kwargs)
         data = body(request, OPTION_PATCH, partial=True)
         services.option_update(option_id=option.pk, data=data, if_match=if_match(request))
-        option = selectors.option_get("id", str(option.pk), {}, expands=expands)
+        option = selectors.option_by_id(option.pk, expands=expands)
         return record(_render_option(option, request, expands), "Cluster option updated")
 
     def delete(self, request, **kwargs):
@@ -796,7 +796,7 @@ class ClusterOptionCollectionView(ApiView):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
         expands = _option_expands(request)
         option = services.option_create(cluster_id=cluster.pk, data=body(request, OPTION_BODY))
-        option = selectors.option_get("id", str(option.pk), {}, expands=expands)
+        option = selectors.option_by_id(option.pk, expands=expands)
         return record(
             _render_option(option, request, expands),
             "Cluster option created",
@@ -836,9 +836,7 @@ ClusterOptionTranslationView = translation_removal_view(
     path_schemas=OPTION_PATHS,
     find=lambda request, key, value: selectors.option_find(key, value, request.query_params),
     remove=lambda pk, language: services.option_remove_translation(option_id=pk, language=language),
-    render=lambda pk, request: _render_option(
-        selectors.option_get("id", str(pk), {}), request, set()
-    ),
+    render=lambda pk, request: _render_option(selectors.option_by_id(pk), request, set()),
 )
 
 

@@ -97,7 +97,7 @@ def _parent(request, lookup_key, lookup_value):
 
 
 def _reloaded(category, request) -> dict:
-    return _render(selectors.category_get("id", str(category.pk), {}), request)
+    return _render(selectors.category_by_id(category.pk), request)
 
 
 def _unique(params: tuple[QueryParam, ...]) -> tuple[QueryParam, ...]:
@@ -249,7 +249,7 @@ CategoryTranslationView = translation_removal_view(
     remove=lambda pk, language: services.category_remove_translation(
         category_id=pk, language=language
     ),
-    render=lambda pk, request: _render(selectors.category_get("id", str(pk), {}), request),
+    render=lambda pk, request: _render(selectors.category_by_id(pk), request),
 )
 
 
