@@ -9,7 +9,7 @@ detection are those of any other write.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from config.api import errors
@@ -54,3 +54,21 @@ def without(current: list[Pair], name: str) -> list[Pair] | None:
 
 def as_body(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
     return [{"name": name, "value": value} for name, value in pairs]
+
+
+def pairs(attributes: Iterable[Mapping[str, Any]]) -> list[Pair]:
+    """``(name, value)`` pairs of a body's attribute list."""
+    return [(a["name"], a["value"]) for a in attributes]
+
+
+def upsert_body(current: list[Pair], attributes: Iterable[Mapping[str, Any]]) -> list[dict]:
+    """The whole attribute list after the attribute route's upsert of ``attributes``."""
+    return as_body(upserted(current, pairs(attributes)))
+
+
+def removal_body(current: list[Pair], name: str, missing: errors.ApiError) -> list[dict]:
+    """The whole attribute list without ``name``; raises ``missing`` when there is none."""
+    kept = without(current, name)
+    if kept is None:
+        raise missing
+    return as_body(kept)

@@ -9,28 +9,21 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from catalogue.attributes import Pair, as_body, same_attributes, upserted, without
+from catalogue.attributes import Pair, pairs, removal_body, same_attributes, upsert_body
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
-from catalogue.search import (
-    attribute_number,
-    attribute_text,
-    product_search_text,
-    product_source_ids,
-)
+from catalogue.search import PRODUCT_TEXT, attribute_number, attribute_text
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import (
     RecordSpec,
-    apply_sources,
     check_if_match,
+    create_record,
+    delete_record,
     finish_localized,
-    insert_record,
     localized_input,
     merge_localized,
-    remove_translation,
-    save_record,
-    snapshot,
-    source_pairs,
+    remove_record_translation,
+    update_record,
 )
 from taxonomy.relationships import (
     MAX_LINK_ITEMS,
@@ -47,6 +40,7 @@ PRODUCT = RecordSpec(
     source_model=ProductSource,
     source_owner_field="product",
     exists_error=errors.ProductExists,
+    search=PRODUCT_TEXT,
 )
 SCALAR_FIELDS = (
     "language", "hidden", "priority", "sku", "ean_code", "manufacturer", "manufacturer_code",
@@ -70,6 +64,11 @@ def _apply(product: Product, data: dict[str, Any]) -> None:
     finish_localized(product, PRODUCT)
 
 
+def _apply_update(product: Product, data: dict[str, Any]) -> bool:
+    _apply(product, data)
+    return _set_attributes(product, data.get("attributes"))
+
+
 def _refuse_second_home(product: Product) -> None:
     """A product has one primary home: a category (``parent``) or a cluster, never both.
 
@@ -89,7 +88,7 @@ def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
     if attributes is None:
         return False
     current = _attribute_pairs(product)
-    wanted = [(a["name"], a["value"]) for a in attributes]
+    wanted = pairs(attributes)
     if same_attributes(current, wanted):
         return False
     ProductAttribute.objects.filter(product=product).delete()
@@ -115,11 +114,7 @@ def _attribute_pairs(product: Product) -> list[Pair]:
 @transaction.atomic
 def product_create(*, data: dict[str, Any]) -> Product:
     """Create a product. Raises DefaultTranslationRequired, ProductExists, ParentCategoryNotFound."""
-    product = Product()
-    _apply(product, data)
-    product.search_text = product_search_text(product, [i for _, i in source_pairs(data)])
-    insert_record(product, PRODUCT)
-    apply_sources(product, PRODUCT, data)
+    product = create_record(Product(), PRODUCT, data, _apply)
     _set_attributes(product, data.get("attributes"))
     return product
 
@@ -133,14 +128,7 @@ def product_update(
     A write that changes nothing keeps ``version`` and ``lastModifiedAt``.
     """
     product = _locked(product_id)
-    check_if_match(if_match, product)
-    before = snapshot(product)
-    _apply(product, data)
-    changed = apply_sources(product, PRODUCT, data)
-    changed = _set_attributes(product, data.get("attributes")) or changed
-    product.search_text = product_search_text(product, product_source_ids(product.pk))
-    before["search_text"] = product.search_text  # derived: never a change of its own (§8)
-    save_record(product, before, extra_changed=changed)
+    update_record(product, PRODUCT, data, _apply_update, if_match=if_match)
     return product
 
 
@@ -152,8 +140,8 @@ def product_attributes_upsert(
     ``product_update`` (version, ``If-Match`` → PreconditionFailed)."""
     product = _locked(product_id)
     check_if_match(if_match, product)
-    wanted = upserted(_attribute_pairs(product), [(a["name"], a["value"]) for a in attributes])
-    return product_update(product_id=product_id, data={"attributes": as_body(wanted)})
+    wanted = upsert_body(_attribute_pairs(product), attributes)
+    return product_update(product_id=product_id, data={"attributes": wanted})
 
 
 @transaction.atomic
@@ -161,28 +149,21 @@ def product_attribute_delete(*, product_id: int, name: str, if_match: str | None
     """Remove one attribute by name. Raises ProductAttributeNotFound, PreconditionFailed."""
     product = _locked(product_id)
     check_if_match(if_match, product)
-    kept = without(_attribute_pairs(product), name)
-    if kept is None:
-        raise errors.ProductAttributeNotFound(f"Product [{product_id}] has no attribute [{name}].")
-    return product_update(product_id=product_id, data={"attributes": as_body(kept)})
+    missing = errors.ProductAttributeNotFound(f"Product [{product_id}] has no attribute [{name}].")
+    kept = removal_body(_attribute_pairs(product), name, missing)
+    return product_update(product_id=product_id, data={"attributes": kept})
 
 
 @transaction.atomic
 def product_delete(*, product_id: int, if_match: str | None = None) -> None:
     """Delete a product with its links (sources, attributes, category links)."""
-    product = _locked(product_id)
-    check_if_match(if_match, product)
-    product.delete()
+    delete_record(_locked(product_id), if_match=if_match)
 
 
 @transaction.atomic
 def product_remove_translation(*, product_id: int, language: str) -> Product:
     product = _locked(product_id)
-    before = snapshot(product)
-    remove_translation(product, PRODUCT, language)
-    finish_localized(product, PRODUCT)
-    product.search_text = product_search_text(product, product_source_ids(product.pk))
-    save_record(product, before)
+    remove_record_translation(product, PRODUCT, language)
     return product
 
 

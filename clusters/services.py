@@ -21,10 +21,10 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
-from catalogue.attributes import Pair, as_body, same_attributes, upserted, without
+from catalogue.attributes import Pair, as_body, pairs, removal_body, same_attributes, upsert_body
 from catalogue.models import Product
 from catalogue.selectors import resolve_products
 from catalogue.services import product_create
@@ -39,24 +39,22 @@ from clusters.models import (
     ClusterSource,
     OptionProduct,
 )
-from clusters.search import cluster_search_text, cluster_source_ids
+from clusters.search import CLUSTER_TEXT
 from clusters.selectors import cluster_by_ref
 from clusters.translation import OPTION_LOCALIZED_FIELDS
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import (
     RecordSpec,
-    apply_sources,
     check_if_match,
+    create_record,
+    delete_record,
     finish_localized,
-    insert_record,
     localized_input,
     merge_localized,
     ref_key,
-    remove_translation,
-    save_record,
-    snapshot,
-    source_pairs,
+    remove_record_translation,
+    update_record,
 )
 from taxonomy.relationships import set_item_categories
 from taxonomy.selectors import category_by_ref
@@ -68,6 +66,7 @@ CLUSTER = RecordSpec(
     source_model=ClusterSource,
     source_owner_field="cluster",
     exists_error=errors.ClusterExists,
+    search=CLUSTER_TEXT,
 )
 OPTION = RecordSpec(
     label="Cluster option",
@@ -139,6 +138,35 @@ def _clear_defaults(model: type[Cluster] | type[ClusterOption], owner_ids, produ
 def _default_product_id(data: dict[str, Any]) -> int | None:
     ref = data.get("default_product")
     return ref["id"] if ref else None
+
+
+def _refuse_default_product(data: dict[str, Any], owner: str) -> None:
+    """A new cluster (option) has no products yet, so it cannot name a default product."""
+    if _default_product_id(data) is not None:
+        raise errors.PayloadValidationError(
+            f"defaultProduct must be one of the {owner}'s products; a new {owner} has none yet."
+        )
+
+
+def _lock_default_product(data: dict[str, Any]) -> None:
+    """Lock the product an update names as default (products lock before their owners)."""
+    default_id = _default_product_id(data)
+    _lock_products([default_id] if default_id else [])
+
+
+def _set_default_product(
+    owner: Cluster | ClusterOption, data: dict[str, Any], members: QuerySet, label: str
+) -> None:
+    """``defaultProduct`` of an update: one of the owner's products (``members``: its product
+    links), or null. Raises PayloadValidationError (422) for a product that is not one of them."""
+    if "default_product" not in data:
+        return
+    default_id = _default_product_id(data)
+    if default_id and not members.filter(product_id=default_id).exists():
+        raise errors.PayloadValidationError(
+            f"defaultProduct [{default_id}] is not one of the {label}'s products."
+        )
+    owner.default_product_id = default_id
 
 
 # Cluster configs ----------------------------------------------------------------------------
@@ -307,7 +335,7 @@ def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> bool:
     the snapshot comparison cannot see when only a value's JSON type differs)."""
     attributes_changed = False
     if "attributes" in data:
-        wanted = [(a["name"], a["value"]) for a in data["attributes"]]
+        wanted = pairs(data["attributes"])
         attributes_changed = not same_attributes(_attribute_pairs(cluster), wanted)
         cluster.attributes = as_body(wanted) or None
     for name in RECORD_SCALARS:
@@ -335,16 +363,14 @@ def cluster_create(*, data: dict[str, Any]) -> Cluster:
     """Create a cluster. Raises ClusterExists (code, source pair, slug), ClusterConfigNotFound,
     ParentCategoryNotFound, DefaultTranslationRequired, and PayloadValidationError for a default
     product (a new cluster has no products yet)."""
-    if _default_product_id(data) is not None:
-        raise errors.PayloadValidationError(
-            "defaultProduct must be one of the cluster's products; a new cluster has none yet."
-        )
-    cluster = Cluster()
-    _apply_cluster(cluster, data)
-    cluster.search_text = cluster_search_text(cluster, [i for _, i in source_pairs(data)])
-    insert_record(cluster, CLUSTER)
-    apply_sources(cluster, CLUSTER, data)
-    return cluster
+    _refuse_default_product(data, "cluster")
+    return create_record(Cluster(), CLUSTER, data, _apply_cluster)
+
+
+def _apply_cluster_update(cluster: Cluster, data: dict[str, Any]) -> bool:
+    attributes_changed = _apply_cluster(cluster, data)
+    _set_default_product(cluster, data, ClusterProduct.objects.filter(cluster=cluster), "cluster")
+    return attributes_changed
 
 
 @transaction.atomic
@@ -353,25 +379,9 @@ def cluster_update(
 ) -> Cluster:
     """Partial update under a row lock. A default product must be one of the cluster's products
     (PayloadValidationError, 422)."""
-    default_id = _default_product_id(data)
-    _lock_products([default_id] if default_id else [])
+    _lock_default_product(data)
     cluster = _locked_cluster(cluster_id)
-    check_if_match(if_match, cluster)
-    before = snapshot(cluster)
-    attributes_changed = _apply_cluster(cluster, data)
-    if "default_product" in data:
-        if (
-            default_id
-            and not ClusterProduct.objects.filter(cluster=cluster, product_id=default_id).exists()
-        ):
-            raise errors.PayloadValidationError(
-                f"defaultProduct [{default_id}] is not one of the cluster's products."
-            )
-        cluster.default_product_id = default_id
-    changed = apply_sources(cluster, CLUSTER, data) or attributes_changed
-    cluster.search_text = cluster_search_text(cluster, cluster_source_ids(cluster.pk))
-    before["search_text"] = cluster.search_text  # derived: never a change of its own (§8)
-    save_record(cluster, before, extra_changed=changed)
+    update_record(cluster, CLUSTER, data, _apply_cluster_update, if_match=if_match)
     return cluster
 
 
@@ -383,8 +393,8 @@ def cluster_attributes_upsert(
     ``cluster_update`` (version, ``If-Match`` → PreconditionFailed)."""
     cluster = _locked_cluster(cluster_id)
     check_if_match(if_match, cluster)
-    wanted = upserted(_attribute_pairs(cluster), [(a["name"], a["value"]) for a in attributes])
-    return cluster_update(cluster_id=cluster_id, data={"attributes": as_body(wanted)})
+    wanted = upsert_body(_attribute_pairs(cluster), attributes)
+    return cluster_update(cluster_id=cluster_id, data={"attributes": wanted})
 
 
 @transaction.atomic
@@ -392,10 +402,9 @@ def cluster_attribute_delete(*, cluster_id: int, name: str, if_match: str | None
     """Remove one attribute by name. Raises ClusterAttributeNotFound, PreconditionFailed."""
     cluster = _locked_cluster(cluster_id)
     check_if_match(if_match, cluster)
-    kept = without(_attribute_pairs(cluster), name)
-    if kept is None:
-        raise errors.ClusterAttributeNotFound(f"Cluster [{cluster_id}] has no attribute [{name}].")
-    return cluster_update(cluster_id=cluster_id, data={"attributes": as_body(kept)})
+    missing = errors.ClusterAttributeNotFound(f"Cluster [{cluster_id}] has no attribute [{name}].")
+    kept = removal_body(_attribute_pairs(cluster), name, missing)
+    return cluster_update(cluster_id=cluster_id, data={"attributes": kept})
 
 
 @transaction.atomic
@@ -414,11 +423,7 @@ def cluster_delete(*, cluster_id: int, if_match: str | None = None) -> None:
 @transaction.atomic
 def cluster_remove_translation(*, cluster_id: int, language: str) -> Cluster:
     cluster = _locked_cluster(cluster_id)
-    before = snapshot(cluster)
-    remove_translation(cluster, CLUSTER, language)
-    finish_localized(cluster, CLUSTER)
-    cluster.search_text = cluster_search_text(cluster, cluster_source_ids(cluster.pk))
-    save_record(cluster, before)
+    remove_record_translation(cluster, CLUSTER, language)
     return cluster
 
 
@@ -587,16 +592,14 @@ def option_create(*, cluster_id: int, data: dict[str, Any]) -> ClusterOption:
     """Create an option of the cluster. Raises ClusterOptionExists (source pair),
     DefaultTranslationRequired, and PayloadValidationError for a default product (a new option
     has no products yet)."""
-    if _default_product_id(data) is not None:
-        raise errors.PayloadValidationError(
-            "defaultProduct must be one of the option's products; a new option has none yet."
-        )
+    _refuse_default_product(data, "option")
     cluster = _locked_cluster(cluster_id)
-    option = ClusterOption(cluster=cluster)
+    return create_record(ClusterOption(cluster=cluster), OPTION, data, _apply_option)
+
+
+def _apply_option_update(option: ClusterOption, data: dict[str, Any]) -> None:
     _apply_option(option, data)
-    insert_record(option, OPTION)
-    apply_sources(option, OPTION, data)
-    return option
+    _set_default_product(option, data, OptionProduct.objects.filter(option=option), "option")
 
 
 @transaction.atomic
@@ -605,41 +608,22 @@ def option_update(
 ) -> ClusterOption:
     """Partial update under a row lock; a default product must be one of the option's products
     (PayloadValidationError, 422)."""
-    default_id = _default_product_id(data)
-    _lock_products([default_id] if default_id else [])
+    _lock_default_product(data)
     option = _locked_option(option_id)
-    check_if_match(if_match, option)
-    before = snapshot(option)
-    _apply_option(option, data)
-    if "default_product" in data:
-        if (
-            default_id
-            and not OptionProduct.objects.filter(option=option, product_id=default_id).exists()
-        ):
-            raise errors.PayloadValidationError(
-                f"defaultProduct [{default_id}] is not one of the option's products."
-            )
-        option.default_product_id = default_id
-    changed = apply_sources(option, OPTION, data)
-    save_record(option, before, extra_changed=changed)
+    update_record(option, OPTION, data, _apply_option_update, if_match=if_match)
     return option
 
 
 @transaction.atomic
 def option_delete(*, option_id: int, if_match: str | None = None) -> None:
     """Delete the option; its selectable products stay in the catalogue."""
-    option = _locked_option(option_id)
-    check_if_match(if_match, option)
-    option.delete()
+    delete_record(_locked_option(option_id), if_match=if_match)
 
 
 @transaction.atomic
 def option_remove_translation(*, option_id: int, language: str) -> ClusterOption:
     option = _locked_option(option_id)
-    before = snapshot(option)
-    remove_translation(option, OPTION, language)
-    finish_localized(option, OPTION)
-    save_record(option, before)
+    remove_record_translation(option, OPTION, language)
     return option
 
 

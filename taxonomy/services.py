@@ -31,21 +31,18 @@ from config.api import errors
 from config.api.bulk_records import plain
 from config.api.records import (
     RecordSpec,
-    apply_sources,
     check_if_match,
+    create_record,
     finish_localized,
-    insert_record,
     localized_input,
     merge_localized,
-    remove_translation,
-    save_record,
-    snapshot,
-    source_pairs,
+    remove_record_translation,
+    update_record,
 )
 from taxonomy.models import Category, CategorySource
 from taxonomy.querysets import is_in_subtree
 from taxonomy.relationships import link_kinds
-from taxonomy.search import category_search_text, category_source_ids
+from taxonomy.search import CATEGORY_TEXT
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
 
@@ -59,6 +56,7 @@ CATEGORY = RecordSpec(
     source_model=CategorySource,
     source_owner_field="category",
     exists_error=errors.CategoryExists,
+    search=CATEGORY_TEXT,
 )
 SCALAR_FIELDS = ("language", "hidden", "priority")
 
@@ -102,12 +100,15 @@ def category_create(*, data: dict[str, Any]) -> Category:
     Raises ParentCategoryNotFound, CategoryExists, DefaultTranslationRequired.
     """
     lock_category_tree()
-    category = Category(parent=_reference(data.get("parent")))
+    return create_record(Category(parent=_reference(data.get("parent"))), CATEGORY, data, _apply)
+
+
+def _apply_update(category: Category, data: dict[str, Any]) -> None:
+    if "parent" in data:
+        parent = _reference(data["parent"])
+        if (parent.pk if parent else None) != category.parent_id:
+            _move(category, parent, "last-child")
     _apply(category, data)
-    category.search_text = category_search_text(category, [i for _, i in source_pairs(data)])
-    insert_record(category, CATEGORY)
-    apply_sources(category, CATEGORY, data)
-    return category
 
 
 @transaction.atomic
@@ -122,17 +123,7 @@ def category_update(
     """
     lock_category_tree()
     category = _locked(category_id)
-    check_if_match(if_match, category)
-    before = snapshot(category)
-    if "parent" in data:
-        parent = _reference(data["parent"])
-        if (parent.pk if parent else None) != category.parent_id:
-            _move(category, parent, "last-child")
-    _apply(category, data)
-    changed = apply_sources(category, CATEGORY, data)
-    category.search_text = category_search_text(category, category_source_ids(category.pk))
-    before["search_text"] = category.search_text  # derived: never a change of its own (§8)
-    save_record(category, before, extra_changed=changed)
+    update_record(category, CATEGORY, data, _apply_update, if_match=if_match)
     return category
 
 
@@ -422,11 +413,7 @@ def category_remove_translation(*, category_id: int, language: str) -> Category:
     """Clear every localized value of ``language`` (SPEC §6)."""
     lock_category_tree()
     category = _locked(category_id)
-    before = snapshot(category)
-    remove_translation(category, CATEGORY, language)
-    finish_localized(category, CATEGORY)
-    category.search_text = category_search_text(category, category_source_ids(category.pk))
-    save_record(category, before)
+    remove_record_translation(category, CATEGORY, language)
     return category
 
 

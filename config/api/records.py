@@ -7,10 +7,10 @@ re-implements a rule that lives here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -236,6 +236,14 @@ def bookkeeping_row_output(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class SearchDocument(Protocol):
+    """What a record type's ``search_text`` is made of (``config.api.search.SearchText``)."""
+
+    def document(self, record: Any, source_ids: Iterable[str]) -> str: ...
+
+    def source_ids(self, pk: int) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class RecordSpec:
     """How one resource type stores the shared parts of a record."""
@@ -245,6 +253,8 @@ class RecordSpec:
     source_model: type[Model]
     source_owner_field: str
     exists_error: type[errors.ApiError]
+    #: the record's search document, kept by every write; None for a type without one
+    search: SearchDocument | None = None
 
     @property
     def model(self) -> type[Model]:
@@ -428,3 +438,70 @@ def remove_translation(instance: Model, spec: RecordSpec, language: str) -> None
 
 def localized_input(data: dict, spec: RecordSpec) -> dict[str, dict[str, str | None]]:
     return {base: data[base] for base in spec.localized if base in data}
+
+
+# The lifecycle every record type shares. A resource service locks its row (and whatever its
+# own rules need locked first), then hands over: these keep the order of checks, the search
+# document, the source links and the version rules the same for every type.
+
+#: copies a body's fields onto a record with the record type's own rules; returns whether it
+#: changed something the row snapshot cannot see (another table's rows, a value's JSON type)
+ApplyFields = Callable[[Any, Mapping[str, Any]], bool | None]
+
+
+def _refresh_search_text(instance: Model, spec: RecordSpec, source_ids: Iterable[str]) -> None:
+    if spec.search is not None:
+        instance.search_text = spec.search.document(instance, source_ids)
+
+
+def create_record(
+    instance: Model, spec: RecordSpec, data: Mapping[str, Any], apply: ApplyFields
+) -> Model:
+    """Insert a new record built by ``apply`` from a cleaned create body, with its search
+    document and its source links. Raises what ``apply`` raises (DefaultTranslationRequired
+    through ``finish_localized``, a missing reference …) and ``spec.exists_error`` (409)."""
+    apply(instance, data)
+    _refresh_search_text(instance, spec, [i for _, i in source_pairs(data)])
+    insert_record(instance, spec)
+    apply_sources(instance, spec, data)
+    return instance
+
+
+def update_record(
+    instance: Model,
+    spec: RecordSpec,
+    data: Mapping[str, Any],
+    apply: ApplyFields,
+    *,
+    if_match: str | None,
+) -> bool:
+    """A partial update of a locked record: ``If-Match`` first (PreconditionFailed, 412), then
+    ``apply`` and the source links. A write that changes nothing keeps ``version`` and
+    ``lastModifiedAt`` (the search document is derived: never a change of its own, SPEC §8).
+    Returns whether the record changed."""
+    check_if_match(if_match, instance)
+    before = snapshot(instance)
+    changed = bool(apply(instance, data))
+    changed = apply_sources(instance, spec, data) or changed
+    if spec.search is not None:
+        _refresh_search_text(instance, spec, spec.search.source_ids(instance.pk))
+        before["search_text"] = instance.search_text
+    return save_record(instance, before, extra_changed=changed)
+
+
+def remove_record_translation(instance: Model, spec: RecordSpec, language: str) -> None:
+    """Clear every localized value of ``language`` of a locked record and save it (SPEC §6).
+    Raises SchemaValidationException, DefaultTranslationRequired, TranslationNotFound."""
+    before = snapshot(instance)
+    remove_translation(instance, spec, language)
+    finish_localized(instance, spec)
+    if spec.search is not None:
+        _refresh_search_text(instance, spec, spec.search.source_ids(instance.pk))
+    save_record(instance, before)
+
+
+def delete_record(instance: Model, *, if_match: str | None) -> None:
+    """Delete a locked record (its links go with it); PreconditionFailed on a stale
+    ``If-Match``."""
+    check_if_match(if_match, instance)
+    instance.delete()
