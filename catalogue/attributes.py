@@ -9,12 +9,22 @@ detection are those of any other write.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypedDict
 
 from config.api import errors
 
 Pair = tuple[str, Any]
+
+
+class AttributeInput(TypedDict):
+    """One attribute of a body: ``{"name": "COLOR", "value": …}`` (a value is a string, a
+    number, a boolean or an array of strings)."""
+
+    name: str
+    value: Any
+
+
 #: the most attributes one record holds (a body's ``attributes`` takes as many)
 MAX_ATTRIBUTES = 500
 
@@ -52,21 +62,21 @@ def without(current: list[Pair], name: str) -> list[Pair] | None:
     return kept if len(kept) < len(current) else None
 
 
-def as_body(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
+def as_body(pairs: Iterable[Pair]) -> list[AttributeInput]:
     return [{"name": name, "value": value} for name, value in pairs]
 
 
-def pairs(attributes: Iterable[Mapping[str, Any]]) -> list[Pair]:
+def pairs(attributes: Iterable[AttributeInput]) -> list[Pair]:
     """``(name, value)`` pairs of a body's attribute list."""
     return [(a["name"], a["value"]) for a in attributes]
 
 
-def upsert_body(current: list[Pair], attributes: Iterable[Mapping[str, Any]]) -> list[dict]:
+def upsert_body(current: list[Pair], attributes: Iterable[AttributeInput]) -> list[AttributeInput]:
     """The whole attribute list after the attribute route's upsert of ``attributes``."""
     return as_body(upserted(current, pairs(attributes)))
 
 
-def removal_body(current: list[Pair], name: str, missing: errors.ApiError) -> list[dict]:
+def removal_body(current: list[Pair], name: str, missing: errors.ApiError) -> list[AttributeInput]:
     """The whole attribute list without ``name``; raises ``missing`` when there is none."""
     kept = without(current, name)
     if kept is None:

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Required
 
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from catalogue.attributes import Pair, pairs, removal_body, same_attributes, upsert_body
+from catalogue.attributes import (
+    AttributeInput,
+    Pair,
+    pairs,
+    removal_body,
+    same_attributes,
+    upsert_body,
+)
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from catalogue.search import PRODUCT_TEXT, attribute_number, attribute_text
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import (
+    PageFields,
+    RecordFields,
+    RecordRef,
     RecordSpec,
+    Translations,
     check_if_match,
     create_record,
     delete_record,
@@ -46,14 +57,46 @@ SCALAR_FIELDS = (
     "language", "hidden", "priority", "sku", "ean_code", "manufacturer", "manufacturer_code",
     "supplier", "supplier_code", "status", "unit", "minimum_quantity", "package", "tax_code",
 )  # fmt: skip
+
+
+class ProductFields(RecordFields, PageFields, total=False):
+    """A product's create and update fields, as ``PRODUCT_BODY`` and ``PRODUCT_PATCH`` clean
+    them (``None`` clears a code)."""
+
+    sku: str | None
+    ean_code: str | None
+    manufacturer: str | None
+    manufacturer_code: str | None
+    supplier: str | None
+    supplier_code: str | None
+    status: str
+    unit: int
+    minimum_quantity: int
+    package: str | None
+    tax_code: str
+    #: the whole attribute list
+    attributes: list[AttributeInput]
+    #: the primary category; ``None``: none
+    parent: RecordRef | None
+
+
+class ProductCreate(ProductFields, total=False):
+    name: Required[Translations]
+
+
+class ProductPatch(ProductFields, total=False):
+    name: Translations
+
+
 BLANK_WHEN_NULL = {"sku", "ean_code", "manufacturer", "manufacturer_code", "supplier",
                    "supplier_code", "package"}  # fmt: skip
 
 
-def _apply(product: Product, data: dict[str, Any]) -> None:
+def _apply(product: Product, data: ProductCreate | ProductPatch) -> None:
+    fields: Mapping[str, Any] = data  # by name: the scalar columns are copied alike
     for name in SCALAR_FIELDS:
-        if name in data:
-            value = data[name]
+        if name in fields:
+            value = fields[name]
             setattr(product, name, "" if value is None and name in BLANK_WHEN_NULL else value)
     if "parent" in data:
         ref = data["parent"]
@@ -64,7 +107,7 @@ def _apply(product: Product, data: dict[str, Any]) -> None:
     finish_localized(product, PRODUCT)
 
 
-def _apply_update(product: Product, data: dict[str, Any]) -> bool:
+def _apply_update(product: Product, data: ProductPatch) -> bool:
     _apply(product, data)
     return _set_attributes(product, data.get("attributes"))
 
@@ -83,7 +126,7 @@ def _refuse_second_home(product: Product) -> None:
         )
 
 
-def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
+def _set_attributes(product: Product, attributes: list[AttributeInput] | None) -> bool:
     """Replace the whole attribute list; returns whether it changed."""
     if attributes is None:
         return False
@@ -112,7 +155,7 @@ def _attribute_pairs(product: Product) -> list[Pair]:
 
 
 @transaction.atomic
-def product_create(*, data: dict[str, Any]) -> Product:
+def product_create(*, data: ProductCreate) -> Product:
     """Create a product. Raises DefaultTranslationRequired, ProductExists, ParentCategoryNotFound."""
     product = create_record(Product(), PRODUCT, data, _apply)
     _set_attributes(product, data.get("attributes"))
@@ -120,9 +163,7 @@ def product_create(*, data: dict[str, Any]) -> Product:
 
 
 @transaction.atomic
-def product_update(
-    *, product_id: int, data: dict[str, Any], if_match: str | None = None
-) -> Product:
+def product_update(*, product_id: int, data: ProductPatch, if_match: str | None = None) -> Product:
     """Partial update under a row lock; ``If-Match`` is checked against the locked version.
 
     A write that changes nothing keeps ``version`` and ``lastModifiedAt``.
@@ -134,7 +175,7 @@ def product_update(
 
 @transaction.atomic
 def product_attributes_upsert(
-    *, product_id: int, attributes: list[dict[str, Any]], if_match: str | None = None
+    *, product_id: int, attributes: list[AttributeInput], if_match: str | None = None
 ) -> Product:
     """Set the given attributes' values by name, keeping the others (SPEC §22); a write like
     ``product_update`` (version, ``If-Match`` → PreconditionFailed)."""

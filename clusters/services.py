@@ -17,17 +17,25 @@ wait for each other instead of deadlocking.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Required, TypedDict
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
-from catalogue.attributes import Pair, as_body, pairs, removal_body, same_attributes, upsert_body
+from catalogue.attributes import (
+    AttributeInput,
+    Pair,
+    as_body,
+    pairs,
+    removal_body,
+    same_attributes,
+    upsert_body,
+)
 from catalogue.models import Product
 from catalogue.selectors import resolve_products
-from catalogue.services import product_create
+from catalogue.services import ProductCreate, product_create
 from clusters.models import (
     Cluster,
     ClusterCategory,
@@ -45,7 +53,11 @@ from clusters.translation import OPTION_LOCALIZED_FIELDS
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import (
+    PageFields,
+    RecordFields,
+    RecordRef,
     RecordSpec,
+    Translations,
     check_if_match,
     create_record,
     delete_record,
@@ -76,6 +88,87 @@ OPTION = RecordSpec(
     exists_error=errors.ClusterOptionExists,
 )
 RECORD_SCALARS = ("language", "hidden", "priority")
+
+
+# What the writes take: request bodies as their schemas (clusters.api.serializers) clean them.
+
+
+class SettingFields(TypedDict, total=False):
+    display_type: str
+    priority: int
+
+
+class SettingCreate(SettingFields, total=False):
+    attribute_name: Required[str]
+
+
+class SettingPatch(SettingFields, total=False):
+    attribute_name: str
+
+
+class ClusterConfigPatch(TypedDict, total=False):
+    #: the current name or nothing: a config's name cannot change
+    name: str
+    #: the whole list of settings
+    settings: list[SettingCreate]
+
+
+class ClusterConfigCreate(TypedDict, total=False):
+    name: Required[str]
+    settings: list[SettingCreate]
+
+
+class ConfigRef(TypedDict, total=False):
+    """A cluster config in a body: ``{"id"}`` or ``{"name"}``."""
+
+    id: int
+    name: str
+
+
+class ProductIdRef(TypedDict):
+    """A default product: ``{"id"}`` of one of the owner's products."""
+
+    id: int
+
+
+class ClusterFields(RecordFields, PageFields, total=False):
+    code: str | None
+    sku: str | None
+    #: the whole attribute list
+    attributes: list[AttributeInput]
+    #: the primary category; ``None``: none
+    parent: RecordRef | None
+    default_product: ProductIdRef | None
+
+
+class ClusterCreate(ClusterFields, total=False):
+    name: Required[Translations]
+    cluster_config: Required[ConfigRef]
+
+
+class ClusterPatch(ClusterFields, total=False):
+    name: Translations
+    cluster_config: ConfigRef
+
+
+class OptionFields(RecordFields, total=False):
+    is_required: bool
+    default_product: ProductIdRef | None
+
+
+class OptionCreate(OptionFields, total=False):
+    name: Required[Translations]
+
+
+class OptionPatch(OptionFields, total=False):
+    name: Translations
+
+
+class UnassignTarget(TypedDict, total=False):
+    """Where unassigned products go: ``{"category": ref}`` or ``{"cluster": ref}``."""
+
+    category: RecordRef
+    cluster: dict[str, Any]
 
 
 # Locks and small helpers --------------------------------------------------------------------
@@ -135,12 +228,12 @@ def _clear_defaults(model: type[Cluster] | type[ClusterOption], owner_ids, produ
         ).update(default_product=None, version=F("version") + 1, last_modified_at=timezone.now())
 
 
-def _default_product_id(data: dict[str, Any]) -> int | None:
+def _default_product_id(data: ClusterFields | OptionFields) -> int | None:
     ref = data.get("default_product")
     return ref["id"] if ref else None
 
 
-def _refuse_default_product(data: dict[str, Any], owner: str) -> None:
+def _refuse_default_product(data: ClusterFields | OptionFields, owner: str) -> None:
     """A new cluster (option) has no products yet, so it cannot name a default product."""
     if _default_product_id(data) is not None:
         raise errors.PayloadValidationError(
@@ -148,14 +241,17 @@ def _refuse_default_product(data: dict[str, Any], owner: str) -> None:
         )
 
 
-def _lock_default_product(data: dict[str, Any]) -> None:
+def _lock_default_product(data: ClusterFields | OptionFields) -> None:
     """Lock the product an update names as default (products lock before their owners)."""
     default_id = _default_product_id(data)
     _lock_products([default_id] if default_id else [])
 
 
 def _set_default_product(
-    owner: Cluster | ClusterOption, data: dict[str, Any], members: QuerySet, label: str
+    owner: Cluster | ClusterOption,
+    data: ClusterFields | OptionFields,
+    members: QuerySet,
+    label: str,
 ) -> None:
     """``defaultProduct`` of an update: one of the owner's products (``members``: its product
     links), or null. Raises PayloadValidationError (422) for a product that is not one of them."""
@@ -183,7 +279,7 @@ def _check_config_name_free(name: str) -> None:
         raise errors.ClusterConfigExists(f"Cluster config with name [{name}] already exists.")
 
 
-def _replace_settings(config: ClusterConfig, settings: list[dict[str, Any]]) -> bool:
+def _replace_settings(config: ClusterConfig, settings: list[SettingCreate]) -> bool:
     """Make ``settings`` the config's whole list; settings are matched by ``attributeName`` so
     a kept attribute keeps its id. Returns whether anything changed."""
     current = {s.attribute_name: s for s in ClusterConfigSetting.objects.filter(config=config)}
@@ -207,7 +303,9 @@ def _replace_settings(config: ClusterConfig, settings: list[dict[str, Any]]) -> 
     return changed
 
 
-def _setting_values(item: dict[str, Any], current: ClusterConfigSetting | None = None) -> dict:
+def _setting_values(
+    item: SettingCreate | SettingPatch, current: ClusterConfigSetting | None = None
+) -> dict[str, Any]:
     """A setting's stored values: what the item says, defaults (create) or the current values."""
     defaults = current or ClusterConfigSetting()
     return {
@@ -218,7 +316,7 @@ def _setting_values(item: dict[str, Any], current: ClusterConfigSetting | None =
 
 
 @transaction.atomic
-def cluster_config_create(*, data: dict[str, Any]) -> ClusterConfig:
+def cluster_config_create(*, data: ClusterConfigCreate) -> ClusterConfig:
     """Create a config with its settings. Raises ClusterConfigExists (21004)."""
     _check_config_name_free(data["name"])
     config = ClusterConfig(name=data["name"])
@@ -235,7 +333,7 @@ def cluster_config_create(*, data: dict[str, Any]) -> ClusterConfig:
 
 @transaction.atomic
 def cluster_config_update(
-    *, config_id: int, data: dict[str, Any], if_match: str | None = None
+    *, config_id: int, data: ClusterConfigPatch, if_match: str | None = None
 ) -> ClusterConfig:
     """``name`` cannot change (PayloadValidationError, 422); ``settings`` replaces the list."""
     config = _locked_config(config_id)
@@ -265,7 +363,7 @@ def cluster_config_delete(*, config_id: int, if_match: str | None = None) -> Non
 
 
 @transaction.atomic
-def cluster_config_setting_create(*, config_id: int, data: dict[str, Any]) -> ClusterConfigSetting:
+def cluster_config_setting_create(*, config_id: int, data: SettingCreate) -> ClusterConfigSetting:
     """Add one setting; raises ClusterConfigSettingExists (21006) for a taken attributeName."""
     config = _locked_config(config_id)
     _check_attribute_free(config, data["attribute_name"])
@@ -276,7 +374,7 @@ def cluster_config_setting_create(*, config_id: int, data: dict[str, Any]) -> Cl
 
 @transaction.atomic
 def cluster_config_setting_update(
-    *, config_id: int, setting_id: int, data: dict[str, Any]
+    *, config_id: int, setting_id: int, data: SettingPatch
 ) -> ClusterConfigSetting:
     config = _locked_config(config_id)
     setting = _setting_of(config, setting_id)
@@ -314,12 +412,15 @@ def _check_attribute_free(config: ClusterConfig, attribute_name: str) -> None:
         )
 
 
-def config_by_ref(ref: dict[str, Any]) -> ClusterConfig:
+def config_by_ref(ref: ConfigRef) -> ClusterConfig:
     """``{"id"}`` or ``{"name"}``; raises ClusterConfigNotFound (21005)."""
-    key = "id" if "id" in ref else "name"
-    config = ClusterConfig.objects.filter(**{"pk" if key == "id" else "name": ref[key]}).first()
+    if "id" in ref:
+        condition, text = Q(pk=ref["id"]), f"id [{ref['id']}]"
+    else:
+        condition, text = Q(name=ref["name"]), f"name [{ref['name']}]"
+    config = ClusterConfig.objects.filter(condition).first()
     if config is None:
-        raise errors.ClusterConfigNotFound(f"Cluster config with {key} [{ref[key]}] not found.")
+        raise errors.ClusterConfigNotFound(f"Cluster config with {text} not found.")
     return config
 
 
@@ -330,7 +431,7 @@ def _attribute_pairs(cluster: Cluster) -> list[Pair]:
     return [(a["name"], a["value"]) for a in cluster.attributes or []]
 
 
-def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> bool:
+def _apply_cluster(cluster: Cluster, data: ClusterCreate | ClusterPatch) -> bool:
     """Copy ``data`` onto ``cluster``; returns whether its attributes changed (a change that
     the snapshot comparison cannot see when only a value's JSON type differs)."""
     attributes_changed = False
@@ -338,9 +439,10 @@ def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> bool:
         wanted = pairs(data["attributes"])
         attributes_changed = not same_attributes(_attribute_pairs(cluster), wanted)
         cluster.attributes = as_body(wanted) or None
+    fields: Mapping[str, Any] = data  # by name: the scalar columns are copied alike
     for name in RECORD_SCALARS:
-        if name in data:
-            setattr(cluster, name, data[name])
+        if name in fields:
+            setattr(cluster, name, fields[name])
     if "code" in data:
         code = data["code"] or ""
         if code and Cluster.objects.filter(code=code).exclude(pk=cluster.pk).exists():
@@ -359,7 +461,7 @@ def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> bool:
 
 
 @transaction.atomic
-def cluster_create(*, data: dict[str, Any]) -> Cluster:
+def cluster_create(*, data: ClusterCreate) -> Cluster:
     """Create a cluster. Raises ClusterExists (code, source pair, slug), ClusterConfigNotFound,
     ParentCategoryNotFound, DefaultTranslationRequired, and PayloadValidationError for a default
     product (a new cluster has no products yet)."""
@@ -367,16 +469,14 @@ def cluster_create(*, data: dict[str, Any]) -> Cluster:
     return create_record(Cluster(), CLUSTER, data, _apply_cluster)
 
 
-def _apply_cluster_update(cluster: Cluster, data: dict[str, Any]) -> bool:
+def _apply_cluster_update(cluster: Cluster, data: ClusterPatch) -> bool:
     attributes_changed = _apply_cluster(cluster, data)
     _set_default_product(cluster, data, ClusterProduct.objects.filter(cluster=cluster), "cluster")
     return attributes_changed
 
 
 @transaction.atomic
-def cluster_update(
-    *, cluster_id: int, data: dict[str, Any], if_match: str | None = None
-) -> Cluster:
+def cluster_update(*, cluster_id: int, data: ClusterPatch, if_match: str | None = None) -> Cluster:
     """Partial update under a row lock. A default product must be one of the cluster's products
     (PayloadValidationError, 422)."""
     _lock_default_product(data)
@@ -387,7 +487,7 @@ def cluster_update(
 
 @transaction.atomic
 def cluster_attributes_upsert(
-    *, cluster_id: int, attributes: list[dict[str, Any]], if_match: str | None = None
+    *, cluster_id: int, attributes: list[AttributeInput], if_match: str | None = None
 ) -> Cluster:
     """Set the given attributes' values by name, keeping the others (SPEC §22); a write like
     ``cluster_update`` (version, ``If-Match`` → PreconditionFailed)."""
@@ -445,7 +545,7 @@ def cluster_set_categories(*, cluster_id: int, category_ids: Collection[int]) ->
 
 
 @transaction.atomic
-def cluster_product_create(*, cluster_id: int, data: dict[str, Any]) -> Product:
+def cluster_product_create(*, cluster_id: int, data: ProductCreate) -> Product:
     """Create a product inside the cluster (its primary home, so no ``parent``)."""
     if data.get("parent") is not None:
         raise errors.PayloadValidationError(
@@ -533,7 +633,7 @@ def cluster_products_assign(*, cluster_id: int, refs: Sequence[dict[str, Any]]) 
 
 @transaction.atomic
 def cluster_products_unassign(
-    *, cluster_id: int, refs: Sequence[dict[str, Any]], target: dict[str, Any]
+    *, cluster_id: int, refs: Sequence[dict[str, Any]], target: UnassignTarget
 ) -> list[Outcome]:
     """Move products out of the cluster to ``target`` (``{"category": ref}`` becomes their
     primary category, ``{"cluster": ref}`` their new cluster), one outcome per reference.
@@ -579,16 +679,17 @@ def cluster_products_unassign(
 # Options ------------------------------------------------------------------------------------
 
 
-def _apply_option(option: ClusterOption, data: dict[str, Any]) -> None:
+def _apply_option(option: ClusterOption, data: OptionCreate | OptionPatch) -> None:
+    fields: Mapping[str, Any] = data  # by name: the scalar columns are copied alike
     for name in (*RECORD_SCALARS, "is_required"):
-        if name in data:
-            setattr(option, name, data[name])
+        if name in fields:
+            setattr(option, name, fields[name])
     merge_localized(option, localized_input(data, OPTION))
     finish_localized(option, OPTION)
 
 
 @transaction.atomic
-def option_create(*, cluster_id: int, data: dict[str, Any]) -> ClusterOption:
+def option_create(*, cluster_id: int, data: OptionCreate) -> ClusterOption:
     """Create an option of the cluster. Raises ClusterOptionExists (source pair),
     DefaultTranslationRequired, and PayloadValidationError for a default product (a new option
     has no products yet)."""
@@ -597,14 +698,14 @@ def option_create(*, cluster_id: int, data: dict[str, Any]) -> ClusterOption:
     return create_record(ClusterOption(cluster=cluster), OPTION, data, _apply_option)
 
 
-def _apply_option_update(option: ClusterOption, data: dict[str, Any]) -> None:
+def _apply_option_update(option: ClusterOption, data: OptionPatch) -> None:
     _apply_option(option, data)
     _set_default_product(option, data, OptionProduct.objects.filter(option=option), "option")
 
 
 @transaction.atomic
 def option_update(
-    *, option_id: int, data: dict[str, Any], if_match: str | None = None
+    *, option_id: int, data: OptionPatch, if_match: str | None = None
 ) -> ClusterOption:
     """Partial update under a row lock; a default product must be one of the option's products
     (PayloadValidationError, 422)."""

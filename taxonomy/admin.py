@@ -6,6 +6,8 @@ deletes) goes through ``taxonomy.services`` under the tree lock, like the API's.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.db import transaction
@@ -28,6 +30,8 @@ from taxonomy.selectors import category_scope
 from taxonomy.services import (
     POSITIONS,
     SCALAR_FIELDS,
+    CategoryCreate,
+    CategoryPatch,
     category_create,
     category_delete,
     category_delete_refusal,
@@ -278,5 +282,5 @@ class CategoryAdmin(TranslatedRecordAdmin, DraggableMPTTAdmin):
         if sources is not None:
             data["sources"] = sources
         if change:
-            return category_update(category_id=form.instance.pk, data=data)
-        return category_create(data=data)
+            return category_update(category_id=form.instance.pk, data=cast(CategoryPatch, data))
+        return category_create(data=cast(CategoryCreate, data))

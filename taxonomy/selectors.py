@@ -56,7 +56,7 @@ CHILDREN_SORTS = {"position": "lft", **CATEGORY_SORTS}
 
 
 def category_by_ref(
-    ref: dict, *, missing: type[errors.ApiError] = errors.ParentCategoryNotFound
+    ref: Mapping[str, Any], *, missing: type[errors.ApiError] = errors.ParentCategoryNotFound
 ) -> Category:
     """Resolve a category reference (``{"id"}`` or ``{"sourceId", "source"}``) or raise ``missing``."""
     if "id" in ref:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Required
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -30,7 +30,11 @@ from django.utils import timezone
 from config.api import errors
 from config.api.bulk_records import plain
 from config.api.records import (
+    PageFields,
+    RecordFields,
+    RecordRef,
     RecordSpec,
+    Translations,
     check_if_match,
     create_record,
     finish_localized,
@@ -61,6 +65,22 @@ CATEGORY = RecordSpec(
 SCALAR_FIELDS = ("language", "hidden", "priority")
 
 
+class CategoryFields(RecordFields, PageFields, total=False):
+    """A category's create and update fields, as ``CATEGORY_BODY`` and ``CATEGORY_PATCH`` clean
+    them."""
+
+    #: the parent category; ``None``: a root
+    parent: RecordRef | None
+
+
+class CategoryCreate(CategoryFields, total=False):
+    name: Required[Translations]
+
+
+class CategoryPatch(CategoryFields, total=False):
+    name: Translations
+
+
 def lock_category_tree() -> None:
     """Take the tree lock for the rest of the current transaction (PostgreSQL; no-op on SQLite).
 
@@ -73,15 +93,16 @@ def lock_category_tree() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
 
 
-def _apply(category: Category, data: dict[str, Any]) -> None:
+def _apply(category: Category, data: CategoryCreate | CategoryPatch) -> None:
+    fields: Mapping[str, Any] = data  # by name: the scalar columns are copied alike
     for name in SCALAR_FIELDS:
-        if name in data:
-            setattr(category, name, data[name])
+        if name in fields:
+            setattr(category, name, fields[name])
     merge_localized(category, localized_input(data, CATEGORY))
     finish_localized(category, CATEGORY)
 
 
-def _reference(ref: dict | None) -> Category | None:
+def _reference(ref: Mapping[str, Any] | None) -> Category | None:
     return category_by_ref(ref) if ref is not None else None
 
 
@@ -94,7 +115,7 @@ def _locked(category_id: int) -> Category:
 
 
 @transaction.atomic
-def category_create(*, data: dict[str, Any]) -> Category:
+def category_create(*, data: CategoryCreate) -> Category:
     """Create a category as the last child of ``parent`` (or the last root).
 
     Raises ParentCategoryNotFound, CategoryExists, DefaultTranslationRequired.
@@ -103,7 +124,7 @@ def category_create(*, data: dict[str, Any]) -> Category:
     return create_record(Category(parent=_reference(data.get("parent"))), CATEGORY, data, _apply)
 
 
-def _apply_update(category: Category, data: dict[str, Any]) -> None:
+def _apply_update(category: Category, data: CategoryPatch) -> None:
     if "parent" in data:
         parent = _reference(data["parent"])
         if (parent.pk if parent else None) != category.parent_id:
@@ -113,7 +134,7 @@ def _apply_update(category: Category, data: dict[str, Any]) -> None:
 
 @transaction.atomic
 def category_update(
-    *, category_id: int, data: dict[str, Any], if_match: str | None = None
+    *, category_id: int, data: CategoryPatch, if_match: str | None = None
 ) -> Category:
     """Partial update; a new ``parent`` moves the category (with its subtree) to its last child.
 

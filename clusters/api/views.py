@@ -5,7 +5,7 @@ Views parse, call a selector or service, render.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from catalogue import services as product_services
 from catalogue.api.serializers import (
@@ -209,7 +209,8 @@ class ClusterConfigCollectionView(ApiView):
         return listing(page, [config_representation(c) for c in page.rows])
 
     def post(self, request):
-        config = services.cluster_config_create(data=body(request, CONFIG_BODY))
+        data = cast(services.ClusterConfigCreate, body(request, CONFIG_BODY))
+        config = services.cluster_config_create(data=data)
         config = selectors.config_by_id(config.pk)
         return record(
             config_representation(config),
@@ -253,7 +254,7 @@ class ClusterConfigDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value):
         config = selectors.config_get(lookup_key, lookup_value)
-        data = body(request, CONFIG_PATCH, partial=True)
+        data = cast(services.ClusterConfigPatch, body(request, CONFIG_PATCH, partial=True))
         services.cluster_config_update(config_id=config.pk, data=data, if_match=if_match(request))
         config = selectors.config_by_id(config.pk)
         return record(config_representation(config), "Cluster config updated")
@@ -298,7 +299,7 @@ class ClusterConfigSettingCollectionView(ApiView):
 
     def post(self, request, lookup_key, lookup_value):
         config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
-        data = body(request, SETTING_BODY)
+        data = cast(services.SettingCreate, body(request, SETTING_BODY))
         setting = services.cluster_config_setting_create(config_id=config.pk, data=data)
         return ok(
             setting_representation(setting),
@@ -348,7 +349,7 @@ class ClusterConfigSettingDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value, setting_id):
         config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
-        data = body(request, SETTING_PATCH, partial=True)
+        data = cast(services.SettingPatch, body(request, SETTING_PATCH, partial=True))
         setting = services.cluster_config_setting_update(
             config_id=config.pk, setting_id=int(setting_id), data=data
         )
@@ -411,7 +412,8 @@ class ClusterCollectionView(ApiView):
 
     def post(self, request):
         expands = _cluster_expands(request)
-        cluster = services.cluster_create(data=body(request, CLUSTER_BODY))
+        data = cast(services.ClusterCreate, body(request, CLUSTER_BODY))
+        cluster = services.cluster_create(data=data)
         cluster = selectors.cluster_by_id(cluster.pk, expands=expands)
         location = request.build_absolute_uri(f"/v2/clusters/id/{cluster.pk}")
         return record(
@@ -459,7 +461,7 @@ class ClusterDetailView(ApiView):
     def patch(self, request, lookup_key, lookup_value):
         expands = _cluster_expands(request)
         cluster = selectors.cluster_find(lookup_key, lookup_value, request.query_params)
-        data = body(request, CLUSTER_PATCH, partial=True)
+        data = cast(services.ClusterPatch, body(request, CLUSTER_PATCH, partial=True))
         services.cluster_update(cluster_id=cluster.pk, data=data, if_match=if_match(request))
         cluster = selectors.cluster_by_id(cluster.pk, expands=expands)
         return record(_render_cluster(cluster, request, expands), "Cluster updated")
@@ -567,7 +569,7 @@ class ClusterProductCollectionView(ApiView):
 
     def post(self, request, lookup_key, lookup_value):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
-        data = body(request, PRODUCT_BODY)
+        data = cast(product_services.ProductCreate, body(request, PRODUCT_BODY))
         product = services.cluster_product_create(cluster_id=cluster.pk, data=data)
         product = product_by_id(product.pk)
         return record(
@@ -626,7 +628,7 @@ class ClusterProductDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value, product_id):
         _, product = self._product(request, lookup_key, lookup_value, product_id)
-        data = body(request, PRODUCT_PATCH, partial=True)
+        data = cast(product_services.ProductPatch, body(request, PRODUCT_PATCH, partial=True))
         product_services.product_update(
             product_id=product.pk, data=data, if_match=if_match(request)
         )
@@ -717,7 +719,7 @@ class OptionOperations:
     def patch(self, request, **kwargs):
         expands = _option_expands(request)
         option = self.find_option(request, **kwargs)
-        data = body(request, OPTION_PATCH, partial=True)
+        data = cast(services.OptionPatch, body(request, OPTION_PATCH, partial=True))
         services.option_update(option_id=option.pk, data=data, if_match=if_match(request))
         option = selectors.option_by_id(option.pk, expands=expands)
         return record(_render_option(option, request, expands), "Cluster option updated")
@@ -795,7 +797,8 @@ class ClusterOptionCollectionView(ApiView):
     def post(self, request, lookup_key, lookup_value):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
         expands = _option_expands(request)
-        option = services.option_create(cluster_id=cluster.pk, data=body(request, OPTION_BODY))
+        data = cast(services.OptionCreate, body(request, OPTION_BODY))
+        option = services.option_create(cluster_id=cluster.pk, data=data)
         option = selectors.option_by_id(option.pk, expands=expands)
         return record(
             _render_option(option, request, expands),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -392,7 +392,7 @@ def save_record(
     return changed
 
 
-def source_pairs(data: dict) -> list[tuple[str, str]]:
+def source_pairs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The ``(source, sourceId)`` pairs a cleaned body names (flat pair or ``sources``)."""
     if "sources" in data:
         return [(s["source"], s["sourceId"]) for s in data["sources"]]
@@ -401,7 +401,7 @@ def source_pairs(data: dict) -> list[tuple[str, str]]:
     return []
 
 
-def apply_sources(instance: Model, spec: RecordSpec, data: dict) -> bool:
+def apply_sources(instance: Model, spec: RecordSpec, data: Mapping[str, Any]) -> bool:
     """Flat pair adds; ``sources`` is the full set on create and replaces the set on update."""
     pairs = source_pairs(data)
     if not pairs and "sources" not in data:
@@ -436,7 +436,7 @@ def remove_translation(instance: Model, spec: RecordSpec, language: str) -> None
         setattr(instance, column(base, language), None)
 
 
-def localized_input(data: dict, spec: RecordSpec) -> dict[str, dict[str, str | None]]:
+def localized_input(data: Mapping[str, Any], spec: RecordSpec) -> dict[str, dict[str, str | None]]:
     return {base: data[base] for base in spec.localized if base in data}
 
 
@@ -444,19 +444,26 @@ def localized_input(data: dict, spec: RecordSpec) -> dict[str, dict[str, str | N
 # own rules need locked first), then hands over: these keep the order of checks, the search
 # document, the source links and the version rules the same for every type.
 
+#: a record type's cleaned write body (``ProductCreate``, ``CategoryPatch`` …)
+Body = TypeVar("Body", bound=Mapping[str, Any])
+#: the record being written
+Record = TypeVar("Record", bound=Model)
 #: copies a body's fields onto a record with the record type's own rules; returns whether it
 #: changed something the row snapshot cannot see (another table's rows, a value's JSON type)
-ApplyFields = Callable[[Any, Mapping[str, Any]], bool | None]
+ApplyFields = Callable[[Record, Body], bool | None]
 
 
-def _refresh_search_text(instance: Model, spec: RecordSpec, source_ids: Iterable[str]) -> None:
-    if spec.search is not None:
-        instance.search_text = spec.search.document(instance, source_ids)
+def _refresh_search_text(instance: Any, spec: RecordSpec, source_ids: Iterable[str]) -> str | None:
+    """Recompute the record's ``search_text`` (every type with a search document has one)."""
+    if spec.search is None:
+        return None
+    instance.search_text = document = spec.search.document(instance, source_ids)
+    return document
 
 
 def create_record(
-    instance: Model, spec: RecordSpec, data: Mapping[str, Any], apply: ApplyFields
-) -> Model:
+    instance: Record, spec: RecordSpec, data: Body, apply: ApplyFields[Record, Body]
+) -> Record:
     """Insert a new record built by ``apply`` from a cleaned create body, with its search
     document and its source links. Raises what ``apply`` raises (DefaultTranslationRequired
     through ``finish_localized``, a missing reference …) and ``spec.exists_error`` (409)."""
@@ -468,10 +475,10 @@ def create_record(
 
 
 def update_record(
-    instance: Model,
+    instance: Record,
     spec: RecordSpec,
-    data: Mapping[str, Any],
-    apply: ApplyFields,
+    data: Body,
+    apply: ApplyFields[Record, Body],
     *,
     if_match: str | None,
 ) -> bool:
@@ -484,8 +491,8 @@ def update_record(
     changed = bool(apply(instance, data))
     changed = apply_sources(instance, spec, data) or changed
     if spec.search is not None:
-        _refresh_search_text(instance, spec, spec.search.source_ids(instance.pk))
-        before["search_text"] = instance.search_text
+        source_ids = spec.search.source_ids(instance.pk)
+        before["search_text"] = _refresh_search_text(instance, spec, source_ids)
     return save_record(instance, before, extra_changed=changed)
 
 
@@ -505,3 +512,50 @@ def delete_record(instance: Model, *, if_match: str | None) -> None:
     ``If-Match``."""
     check_if_match(if_match, instance)
     instance.delete()
+
+
+# What the services of every record type take: a request body once its schema has cleaned it
+# (model field names, per-language maps), typed at the service boundary. Each resource's
+# services declare their own bodies on top of these.
+
+#: language code → value; ``None`` clears that language
+Translations = dict[str, str | None]
+
+
+class SourceLinkInput(TypedDict):
+    source: str
+    sourceId: str
+
+
+class RecordRef(TypedDict, total=False):
+    """Another record named in a body: ``{"id"}`` or ``{"sourceId", "source"}`` (``SOURCE_REF``;
+    some references also take a resource's own key)."""
+
+    id: int
+    source: str
+    sourceId: str
+
+
+class RecordFields(TypedDict, total=False):
+    """The fields every record's create and update take (its name aside: required on create)."""
+
+    language: str
+    hidden: bool
+    priority: int
+    description: Translations
+    short_description: Translations
+    #: the source links: the whole set (``sources``), or one more pair (``source`` + ``sourceId``)
+    sources: list[SourceLinkInput]
+    source: str
+    sourceId: str
+
+
+class PageFields(TypedDict, total=False):
+    """The localized slug and metadata of records that are pages of a shop (categories, products,
+    clusters)."""
+
+    slug: Translations
+    metadata_title: Translations
+    metadata_description: Translations
+    metadata_keywords: Translations
+    metadata_canonical_url: Translations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from config.api import errors
 from config.api.filters import check_query_params, parse_bool_param, parse_language_param
@@ -142,7 +142,8 @@ class CategoryCollectionView(ApiView):
         return listing(page, [category_representation(c, language=language) for c in rows])
 
     def post(self, request):
-        category = services.category_create(data=body(request, CATEGORY_BODY))
+        data = cast(services.CategoryCreate, body(request, CATEGORY_BODY))
+        category = services.category_create(data=data)
         location = request.build_absolute_uri(f"/v2/categories/id/{category.pk}")
         return record(
             _reloaded(category, request), "Category created", status=201, location=location
@@ -228,7 +229,7 @@ class CategoryDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value):
         category = _find(request, lookup_key, lookup_value)
-        data = body(request, CATEGORY_PATCH, partial=True)
+        data = cast(services.CategoryPatch, body(request, CATEGORY_PATCH, partial=True))
         services.category_update(category_id=category.pk, data=data, if_match=if_match(request))
         return record(_reloaded(category, request), "Category updated")
 
