@@ -9,10 +9,14 @@ detection are those of any other write.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any, TypedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypedDict, TypeVar
+
+from django.db.models import Model
 
 from config.api import errors
+from config.api.records import check_if_match
 
 Pair = tuple[str, Any]
 
@@ -71,14 +75,35 @@ def pairs(attributes: Iterable[AttributeInput]) -> list[Pair]:
     return [(a["name"], a["value"]) for a in attributes]
 
 
-def upsert_body(current: list[Pair], attributes: Iterable[AttributeInput]) -> list[AttributeInput]:
-    """The whole attribute list after the attribute route's upsert of ``attributes``."""
-    return as_body(upserted(current, pairs(attributes)))
+Holder = TypeVar("Holder", bound=Model)
 
 
-def removal_body(current: list[Pair], name: str, missing: errors.ApiError) -> list[AttributeInput]:
-    """The whole attribute list without ``name``; raises ``missing`` when there is none."""
-    kept = without(current, name)
-    if kept is None:
-        raise missing
-    return as_body(kept)
+@dataclass(frozen=True)
+class AttributeWrites(Generic[Holder]):
+    """The attribute routes' writes of one record type that holds attributes (SPEC §22): set
+    values by name, or remove one name, applied as a whole-list update so that version,
+    ``If-Match`` and change detection are the record's own."""
+
+    label: str  # "Product"
+    #: the record, locked for the rest of the transaction (its NotFound when missing)
+    locked: Callable[[int], Holder]
+    #: the record's attributes as pairs, in order
+    current: Callable[[Holder], list[Pair]]
+    #: the record type's update with a new whole attribute list
+    update: Callable[[int, list[AttributeInput]], Holder]
+    missing: type[errors.ApiError]
+
+    def upsert(self, pk: int, attributes: list[AttributeInput], if_match: str | None) -> Holder:
+        """Raises PreconditionFailed, PayloadValidationError (too many attributes)."""
+        record = self.locked(pk)
+        check_if_match(if_match, record)
+        return self.update(pk, as_body(upserted(self.current(record), pairs(attributes))))
+
+    def remove(self, pk: int, name: str, if_match: str | None) -> Holder:
+        """Raises PreconditionFailed, and ``missing`` when the record has no attribute ``name``."""
+        record = self.locked(pk)
+        check_if_match(if_match, record)
+        kept = without(self.current(record), name)
+        if kept is None:
+            raise self.missing(f"{self.label} [{pk}] has no attribute [{name}].")
+        return self.update(pk, as_body(kept))

@@ -11,11 +11,10 @@ from django.utils import timezone
 
 from catalogue.attributes import (
     AttributeInput,
+    AttributeWrites,
     Pair,
     pairs,
-    removal_body,
     same_attributes,
-    upsert_body,
 )
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from catalogue.search import PRODUCT_TEXT, attribute_number, attribute_text
@@ -27,7 +26,6 @@ from config.api.records import (
     RecordRef,
     RecordSpec,
     Translations,
-    check_if_match,
     create_record,
     delete_record,
     finish_localized,
@@ -179,20 +177,13 @@ def product_attributes_upsert(
 ) -> Product:
     """Set the given attributes' values by name, keeping the others (SPEC §22); a write like
     ``product_update`` (version, ``If-Match`` → PreconditionFailed)."""
-    product = _locked(product_id)
-    check_if_match(if_match, product)
-    wanted = upsert_body(_attribute_pairs(product), attributes)
-    return product_update(product_id=product_id, data={"attributes": wanted})
+    return PRODUCT_ATTRIBUTES.upsert(product_id, attributes, if_match)
 
 
 @transaction.atomic
 def product_attribute_delete(*, product_id: int, name: str, if_match: str | None = None) -> Product:
     """Remove one attribute by name. Raises ProductAttributeNotFound, PreconditionFailed."""
-    product = _locked(product_id)
-    check_if_match(if_match, product)
-    missing = errors.ProductAttributeNotFound(f"Product [{product_id}] has no attribute [{name}].")
-    kept = removal_body(_attribute_pairs(product), name, missing)
-    return product_update(product_id=product_id, data={"attributes": kept})
+    return PRODUCT_ATTRIBUTES.remove(product_id, name, if_match)
 
 
 @transaction.atomic
@@ -213,6 +204,15 @@ def _locked(product_id: int) -> Product:
     if product is None:
         raise errors.ProductNotFound(f"Product with id [{product_id}] not found.")
     return product
+
+
+PRODUCT_ATTRIBUTES = AttributeWrites(
+    label="Product",
+    locked=_locked,
+    current=_attribute_pairs,
+    update=lambda pk, attributes: product_update(product_id=pk, data={"attributes": attributes}),
+    missing=errors.ProductAttributeNotFound,
+)
 
 
 ProductIds = Iterable[int] | QuerySet

@@ -26,12 +26,11 @@ from django.utils import timezone
 
 from catalogue.attributes import (
     AttributeInput,
+    AttributeWrites,
     Pair,
     as_body,
     pairs,
-    removal_body,
     same_attributes,
-    upsert_body,
 )
 from catalogue.models import Product
 from catalogue.selectors import resolve_products
@@ -485,26 +484,28 @@ def cluster_update(*, cluster_id: int, data: ClusterPatch, if_match: str | None 
     return cluster
 
 
+CLUSTER_ATTRIBUTES = AttributeWrites(
+    label="Cluster",
+    locked=_locked_cluster,
+    current=_attribute_pairs,
+    update=lambda pk, attributes: cluster_update(cluster_id=pk, data={"attributes": attributes}),
+    missing=errors.ClusterAttributeNotFound,
+)
+
+
 @transaction.atomic
 def cluster_attributes_upsert(
     *, cluster_id: int, attributes: list[AttributeInput], if_match: str | None = None
 ) -> Cluster:
     """Set the given attributes' values by name, keeping the others (SPEC §22); a write like
     ``cluster_update`` (version, ``If-Match`` → PreconditionFailed)."""
-    cluster = _locked_cluster(cluster_id)
-    check_if_match(if_match, cluster)
-    wanted = upsert_body(_attribute_pairs(cluster), attributes)
-    return cluster_update(cluster_id=cluster_id, data={"attributes": wanted})
+    return CLUSTER_ATTRIBUTES.upsert(cluster_id, attributes, if_match)
 
 
 @transaction.atomic
 def cluster_attribute_delete(*, cluster_id: int, name: str, if_match: str | None = None) -> Cluster:
     """Remove one attribute by name. Raises ClusterAttributeNotFound, PreconditionFailed."""
-    cluster = _locked_cluster(cluster_id)
-    check_if_match(if_match, cluster)
-    missing = errors.ClusterAttributeNotFound(f"Cluster [{cluster_id}] has no attribute [{name}].")
-    kept = removal_body(_attribute_pairs(cluster), name, missing)
-    return cluster_update(cluster_id=cluster_id, data={"attributes": kept})
+    return CLUSTER_ATTRIBUTES.remove(cluster_id, name, if_match)
 
 
 @transaction.atomic
