@@ -9,7 +9,7 @@ relationship service (``taxonomy.relationships.category_link_items``), like the 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -22,6 +22,8 @@ from catalogue.api.serializers import ATTRIBUTE, ATTRIBUTES
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from catalogue.services import (
     SCALAR_FIELDS,
+    ProductCreate,
+    ProductPatch,
     product_create,
     product_delete,
     product_set_categories,
@@ -305,9 +307,9 @@ class ProductAdmin(TranslatedRecordAdmin):
         if attributes is not None:
             data["attributes"] = [{"name": a["name"], "value": a["value"]} for a in attributes]
         product = (
-            product_update(product_id=form.instance.pk, data=data)
+            product_update(product_id=form.instance.pk, data=cast(ProductPatch, data))
             if change
-            else product_create(data=data)
+            else product_create(data=cast(ProductCreate, data))
         )
         links = formset_rows(formsets, ProductCategory)
         if links is not None:

@@ -156,6 +156,11 @@ def product_get(
     )
 
 
+def product_by_id(pk: int, *, expands: Collection[str] = ()) -> SimpleNamespace:
+    """The product with id ``pk``, ready to render (a write's reply)."""
+    return product_get("id", str(pk), {}, expands=expands)
+
+
 def resolve_products(refs: Sequence[dict[str, Any]]) -> list[Found | errors.ApiError]:
     """One result per product reference of a request body, in order: the product (its id and
     primary category) or ProductNotFound (80006) / ProductMultipleFound (80005, a shared sku).

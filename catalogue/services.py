@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Required
 
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from catalogue.attributes import Pair, as_body, same_attributes, upserted, without
-from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
-from catalogue.search import (
-    attribute_number,
-    attribute_text,
-    product_search_text,
-    product_source_ids,
+from catalogue.attributes import (
+    AttributeInput,
+    AttributeWrites,
+    Pair,
+    pairs,
+    same_attributes,
 )
+from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
+from catalogue.search import PRODUCT_TEXT, attribute_number, attribute_text
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import (
+    PageFields,
+    RecordFields,
+    RecordRef,
     RecordSpec,
-    apply_sources,
-    check_if_match,
+    Translations,
+    create_record,
+    delete_record,
     finish_localized,
-    insert_record,
     localized_input,
     merge_localized,
-    remove_translation,
-    save_record,
-    snapshot,
-    source_pairs,
+    remove_record_translation,
+    update_record,
 )
 from taxonomy.relationships import (
     MAX_LINK_ITEMS,
@@ -47,19 +49,52 @@ PRODUCT = RecordSpec(
     source_model=ProductSource,
     source_owner_field="product",
     exists_error=errors.ProductExists,
+    search=PRODUCT_TEXT,
 )
 SCALAR_FIELDS = (
     "language", "hidden", "priority", "sku", "ean_code", "manufacturer", "manufacturer_code",
     "supplier", "supplier_code", "status", "unit", "minimum_quantity", "package", "tax_code",
 )  # fmt: skip
+
+
+class ProductFields(RecordFields, PageFields, total=False):
+    """A product's create and update fields, as ``PRODUCT_BODY`` and ``PRODUCT_PATCH`` clean
+    them (``None`` clears a code)."""
+
+    sku: str | None
+    ean_code: str | None
+    manufacturer: str | None
+    manufacturer_code: str | None
+    supplier: str | None
+    supplier_code: str | None
+    status: str
+    unit: int
+    minimum_quantity: int
+    package: str | None
+    tax_code: str
+    #: the whole attribute list
+    attributes: list[AttributeInput]
+    #: the primary category; ``None``: none
+    parent: RecordRef | None
+
+
+class ProductCreate(ProductFields, total=False):
+    name: Required[Translations]
+
+
+class ProductPatch(ProductFields, total=False):
+    name: Translations
+
+
 BLANK_WHEN_NULL = {"sku", "ean_code", "manufacturer", "manufacturer_code", "supplier",
                    "supplier_code", "package"}  # fmt: skip
 
 
-def _apply(product: Product, data: dict[str, Any]) -> None:
+def _apply(product: Product, data: ProductCreate | ProductPatch) -> None:
+    fields: Mapping[str, Any] = data  # by name: the scalar columns are copied alike
     for name in SCALAR_FIELDS:
-        if name in data:
-            value = data[name]
+        if name in fields:
+            value = fields[name]
             setattr(product, name, "" if value is None and name in BLANK_WHEN_NULL else value)
     if "parent" in data:
         ref = data["parent"]
@@ -68,6 +103,11 @@ def _apply(product: Product, data: dict[str, Any]) -> None:
         product.parent = category_by_ref(ref) if ref is not None else None
     merge_localized(product, localized_input(data, PRODUCT))
     finish_localized(product, PRODUCT)
+
+
+def _apply_update(product: Product, data: ProductPatch) -> bool:
+    _apply(product, data)
+    return _set_attributes(product, data.get("attributes"))
 
 
 def _refuse_second_home(product: Product) -> None:
@@ -84,12 +124,12 @@ def _refuse_second_home(product: Product) -> None:
         )
 
 
-def _set_attributes(product: Product, attributes: list[dict] | None) -> bool:
+def _set_attributes(product: Product, attributes: list[AttributeInput] | None) -> bool:
     """Replace the whole attribute list; returns whether it changed."""
     if attributes is None:
         return False
     current = _attribute_pairs(product)
-    wanted = [(a["name"], a["value"]) for a in attributes]
+    wanted = pairs(attributes)
     if same_attributes(current, wanted):
         return False
     ProductAttribute.objects.filter(product=product).delete()
@@ -113,76 +153,49 @@ def _attribute_pairs(product: Product) -> list[Pair]:
 
 
 @transaction.atomic
-def product_create(*, data: dict[str, Any]) -> Product:
+def product_create(*, data: ProductCreate) -> Product:
     """Create a product. Raises DefaultTranslationRequired, ProductExists, ParentCategoryNotFound."""
-    product = Product()
-    _apply(product, data)
-    product.search_text = product_search_text(product, [i for _, i in source_pairs(data)])
-    insert_record(product, PRODUCT)
-    apply_sources(product, PRODUCT, data)
+    product = create_record(Product(), PRODUCT, data, _apply)
     _set_attributes(product, data.get("attributes"))
     return product
 
 
 @transaction.atomic
-def product_update(
-    *, product_id: int, data: dict[str, Any], if_match: str | None = None
-) -> Product:
+def product_update(*, product_id: int, data: ProductPatch, if_match: str | None = None) -> Product:
     """Partial update under a row lock; ``If-Match`` is checked against the locked version.
 
     A write that changes nothing keeps ``version`` and ``lastModifiedAt``.
     """
     product = _locked(product_id)
-    check_if_match(if_match, product)
-    before = snapshot(product)
-    _apply(product, data)
-    changed = apply_sources(product, PRODUCT, data)
-    changed = _set_attributes(product, data.get("attributes")) or changed
-    product.search_text = product_search_text(product, product_source_ids(product.pk))
-    before["search_text"] = product.search_text  # derived: never a change of its own (§8)
-    save_record(product, before, extra_changed=changed)
+    update_record(product, PRODUCT, data, _apply_update, if_match=if_match)
     return product
 
 
 @transaction.atomic
 def product_attributes_upsert(
-    *, product_id: int, attributes: list[dict[str, Any]], if_match: str | None = None
+    *, product_id: int, attributes: list[AttributeInput], if_match: str | None = None
 ) -> Product:
     """Set the given attributes' values by name, keeping the others (SPEC §22); a write like
     ``product_update`` (version, ``If-Match`` → PreconditionFailed)."""
-    product = _locked(product_id)
-    check_if_match(if_match, product)
-    wanted = upserted(_attribute_pairs(product), [(a["name"], a["value"]) for a in attributes])
-    return product_update(product_id=product_id, data={"attributes": as_body(wanted)})
+    return PRODUCT_ATTRIBUTES.upsert(product_id, attributes, if_match)
 
 
 @transaction.atomic
 def product_attribute_delete(*, product_id: int, name: str, if_match: str | None = None) -> Product:
     """Remove one attribute by name. Raises ProductAttributeNotFound, PreconditionFailed."""
-    product = _locked(product_id)
-    check_if_match(if_match, product)
-    kept = without(_attribute_pairs(product), name)
-    if kept is None:
-        raise errors.ProductAttributeNotFound(f"Product [{product_id}] has no attribute [{name}].")
-    return product_update(product_id=product_id, data={"attributes": as_body(kept)})
+    return PRODUCT_ATTRIBUTES.remove(product_id, name, if_match)
 
 
 @transaction.atomic
 def product_delete(*, product_id: int, if_match: str | None = None) -> None:
     """Delete a product with its links (sources, attributes, category links)."""
-    product = _locked(product_id)
-    check_if_match(if_match, product)
-    product.delete()
+    delete_record(_locked(product_id), if_match=if_match)
 
 
 @transaction.atomic
 def product_remove_translation(*, product_id: int, language: str) -> Product:
     product = _locked(product_id)
-    before = snapshot(product)
-    remove_translation(product, PRODUCT, language)
-    finish_localized(product, PRODUCT)
-    product.search_text = product_search_text(product, product_source_ids(product.pk))
-    save_record(product, before)
+    remove_record_translation(product, PRODUCT, language)
     return product
 
 
@@ -191,6 +204,15 @@ def _locked(product_id: int) -> Product:
     if product is None:
         raise errors.ProductNotFound(f"Product with id [{product_id}] not found.")
     return product
+
+
+PRODUCT_ATTRIBUTES = AttributeWrites(
+    label="Product",
+    locked=_locked,
+    current=_attribute_pairs,
+    update=lambda pk, attributes: product_update(product_id=pk, data={"attributes": attributes}),
+    missing=errors.ProductAttributeNotFound,
+)
 
 
 ProductIds = Iterable[int] | QuerySet

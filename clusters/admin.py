@@ -8,7 +8,7 @@ cluster or option, config names never change, a config in use is never deleted.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -30,6 +30,11 @@ from clusters.models import (
 )
 from clusters.services import (
     RECORD_SCALARS,
+    ClusterConfigPatch,
+    ClusterCreate,
+    ClusterPatch,
+    OptionCreate,
+    OptionPatch,
     cluster_config_create,
     cluster_config_delete,
     cluster_config_update,
@@ -172,7 +177,7 @@ class ClusterConfigAdmin(RecordAdmin):
         return super().has_delete_permission(request, obj)
 
     def save_through_service(self, request, form, formsets, change):
-        data: dict[str, Any] = {}
+        data: ClusterConfigPatch = {}
         rows = formset_rows(formsets, ClusterConfigSetting)
         if rows is not None:
             data["settings"] = [
@@ -367,9 +372,9 @@ class ClusterAdmin(TranslatedRecordAdmin):
         if change:
             default = cleaned.get("default_product")
             data["default_product"] = {"id": default.pk} if default else None
-            cluster = cluster_update(cluster_id=form.instance.pk, data=data)
+            cluster = cluster_update(cluster_id=form.instance.pk, data=cast(ClusterPatch, data))
         else:
-            cluster = cluster_create(data=data)
+            cluster = cluster_create(data=cast(ClusterCreate, data))
         self._save_products(cluster, formsets, cleaned.get("removed_products_category"))
         self._save_options(cluster, formsets)
         self._save_categories(cluster, formsets)
@@ -427,9 +432,9 @@ class ClusterAdmin(TranslatedRecordAdmin):
             }
             try:
                 if option.pk:
-                    option_update(option_id=option.pk, data=data)
+                    option_update(option_id=option.pk, data=cast(OptionPatch, data))
                 else:
-                    option_create(cluster_id=cluster.pk, data=data)
+                    option_create(cluster_id=cluster.pk, data=cast(OptionCreate, data))
             except errors.ApiError as error:
                 label = str(option) if option.pk else "New option"
                 raise errors.PayloadValidationError(f"{label}: {error.message}") from error
@@ -564,9 +569,9 @@ class ClusterOptionAdmin(TranslatedRecordAdmin):
                 option_products_set(option_id=form.instance.pk, product_ids=ordered)
             default = cleaned.get("default_product")
             data["default_product"] = {"id": default.pk} if default else None
-            option = option_update(option_id=form.instance.pk, data=data)
+            option = option_update(option_id=form.instance.pk, data=cast(OptionPatch, data))
         else:
-            option = option_create(cluster_id=cleaned["cluster"].pk, data=data)
+            option = option_create(cluster_id=cleaned["cluster"].pk, data=cast(OptionCreate, data))
             if ordered is not None:
                 option_products_set(option_id=option.pk, product_ids=ordered)
         return ClusterOption.objects.get(pk=option.pk)

@@ -98,6 +98,11 @@ def config_get(key: str, value: str, *, with_settings: bool = True) -> ClusterCo
     return CONFIG_LOOKUP.get(queryset, key, value, {})
 
 
+def config_by_id(pk: int) -> ClusterConfig:
+    """The config with id ``pk``, ready to render (a write's reply)."""
+    return config_get("id", str(pk))
+
+
 def config_setting_list(config: ClusterConfig, params: Mapping[str, str]) -> QuerySet:
     return filter_queryset(
         ClusterConfigSettingFilterSet,
@@ -173,6 +178,11 @@ def cluster_get(
 ) -> Cluster:
     """The cluster at ``{lookupKey}/{lookupValue}``, ready to render."""
     return CLUSTER_LOOKUP.get(clusters_for_output(expands), key, value, params)
+
+
+def cluster_by_id(pk: int, *, expands: Collection[str] = ()) -> Cluster:
+    """The cluster with id ``pk``, ready to render (a write's reply)."""
+    return cluster_get("id", str(pk), {}, expands=expands)
 
 
 def cluster_find(
@@ -265,6 +275,11 @@ def option_get(
     key: str, value: str, params: Mapping[str, str], *, expands: Collection[str] = ()
 ) -> ClusterOption:
     return OPTION_LOOKUP.get(options_for_output(expands), key, value, params)
+
+
+def option_by_id(pk: int, *, expands: Collection[str] = ()) -> ClusterOption:
+    """The option with id ``pk``, ready to render (a write's reply)."""
+    return option_get("id", str(pk), {}, expands=expands)
 
 
 def option_find(key: str, value: str, params: Mapping[str, str]) -> ClusterOption:

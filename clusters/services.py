@@ -17,17 +17,24 @@ wait for each other instead of deadlocking.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Required, TypedDict
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
-from catalogue.attributes import Pair, as_body, same_attributes, upserted, without
+from catalogue.attributes import (
+    AttributeInput,
+    AttributeWrites,
+    Pair,
+    as_body,
+    pairs,
+    same_attributes,
+)
 from catalogue.models import Product
 from catalogue.selectors import resolve_products
-from catalogue.services import product_create
+from catalogue.services import ProductCreate, product_create
 from clusters.models import (
     Cluster,
     ClusterCategory,
@@ -39,24 +46,26 @@ from clusters.models import (
     ClusterSource,
     OptionProduct,
 )
-from clusters.search import cluster_search_text, cluster_source_ids
+from clusters.search import CLUSTER_TEXT
 from clusters.selectors import cluster_by_ref
 from clusters.translation import OPTION_LOCALIZED_FIELDS
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import (
+    PageFields,
+    RecordFields,
+    RecordRef,
     RecordSpec,
-    apply_sources,
+    Translations,
     check_if_match,
+    create_record,
+    delete_record,
     finish_localized,
-    insert_record,
     localized_input,
     merge_localized,
     ref_key,
-    remove_translation,
-    save_record,
-    snapshot,
-    source_pairs,
+    remove_record_translation,
+    update_record,
 )
 from taxonomy.relationships import set_item_categories
 from taxonomy.selectors import category_by_ref
@@ -68,6 +77,7 @@ CLUSTER = RecordSpec(
     source_model=ClusterSource,
     source_owner_field="cluster",
     exists_error=errors.ClusterExists,
+    search=CLUSTER_TEXT,
 )
 OPTION = RecordSpec(
     label="Cluster option",
@@ -77,6 +87,87 @@ OPTION = RecordSpec(
     exists_error=errors.ClusterOptionExists,
 )
 RECORD_SCALARS = ("language", "hidden", "priority")
+
+
+# What the writes take: request bodies as their schemas (clusters.api.serializers) clean them.
+
+
+class SettingFields(TypedDict, total=False):
+    display_type: str
+    priority: int
+
+
+class SettingCreate(SettingFields, total=False):
+    attribute_name: Required[str]
+
+
+class SettingPatch(SettingFields, total=False):
+    attribute_name: str
+
+
+class ClusterConfigPatch(TypedDict, total=False):
+    #: the current name or nothing: a config's name cannot change
+    name: str
+    #: the whole list of settings
+    settings: list[SettingCreate]
+
+
+class ClusterConfigCreate(TypedDict, total=False):
+    name: Required[str]
+    settings: list[SettingCreate]
+
+
+class ConfigRef(TypedDict, total=False):
+    """A cluster config in a body: ``{"id"}`` or ``{"name"}``."""
+
+    id: int
+    name: str
+
+
+class ProductIdRef(TypedDict):
+    """A default product: ``{"id"}`` of one of the owner's products."""
+
+    id: int
+
+
+class ClusterFields(RecordFields, PageFields, total=False):
+    code: str | None
+    sku: str | None
+    #: the whole attribute list
+    attributes: list[AttributeInput]
+    #: the primary category; ``None``: none
+    parent: RecordRef | None
+    default_product: ProductIdRef | None
+
+
+class ClusterCreate(ClusterFields, total=False):
+    name: Required[Translations]
+    cluster_config: Required[ConfigRef]
+
+
+class ClusterPatch(ClusterFields, total=False):
+    name: Translations
+    cluster_config: ConfigRef
+
+
+class OptionFields(RecordFields, total=False):
+    is_required: bool
+    default_product: ProductIdRef | None
+
+
+class OptionCreate(OptionFields, total=False):
+    name: Required[Translations]
+
+
+class OptionPatch(OptionFields, total=False):
+    name: Translations
+
+
+class UnassignTarget(TypedDict, total=False):
+    """Where unassigned products go: ``{"category": ref}`` or ``{"cluster": ref}``."""
+
+    category: RecordRef
+    cluster: dict[str, Any]
 
 
 # Locks and small helpers --------------------------------------------------------------------
@@ -136,9 +227,41 @@ def _clear_defaults(model: type[Cluster] | type[ClusterOption], owner_ids, produ
         ).update(default_product=None, version=F("version") + 1, last_modified_at=timezone.now())
 
 
-def _default_product_id(data: dict[str, Any]) -> int | None:
+def _default_product_id(data: ClusterFields | OptionFields) -> int | None:
     ref = data.get("default_product")
     return ref["id"] if ref else None
+
+
+def _refuse_default_product(data: ClusterFields | OptionFields, owner: str) -> None:
+    """A new cluster (option) has no products yet, so it cannot name a default product."""
+    if _default_product_id(data) is not None:
+        raise errors.PayloadValidationError(
+            f"defaultProduct must be one of the {owner}'s products; a new {owner} has none yet."
+        )
+
+
+def _lock_default_product(data: ClusterFields | OptionFields) -> None:
+    """Lock the product an update names as default (products lock before their owners)."""
+    default_id = _default_product_id(data)
+    _lock_products([default_id] if default_id else [])
+
+
+def _set_default_product(
+    owner: Cluster | ClusterOption,
+    data: ClusterFields | OptionFields,
+    members: QuerySet,
+    label: str,
+) -> None:
+    """``defaultProduct`` of an update: one of the owner's products (``members``: its product
+    links), or null. Raises PayloadValidationError (422) for a product that is not one of them."""
+    if "default_product" not in data:
+        return
+    default_id = _default_product_id(data)
+    if default_id and not members.filter(product_id=default_id).exists():
+        raise errors.PayloadValidationError(
+            f"defaultProduct [{default_id}] is not one of the {label}'s products."
+        )
+    owner.default_product_id = default_id
 
 
 # Cluster configs ----------------------------------------------------------------------------
@@ -155,7 +278,7 @@ def _check_config_name_free(name: str) -> None:
         raise errors.ClusterConfigExists(f"Cluster config with name [{name}] already exists.")
 
 
-def _replace_settings(config: ClusterConfig, settings: list[dict[str, Any]]) -> bool:
+def _replace_settings(config: ClusterConfig, settings: list[SettingCreate]) -> bool:
     """Make ``settings`` the config's whole list; settings are matched by ``attributeName`` so
     a kept attribute keeps its id. Returns whether anything changed."""
     current = {s.attribute_name: s for s in ClusterConfigSetting.objects.filter(config=config)}
@@ -179,7 +302,9 @@ def _replace_settings(config: ClusterConfig, settings: list[dict[str, Any]]) -> 
     return changed
 
 
-def _setting_values(item: dict[str, Any], current: ClusterConfigSetting | None = None) -> dict:
+def _setting_values(
+    item: SettingCreate | SettingPatch, current: ClusterConfigSetting | None = None
+) -> dict[str, Any]:
     """A setting's stored values: what the item says, defaults (create) or the current values."""
     defaults = current or ClusterConfigSetting()
     return {
@@ -190,7 +315,7 @@ def _setting_values(item: dict[str, Any], current: ClusterConfigSetting | None =
 
 
 @transaction.atomic
-def cluster_config_create(*, data: dict[str, Any]) -> ClusterConfig:
+def cluster_config_create(*, data: ClusterConfigCreate) -> ClusterConfig:
     """Create a config with its settings. Raises ClusterConfigExists (21004)."""
     _check_config_name_free(data["name"])
     config = ClusterConfig(name=data["name"])
@@ -207,7 +332,7 @@ def cluster_config_create(*, data: dict[str, Any]) -> ClusterConfig:
 
 @transaction.atomic
 def cluster_config_update(
-    *, config_id: int, data: dict[str, Any], if_match: str | None = None
+    *, config_id: int, data: ClusterConfigPatch, if_match: str | None = None
 ) -> ClusterConfig:
     """``name`` cannot change (PayloadValidationError, 422); ``settings`` replaces the list."""
     config = _locked_config(config_id)
@@ -237,7 +362,7 @@ def cluster_config_delete(*, config_id: int, if_match: str | None = None) -> Non
 
 
 @transaction.atomic
-def cluster_config_setting_create(*, config_id: int, data: dict[str, Any]) -> ClusterConfigSetting:
+def cluster_config_setting_create(*, config_id: int, data: SettingCreate) -> ClusterConfigSetting:
     """Add one setting; raises ClusterConfigSettingExists (21006) for a taken attributeName."""
     config = _locked_config(config_id)
     _check_attribute_free(config, data["attribute_name"])
@@ -248,7 +373,7 @@ def cluster_config_setting_create(*, config_id: int, data: dict[str, Any]) -> Cl
 
 @transaction.atomic
 def cluster_config_setting_update(
-    *, config_id: int, setting_id: int, data: dict[str, Any]
+    *, config_id: int, setting_id: int, data: SettingPatch
 ) -> ClusterConfigSetting:
     config = _locked_config(config_id)
     setting = _setting_of(config, setting_id)
@@ -286,12 +411,15 @@ def _check_attribute_free(config: ClusterConfig, attribute_name: str) -> None:
         )
 
 
-def config_by_ref(ref: dict[str, Any]) -> ClusterConfig:
+def config_by_ref(ref: ConfigRef) -> ClusterConfig:
     """``{"id"}`` or ``{"name"}``; raises ClusterConfigNotFound (21005)."""
-    key = "id" if "id" in ref else "name"
-    config = ClusterConfig.objects.filter(**{"pk" if key == "id" else "name": ref[key]}).first()
+    if "id" in ref:
+        condition, text = Q(pk=ref["id"]), f"id [{ref['id']}]"
+    else:
+        condition, text = Q(name=ref["name"]), f"name [{ref['name']}]"
+    config = ClusterConfig.objects.filter(condition).first()
     if config is None:
-        raise errors.ClusterConfigNotFound(f"Cluster config with {key} [{ref[key]}] not found.")
+        raise errors.ClusterConfigNotFound(f"Cluster config with {text} not found.")
     return config
 
 
@@ -302,17 +430,18 @@ def _attribute_pairs(cluster: Cluster) -> list[Pair]:
     return [(a["name"], a["value"]) for a in cluster.attributes or []]
 
 
-def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> bool:
+def _apply_cluster(cluster: Cluster, data: ClusterCreate | ClusterPatch) -> bool:
     """Copy ``data`` onto ``cluster``; returns whether its attributes changed (a change that
     the snapshot comparison cannot see when only a value's JSON type differs)."""
     attributes_changed = False
     if "attributes" in data:
-        wanted = [(a["name"], a["value"]) for a in data["attributes"]]
+        wanted = pairs(data["attributes"])
         attributes_changed = not same_attributes(_attribute_pairs(cluster), wanted)
         cluster.attributes = as_body(wanted) or None
+    fields: Mapping[str, Any] = data  # by name: the scalar columns are copied alike
     for name in RECORD_SCALARS:
-        if name in data:
-            setattr(cluster, name, data[name])
+        if name in fields:
+            setattr(cluster, name, fields[name])
     if "code" in data:
         code = data["code"] or ""
         if code and Cluster.objects.filter(code=code).exclude(pk=cluster.pk).exists():
@@ -331,71 +460,52 @@ def _apply_cluster(cluster: Cluster, data: dict[str, Any]) -> bool:
 
 
 @transaction.atomic
-def cluster_create(*, data: dict[str, Any]) -> Cluster:
+def cluster_create(*, data: ClusterCreate) -> Cluster:
     """Create a cluster. Raises ClusterExists (code, source pair, slug), ClusterConfigNotFound,
     ParentCategoryNotFound, DefaultTranslationRequired, and PayloadValidationError for a default
     product (a new cluster has no products yet)."""
-    if _default_product_id(data) is not None:
-        raise errors.PayloadValidationError(
-            "defaultProduct must be one of the cluster's products; a new cluster has none yet."
-        )
-    cluster = Cluster()
-    _apply_cluster(cluster, data)
-    cluster.search_text = cluster_search_text(cluster, [i for _, i in source_pairs(data)])
-    insert_record(cluster, CLUSTER)
-    apply_sources(cluster, CLUSTER, data)
-    return cluster
+    _refuse_default_product(data, "cluster")
+    return create_record(Cluster(), CLUSTER, data, _apply_cluster)
+
+
+def _apply_cluster_update(cluster: Cluster, data: ClusterPatch) -> bool:
+    attributes_changed = _apply_cluster(cluster, data)
+    _set_default_product(cluster, data, ClusterProduct.objects.filter(cluster=cluster), "cluster")
+    return attributes_changed
 
 
 @transaction.atomic
-def cluster_update(
-    *, cluster_id: int, data: dict[str, Any], if_match: str | None = None
-) -> Cluster:
+def cluster_update(*, cluster_id: int, data: ClusterPatch, if_match: str | None = None) -> Cluster:
     """Partial update under a row lock. A default product must be one of the cluster's products
     (PayloadValidationError, 422)."""
-    default_id = _default_product_id(data)
-    _lock_products([default_id] if default_id else [])
+    _lock_default_product(data)
     cluster = _locked_cluster(cluster_id)
-    check_if_match(if_match, cluster)
-    before = snapshot(cluster)
-    attributes_changed = _apply_cluster(cluster, data)
-    if "default_product" in data:
-        if (
-            default_id
-            and not ClusterProduct.objects.filter(cluster=cluster, product_id=default_id).exists()
-        ):
-            raise errors.PayloadValidationError(
-                f"defaultProduct [{default_id}] is not one of the cluster's products."
-            )
-        cluster.default_product_id = default_id
-    changed = apply_sources(cluster, CLUSTER, data) or attributes_changed
-    cluster.search_text = cluster_search_text(cluster, cluster_source_ids(cluster.pk))
-    before["search_text"] = cluster.search_text  # derived: never a change of its own (§8)
-    save_record(cluster, before, extra_changed=changed)
+    update_record(cluster, CLUSTER, data, _apply_cluster_update, if_match=if_match)
     return cluster
+
+
+CLUSTER_ATTRIBUTES = AttributeWrites(
+    label="Cluster",
+    locked=_locked_cluster,
+    current=_attribute_pairs,
+    update=lambda pk, attributes: cluster_update(cluster_id=pk, data={"attributes": attributes}),
+    missing=errors.ClusterAttributeNotFound,
+)
 
 
 @transaction.atomic
 def cluster_attributes_upsert(
-    *, cluster_id: int, attributes: list[dict[str, Any]], if_match: str | None = None
+    *, cluster_id: int, attributes: list[AttributeInput], if_match: str | None = None
 ) -> Cluster:
     """Set the given attributes' values by name, keeping the others (SPEC §22); a write like
     ``cluster_update`` (version, ``If-Match`` → PreconditionFailed)."""
-    cluster = _locked_cluster(cluster_id)
-    check_if_match(if_match, cluster)
-    wanted = upserted(_attribute_pairs(cluster), [(a["name"], a["value"]) for a in attributes])
-    return cluster_update(cluster_id=cluster_id, data={"attributes": as_body(wanted)})
+    return CLUSTER_ATTRIBUTES.upsert(cluster_id, attributes, if_match)
 
 
 @transaction.atomic
 def cluster_attribute_delete(*, cluster_id: int, name: str, if_match: str | None = None) -> Cluster:
     """Remove one attribute by name. Raises ClusterAttributeNotFound, PreconditionFailed."""
-    cluster = _locked_cluster(cluster_id)
-    check_if_match(if_match, cluster)
-    kept = without(_attribute_pairs(cluster), name)
-    if kept is None:
-        raise errors.ClusterAttributeNotFound(f"Cluster [{cluster_id}] has no attribute [{name}].")
-    return cluster_update(cluster_id=cluster_id, data={"attributes": as_body(kept)})
+    return CLUSTER_ATTRIBUTES.remove(cluster_id, name, if_match)
 
 
 @transaction.atomic
@@ -414,11 +524,7 @@ def cluster_delete(*, cluster_id: int, if_match: str | None = None) -> None:
 @transaction.atomic
 def cluster_remove_translation(*, cluster_id: int, language: str) -> Cluster:
     cluster = _locked_cluster(cluster_id)
-    before = snapshot(cluster)
-    remove_translation(cluster, CLUSTER, language)
-    finish_localized(cluster, CLUSTER)
-    cluster.search_text = cluster_search_text(cluster, cluster_source_ids(cluster.pk))
-    save_record(cluster, before)
+    remove_record_translation(cluster, CLUSTER, language)
     return cluster
 
 
@@ -440,7 +546,7 @@ def cluster_set_categories(*, cluster_id: int, category_ids: Collection[int]) ->
 
 
 @transaction.atomic
-def cluster_product_create(*, cluster_id: int, data: dict[str, Any]) -> Product:
+def cluster_product_create(*, cluster_id: int, data: ProductCreate) -> Product:
     """Create a product inside the cluster (its primary home, so no ``parent``)."""
     if data.get("parent") is not None:
         raise errors.PayloadValidationError(
@@ -528,7 +634,7 @@ def cluster_products_assign(*, cluster_id: int, refs: Sequence[dict[str, Any]]) 
 
 @transaction.atomic
 def cluster_products_unassign(
-    *, cluster_id: int, refs: Sequence[dict[str, Any]], target: dict[str, Any]
+    *, cluster_id: int, refs: Sequence[dict[str, Any]], target: UnassignTarget
 ) -> list[Outcome]:
     """Move products out of the cluster to ``target`` (``{"category": ref}`` becomes their
     primary category, ``{"cluster": ref}`` their new cluster), one outcome per reference.
@@ -574,72 +680,52 @@ def cluster_products_unassign(
 # Options ------------------------------------------------------------------------------------
 
 
-def _apply_option(option: ClusterOption, data: dict[str, Any]) -> None:
+def _apply_option(option: ClusterOption, data: OptionCreate | OptionPatch) -> None:
+    fields: Mapping[str, Any] = data  # by name: the scalar columns are copied alike
     for name in (*RECORD_SCALARS, "is_required"):
-        if name in data:
-            setattr(option, name, data[name])
+        if name in fields:
+            setattr(option, name, fields[name])
     merge_localized(option, localized_input(data, OPTION))
     finish_localized(option, OPTION)
 
 
 @transaction.atomic
-def option_create(*, cluster_id: int, data: dict[str, Any]) -> ClusterOption:
+def option_create(*, cluster_id: int, data: OptionCreate) -> ClusterOption:
     """Create an option of the cluster. Raises ClusterOptionExists (source pair),
     DefaultTranslationRequired, and PayloadValidationError for a default product (a new option
     has no products yet)."""
-    if _default_product_id(data) is not None:
-        raise errors.PayloadValidationError(
-            "defaultProduct must be one of the option's products; a new option has none yet."
-        )
+    _refuse_default_product(data, "option")
     cluster = _locked_cluster(cluster_id)
-    option = ClusterOption(cluster=cluster)
+    return create_record(ClusterOption(cluster=cluster), OPTION, data, _apply_option)
+
+
+def _apply_option_update(option: ClusterOption, data: OptionPatch) -> None:
     _apply_option(option, data)
-    insert_record(option, OPTION)
-    apply_sources(option, OPTION, data)
-    return option
+    _set_default_product(option, data, OptionProduct.objects.filter(option=option), "option")
 
 
 @transaction.atomic
 def option_update(
-    *, option_id: int, data: dict[str, Any], if_match: str | None = None
+    *, option_id: int, data: OptionPatch, if_match: str | None = None
 ) -> ClusterOption:
     """Partial update under a row lock; a default product must be one of the option's products
     (PayloadValidationError, 422)."""
-    default_id = _default_product_id(data)
-    _lock_products([default_id] if default_id else [])
+    _lock_default_product(data)
     option = _locked_option(option_id)
-    check_if_match(if_match, option)
-    before = snapshot(option)
-    _apply_option(option, data)
-    if "default_product" in data:
-        if (
-            default_id
-            and not OptionProduct.objects.filter(option=option, product_id=default_id).exists()
-        ):
-            raise errors.PayloadValidationError(
-                f"defaultProduct [{default_id}] is not one of the option's products."
-            )
-        option.default_product_id = default_id
-    changed = apply_sources(option, OPTION, data)
-    save_record(option, before, extra_changed=changed)
+    update_record(option, OPTION, data, _apply_option_update, if_match=if_match)
     return option
 
 
 @transaction.atomic
 def option_delete(*, option_id: int, if_match: str | None = None) -> None:
     """Delete the option; its selectable products stay in the catalogue."""
-    option = _locked_option(option_id)
-    check_if_match(if_match, option)
-    option.delete()
+    delete_record(_locked_option(option_id), if_match=if_match)
 
 
 @transaction.atomic
 def option_remove_translation(*, option_id: int, language: str) -> ClusterOption:
     option = _locked_option(option_id)
-    before = snapshot(option)
-    remove_translation(option, OPTION, language)
-    finish_localized(option, OPTION)
-    save_record(option, before)
+    remove_record_translation(option, OPTION, language)
     return option
 
 

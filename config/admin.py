@@ -213,6 +213,8 @@ class RelatedAutocompleteFilter(admin.ListFilter):
     title = ""
     parameter_name = ""
     path = ""
+    #: the widget's placeholder; "Type a <verbose name of the target>" unless told
+    placeholder = ""
 
     def __init__(self, request, params, model, model_admin):
         super().__init__(request, params, model, model_admin)
@@ -229,7 +231,7 @@ class RelatedAutocompleteFilter(admin.ListFilter):
             self.relation,
             model_admin.admin_site,
             attrs={
-                "data-placeholder": f"Type a {target._meta.verbose_name}",
+                "data-placeholder": self.placeholder or f"Type a {target._meta.verbose_name}",
                 "style": "width: 100%",
             },
         )

@@ -6,10 +6,10 @@ deletes) goes through ``taxonomy.services`` under the tree lock, like the API's.
 
 from __future__ import annotations
 
-from django import forms
+from typing import cast
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import transaction
 from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -18,10 +18,10 @@ from mptt.admin import DraggableMPTTAdmin
 
 from config.admin import (
     IndexedChangeList,
+    RelatedAutocompleteFilter,
     SourceInline,
     SourceListFilter,
     TranslatedRecordAdmin,
-    filter_row_id,
     sources_data,
 )
 from config.api.errors import ApiError, CategoryNotFound
@@ -30,6 +30,8 @@ from taxonomy.selectors import category_scope
 from taxonomy.services import (
     POSITIONS,
     SCALAR_FIELDS,
+    CategoryCreate,
+    CategoryPatch,
     category_create,
     category_delete,
     category_delete_refusal,
@@ -38,7 +40,7 @@ from taxonomy.services import (
 )
 
 
-class CategorySubtreeFilter(admin.ListFilter):
+class CategorySubtreeFilter(RelatedAutocompleteFilter):
     """Rows whose category lies in a chosen category's subtree (``?category=<id>``).
 
     The category is picked with the admin's autocomplete (searching by name), so the sidebar
@@ -47,69 +49,19 @@ class CategorySubtreeFilter(admin.ListFilter):
 
     title = "category (with subcategories)"
     parameter_name = "category"
-    template = "admin/autocomplete_filter.html"
     #: the foreign key to Category on the listed model that the autocomplete widget reads
-    autocomplete_field = "parent"
+    path = "parent"
+    placeholder = "Type a category name"
     #: what the subtree is matched on: the foreign key, or "pk" for the category list itself
     filter_path = "parent"
-
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        raw = params.pop(self.parameter_name, None)
-        self.value = (raw[-1] if isinstance(raw, list) else raw) or None
-        self.category = None
-        if self.value is not None:
-            pk = filter_row_id(self.parameter_name, self.value)
-            self.used_parameters[self.parameter_name] = self.value
-            self.category = Category.objects.filter(pk=pk).first()
-        self.widget = AutocompleteSelect(
-            model._meta.get_field(self.autocomplete_field),
-            model_admin.admin_site,
-            attrs={"data-placeholder": "Type a category name", "style": "width: 100%"},
-        )
-        self.media = self.widget.media
-        self.kept_params: list[tuple[str, str]] = []
-
-    @property
-    def field(self):
-        form_field = forms.ModelChoiceField(Category.objects.all(), widget=self.widget)
-        return form_field.widget.render(
-            self.parameter_name,
-            self.category.pk if self.category else None,
-            attrs={"id": f"filter_{self.parameter_name}"},
-        )
-
-    def has_output(self):
-        return True
-
-    def expected_parameters(self):
-        return [self.parameter_name]
 
     def queryset(self, request, queryset):
         if self.value is None:
             return queryset
-        if self.category is None:
+        if self.chosen is None:
             return queryset.none()
-        subtree = category_scope(self.category, include_descendants=True)
+        subtree = category_scope(self.chosen, include_descendants=True)
         return queryset.filter(**{f"{self.filter_path}__in": subtree})
-
-    def choices(self, changelist):
-        self.kept_params = [
-            (name, value)
-            for name, value in changelist.params.items()
-            if name != self.parameter_name
-        ]
-        yield {
-            "selected": self.value is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "All",
-        }
-        if self.value is not None:
-            yield {
-                "selected": True,
-                "query_string": changelist.get_query_string(),
-                "display": str(self.category) if self.category else f"#{self.value} (not found)",
-            }
 
 
 class CategoryTreeFilter(CategorySubtreeFilter):
@@ -330,5 +282,5 @@ class CategoryAdmin(TranslatedRecordAdmin, DraggableMPTTAdmin):
         if sources is not None:
             data["sources"] = sources
         if change:
-            return category_update(category_id=form.instance.pk, data=data)
-        return category_create(data=data)
+            return category_update(category_id=form.instance.pk, data=cast(CategoryPatch, data))
+        return category_create(data=cast(CategoryCreate, data))

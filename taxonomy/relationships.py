@@ -21,7 +21,7 @@ from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import ID_REF, SOURCE_REF, describe_ref, ref_key
 from config.api.routing import QueryParam
-from config.api.validation import Errors, OneOf
+from config.api.validation import Errors, OneOfShapes
 from taxonomy.models import Category
 
 MAX_LINK_ITEMS = 100
@@ -47,7 +47,7 @@ class LinkKind(Protocol):
     item_type: str
     label: str
     not_found: type[errors.ApiError]
-    lookup: OneOf  # the accepted item lookups ({"id"}, {"sourceId", "source"} …)
+    lookup: OneOfShapes  # the accepted item lookups ({"id"}, {"sourceId", "source"} …)
     sorts: Mapping[str, str]  # the ``sort`` fields of the linked-items list
     query: tuple[QueryParam, ...]  # extra query parameters of the linked-items list
 
@@ -86,7 +86,7 @@ class UnavailableKind:
     item_type: str
     label: str
     not_found: type[errors.ApiError]
-    lookup: OneOf = field(default_factory=lambda: OneOf([ID_REF, SOURCE_REF]))
+    lookup: OneOfShapes = field(default_factory=lambda: OneOfShapes([ID_REF, SOURCE_REF]))
     sorts: Mapping[str, str] = field(
         default_factory=lambda: {
             "id": "id",

@@ -54,7 +54,7 @@ CHILDREN_SORTS = {"position": "lft", **CATEGORY_SORTS}
 
 
 def category_by_ref(
-    ref: dict, *, missing: type[errors.ApiError] = errors.ParentCategoryNotFound
+    ref: Mapping[str, Any], *, missing: type[errors.ApiError] = errors.ParentCategoryNotFound
 ) -> Category:
     """Resolve a category reference (``{"id"}`` or ``{"sourceId", "source"}``) or raise ``missing``."""
     if "id" in ref:
@@ -148,6 +148,11 @@ def category_get(
     category = CATEGORY_LOOKUP.get(categories_for_output(), key, value, params, not_found)
     attach_paths([category])
     return category
+
+
+def category_by_id(pk: int) -> Category:
+    """The category with id ``pk``, ready to render (a write's reply)."""
+    return category_get("id", str(pk), {})
 
 
 def category_find(

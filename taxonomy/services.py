@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Required
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -30,22 +30,23 @@ from django.utils import timezone
 from config.api import errors
 from config.api.bulk_records import plain
 from config.api.records import (
+    PageFields,
+    RecordFields,
+    RecordRef,
     RecordSpec,
-    apply_sources,
+    Translations,
     check_if_match,
+    create_record,
     finish_localized,
-    insert_record,
     localized_input,
     merge_localized,
-    remove_translation,
-    save_record,
-    snapshot,
-    source_pairs,
+    remove_record_translation,
+    update_record,
 )
 from taxonomy.models import Category, CategorySource
 from taxonomy.querysets import is_in_subtree
 from taxonomy.relationships import link_kinds
-from taxonomy.search import category_search_text, category_source_ids
+from taxonomy.search import CATEGORY_TEXT
 from taxonomy.selectors import category_by_ref
 from taxonomy.translation import LOCALIZED_FIELDS
 
@@ -59,8 +60,25 @@ CATEGORY = RecordSpec(
     source_model=CategorySource,
     source_owner_field="category",
     exists_error=errors.CategoryExists,
+    search=CATEGORY_TEXT,
 )
 SCALAR_FIELDS = ("language", "hidden", "priority")
+
+
+class CategoryFields(RecordFields, PageFields, total=False):
+    """A category's create and update fields, as ``CATEGORY_BODY`` and ``CATEGORY_PATCH`` clean
+    them."""
+
+    #: the parent category; ``None``: a root
+    parent: RecordRef | None
+
+
+class CategoryCreate(CategoryFields, total=False):
+    name: Required[Translations]
+
+
+class CategoryPatch(CategoryFields, total=False):
+    name: Translations
 
 
 def lock_category_tree() -> None:
@@ -75,15 +93,16 @@ def lock_category_tree() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
 
 
-def _apply(category: Category, data: dict[str, Any]) -> None:
+def _apply(category: Category, data: CategoryCreate | CategoryPatch) -> None:
+    fields: Mapping[str, Any] = data  # by name: the scalar columns are copied alike
     for name in SCALAR_FIELDS:
-        if name in data:
-            setattr(category, name, data[name])
+        if name in fields:
+            setattr(category, name, fields[name])
     merge_localized(category, localized_input(data, CATEGORY))
     finish_localized(category, CATEGORY)
 
 
-def _reference(ref: dict | None) -> Category | None:
+def _reference(ref: Mapping[str, Any] | None) -> Category | None:
     return category_by_ref(ref) if ref is not None else None
 
 
@@ -96,23 +115,26 @@ def _locked(category_id: int) -> Category:
 
 
 @transaction.atomic
-def category_create(*, data: dict[str, Any]) -> Category:
+def category_create(*, data: CategoryCreate) -> Category:
     """Create a category as the last child of ``parent`` (or the last root).
 
     Raises ParentCategoryNotFound, CategoryExists, DefaultTranslationRequired.
     """
     lock_category_tree()
-    category = Category(parent=_reference(data.get("parent")))
+    return create_record(Category(parent=_reference(data.get("parent"))), CATEGORY, data, _apply)
+
+
+def _apply_update(category: Category, data: CategoryPatch) -> None:
+    if "parent" in data:
+        parent = _reference(data["parent"])
+        if (parent.pk if parent else None) != category.parent_id:
+            _move(category, parent, "last-child")
     _apply(category, data)
-    category.search_text = category_search_text(category, [i for _, i in source_pairs(data)])
-    insert_record(category, CATEGORY)
-    apply_sources(category, CATEGORY, data)
-    return category
 
 
 @transaction.atomic
 def category_update(
-    *, category_id: int, data: dict[str, Any], if_match: str | None = None
+    *, category_id: int, data: CategoryPatch, if_match: str | None = None
 ) -> Category:
     """Partial update; a new ``parent`` moves the category (with its subtree) to its last child.
 
@@ -122,17 +144,7 @@ def category_update(
     """
     lock_category_tree()
     category = _locked(category_id)
-    check_if_match(if_match, category)
-    before = snapshot(category)
-    if "parent" in data:
-        parent = _reference(data["parent"])
-        if (parent.pk if parent else None) != category.parent_id:
-            _move(category, parent, "last-child")
-    _apply(category, data)
-    changed = apply_sources(category, CATEGORY, data)
-    category.search_text = category_search_text(category, category_source_ids(category.pk))
-    before["search_text"] = category.search_text  # derived: never a change of its own (§8)
-    save_record(category, before, extra_changed=changed)
+    update_record(category, CATEGORY, data, _apply_update, if_match=if_match)
     return category
 
 
@@ -422,11 +434,7 @@ def category_remove_translation(*, category_id: int, language: str) -> Category:
     """Clear every localized value of ``language`` (SPEC §6)."""
     lock_category_tree()
     category = _locked(category_id)
-    before = snapshot(category)
-    remove_translation(category, CATEGORY, language)
-    finish_localized(category, CATEGORY)
-    category.search_text = category_search_text(category, category_source_ids(category.pk))
-    save_record(category, before)
+    remove_record_translation(category, CATEGORY, language)
     return category
 
 

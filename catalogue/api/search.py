@@ -21,7 +21,7 @@ from config.api.validation import (
     ListOf,
     Number,
     Obj,
-    OneOf,
+    OneOfShapes,
     add_error,
 )
 
@@ -41,7 +41,7 @@ class AttributeValue(Field):
 
 
 NAME = ATTRIBUTE.fields["name"]
-ATTRIBUTE_FILTER = OneOf(
+ATTRIBUTE_FILTER = OneOfShapes(
     [
         Obj({"name": NAME, "value": AttributeValue()}, required=("name", "value")),
         Obj(

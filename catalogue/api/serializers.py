@@ -27,7 +27,7 @@ from config.api.validation import (
     Int,
     ListOf,
     Obj,
-    OneOf,
+    OneOfShapes,
     Scalar,
     Str,
     add_error,
@@ -59,8 +59,10 @@ ATTRIBUTE = Obj(
 ATTRIBUTES = ListOf(ATTRIBUTE, max_items=ATTRIBUTES_MAX_COUNT, max_bytes=ATTRIBUTES_MAX_BYTES)
 SKU_REF = Obj({"sku": Str(max_length=128, min_length=1)}, required=("sku",))
 #: a product in a request body: what ``catalogue.selectors.resolve_products`` resolves
-PRODUCT_REF = OneOf([ID_REF, SOURCE_REF, SKU_REF], description="{id}, {sourceId, source} or {sku}")
-CATEGORY_REF = OneOf(
+PRODUCT_REF = OneOfShapes(
+    [ID_REF, SOURCE_REF, SKU_REF], description="{id}, {sourceId, source} or {sku}"
+)
+CATEGORY_REF = OneOfShapes(
     [ID_REF, SOURCE_REF],
     nullable=True,
     description="The primary category: {id} or {sourceId, source}, or null.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from catalogue import selectors, services
 from catalogue.api.serializers import (
     ATTRIBUTES_BODY,
@@ -77,7 +79,7 @@ def _render(product, request) -> dict:
 
 
 def _render_id(pk: int, request) -> dict:
-    return _render(selectors.product_get("id", str(pk), {}, expands=_expands(request)), request)
+    return _render(selectors.product_by_id(pk, expands=_expands(request)), request)
 
 
 def _reloaded(product, request) -> dict:
@@ -121,7 +123,8 @@ class ProductCollectionView(ApiView):
         return listing(page, data)
 
     def post(self, request):
-        product = services.product_create(data=body(request, PRODUCT_BODY))
+        data = cast(services.ProductCreate, body(request, PRODUCT_BODY))
+        product = services.product_create(data=data)
         location = request.build_absolute_uri(f"/v2/products/id/{product.pk}")
         return record(_reloaded(product, request), "Product created", status=201, location=location)
 
@@ -166,7 +169,7 @@ class ProductDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value):
         product = selectors.product_get(lookup_key, lookup_value, request.query_params)
-        data = body(request, PRODUCT_PATCH, partial=True)
+        data = cast(services.ProductPatch, body(request, PRODUCT_PATCH, partial=True))
         services.product_update(product_id=product.pk, data=data, if_match=if_match(request))
         return record(_reloaded(product, request), "Product updated")
 

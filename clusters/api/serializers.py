@@ -43,7 +43,7 @@ from config.api.validation import (
     Int,
     ListOf,
     Obj,
-    OneOf,
+    OneOfShapes,
     Str,
     add_error,
 )
@@ -166,13 +166,13 @@ def config_schema() -> dict[str, Any]:
 
 # Clusters -----------------------------------------------------------------------------------
 
-CONFIG_REF = OneOf(
+CONFIG_REF = OneOfShapes(
     [ID_REF, Obj({"name": Str(min_length=2, max_length=35)}, required=("name",))],
     attr="cluster_config",
     description='{"id": n} or {"name": s}',
 )
 CODE_REF = Obj({"code": Str(min_length=1, max_length=64)}, required=("code",))
-CLUSTER_REF = OneOf(
+CLUSTER_REF = OneOfShapes(
     [ID_REF, SOURCE_REF, CODE_REF], description="{id}, {sourceId, source} or {code}"
 )
 
@@ -364,7 +364,7 @@ def _check_target(cleaned: dict, path: str, errs: Errors) -> None:
 
 
 TARGET = Obj(
-    {"category": OneOf(CATEGORY_REF.shapes), "cluster": CLUSTER_REF},
+    {"category": OneOfShapes(CATEGORY_REF.shapes), "cluster": CLUSTER_REF},
     check=_check_target,
     description="Where the products go: a category (their primary home) or another cluster.",
 )

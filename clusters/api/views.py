@@ -5,7 +5,7 @@ Views parse, call a selector or service, render.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from catalogue import services as product_services
 from catalogue.api.serializers import (
@@ -16,7 +16,7 @@ from catalogue.api.serializers import (
     product_schema,
 )
 from catalogue.api.views import PRODUCT_FILTERS
-from catalogue.selectors import PRODUCT_SORTS, product_get
+from catalogue.selectors import PRODUCT_SORTS, product_by_id
 from clusters import selectors, services
 from clusters.api.serializers import (
     ASSIGN_BODY,
@@ -63,7 +63,13 @@ from config.api.params import (
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.validation import Obj
-from config.api.views import attribute_views, body, if_match, translation_removal_view
+from config.api.views import (
+    attribute_views,
+    body,
+    if_match,
+    nested_list_params,
+    translation_removal_view,
+)
 
 CLUSTERS_READ, CLUSTERS_WRITE = ("clusters:read",), ("clusters:write",)
 CONFIGS_READ, CONFIGS_WRITE = ("cluster-configs:read",), ("cluster-configs:write",)
@@ -150,10 +156,6 @@ SETTING_FILTERS = (
 )
 
 
-def _page(request, queryset, sorts: dict[str, str], default_sort: str | None = None):
-    return paginate_request(request, queryset, sorts, default_sort=default_sort)
-
-
 def _items(request, schema: Obj) -> dict[str, Any]:
     """The body of an assign/unassign request: over MAX_LINK_ITEMS items → 413 before anything."""
     items = request.data.get("products") if isinstance(request.data, dict) else None
@@ -162,15 +164,6 @@ def _items(request, schema: Obj) -> dict[str, Any]:
             f"At most {MAX_LINK_ITEMS} products per request; got {len(items)}."
         )
     return body(request, schema)
-
-
-def _list_params(request, lookup_key: str):
-    """The list filters of a sub-resource: with the ``sourceId`` lookup key, ``?source=``
-    qualifies the record in the URL and is not a filter of the list."""
-    params = request.query_params.copy()
-    if lookup_key == "sourceId":
-        params.pop("source", None)
-    return params
 
 
 def _outcomes(request, outcomes: list[Outcome], verb: str):
@@ -210,12 +203,15 @@ class ClusterConfigCollectionView(ApiView):
     }
 
     def get(self, request):
-        page = _page(request, selectors.config_list(request.query_params), selectors.CONFIG_SORTS)
+        page = paginate_request(
+            request, selectors.config_list(request.query_params), selectors.CONFIG_SORTS
+        )
         return listing(page, [config_representation(c) for c in page.rows])
 
     def post(self, request):
-        config = services.cluster_config_create(data=body(request, CONFIG_BODY))
-        config = selectors.config_get("id", str(config.pk))
+        data = cast(services.ClusterConfigCreate, body(request, CONFIG_BODY))
+        config = services.cluster_config_create(data=data)
+        config = selectors.config_by_id(config.pk)
         return record(
             config_representation(config),
             "Cluster config created",
@@ -258,9 +254,9 @@ class ClusterConfigDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value):
         config = selectors.config_get(lookup_key, lookup_value)
-        data = body(request, CONFIG_PATCH, partial=True)
+        data = cast(services.ClusterConfigPatch, body(request, CONFIG_PATCH, partial=True))
         services.cluster_config_update(config_id=config.pk, data=data, if_match=if_match(request))
-        config = selectors.config_get("id", str(config.pk))
+        config = selectors.config_by_id(config.pk)
         return record(config_representation(config), "Cluster config updated")
 
     def delete(self, request, lookup_key, lookup_value):
@@ -298,12 +294,12 @@ class ClusterConfigSettingCollectionView(ApiView):
     def get(self, request, lookup_key, lookup_value):
         config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
         queryset = selectors.config_setting_list(config, request.query_params)
-        page = _page(request, queryset, selectors.SETTING_SORTS)
+        page = paginate_request(request, queryset, selectors.SETTING_SORTS)
         return listing(page, [setting_representation(s) for s in page.rows])
 
     def post(self, request, lookup_key, lookup_value):
         config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
-        data = body(request, SETTING_BODY)
+        data = cast(services.SettingCreate, body(request, SETTING_BODY))
         setting = services.cluster_config_setting_create(config_id=config.pk, data=data)
         return ok(
             setting_representation(setting),
@@ -353,7 +349,7 @@ class ClusterConfigSettingDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value, setting_id):
         config = selectors.config_get(lookup_key, lookup_value, with_settings=False)
-        data = body(request, SETTING_PATCH, partial=True)
+        data = cast(services.SettingPatch, body(request, SETTING_PATCH, partial=True))
         setting = services.cluster_config_setting_update(
             config_id=config.pk, setting_id=int(setting_id), data=data
         )
@@ -411,13 +407,14 @@ class ClusterCollectionView(ApiView):
     def get(self, request):
         expands = _cluster_expands(request)
         queryset = selectors.cluster_list(request.query_params, expands=expands)
-        page = _page(request, queryset, selectors.CLUSTER_SORTS)
+        page = paginate_request(request, queryset, selectors.CLUSTER_SORTS)
         return listing(page, [_render_cluster(c, request, expands) for c in page.rows])
 
     def post(self, request):
         expands = _cluster_expands(request)
-        cluster = services.cluster_create(data=body(request, CLUSTER_BODY))
-        cluster = selectors.cluster_get("id", str(cluster.pk), {}, expands=expands)
+        data = cast(services.ClusterCreate, body(request, CLUSTER_BODY))
+        cluster = services.cluster_create(data=data)
+        cluster = selectors.cluster_by_id(cluster.pk, expands=expands)
         location = request.build_absolute_uri(f"/v2/clusters/id/{cluster.pk}")
         return record(
             _render_cluster(cluster, request, expands),
@@ -464,9 +461,9 @@ class ClusterDetailView(ApiView):
     def patch(self, request, lookup_key, lookup_value):
         expands = _cluster_expands(request)
         cluster = selectors.cluster_find(lookup_key, lookup_value, request.query_params)
-        data = body(request, CLUSTER_PATCH, partial=True)
+        data = cast(services.ClusterPatch, body(request, CLUSTER_PATCH, partial=True))
         services.cluster_update(cluster_id=cluster.pk, data=data, if_match=if_match(request))
-        cluster = selectors.cluster_get("id", str(cluster.pk), {}, expands=expands)
+        cluster = selectors.cluster_by_id(cluster.pk, expands=expands)
         return record(_render_cluster(cluster, request, expands), "Cluster updated")
 
     def delete(self, request, lookup_key, lookup_value):
@@ -476,7 +473,7 @@ class ClusterDetailView(ApiView):
 
 
 def _render_cluster_id(pk: int, request) -> dict:
-    return _render_cluster(selectors.cluster_get("id", str(pk), {}), request, set())
+    return _render_cluster(selectors.cluster_by_id(pk), request, set())
 
 
 ClusterTranslationView = translation_removal_view(
@@ -566,15 +563,15 @@ class ClusterProductCollectionView(ApiView):
 
     def get(self, request, lookup_key, lookup_value):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
-        queryset = selectors.cluster_product_list(cluster, _list_params(request, lookup_key))
-        page = _page(request, queryset, PRODUCT_SORTS)
+        queryset = selectors.cluster_product_list(cluster, nested_list_params(request, lookup_key))
+        page = paginate_request(request, queryset, PRODUCT_SORTS)
         return listing(page, [_render_product(p, request) for p in page.rows])
 
     def post(self, request, lookup_key, lookup_value):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
-        data = body(request, PRODUCT_BODY)
+        data = cast(product_services.ProductCreate, body(request, PRODUCT_BODY))
         product = services.cluster_product_create(cluster_id=cluster.pk, data=data)
-        product = product_get("id", str(product.pk), {})
+        product = product_by_id(product.pk)
         return record(
             _render_product(product, request),
             "Product created",
@@ -631,11 +628,11 @@ class ClusterProductDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value, product_id):
         _, product = self._product(request, lookup_key, lookup_value, product_id)
-        data = body(request, PRODUCT_PATCH, partial=True)
+        data = cast(product_services.ProductPatch, body(request, PRODUCT_PATCH, partial=True))
         product_services.product_update(
             product_id=product.pk, data=data, if_match=if_match(request)
         )
-        product = product_get("id", str(product.pk), {})
+        product = product_by_id(product.pk)
         return record(_render_product(product, request), "Product updated")
 
     def delete(self, request, lookup_key, lookup_value, product_id):
@@ -722,9 +719,9 @@ class OptionOperations:
     def patch(self, request, **kwargs):
         expands = _option_expands(request)
         option = self.find_option(request, **kwargs)
-        data = body(request, OPTION_PATCH, partial=True)
+        data = cast(services.OptionPatch, body(request, OPTION_PATCH, partial=True))
         services.option_update(option_id=option.pk, data=data, if_match=if_match(request))
-        option = selectors.option_get("id", str(option.pk), {}, expands=expands)
+        option = selectors.option_by_id(option.pk, expands=expands)
         return record(_render_option(option, request, expands), "Cluster option updated")
 
     def delete(self, request, **kwargs):
@@ -792,16 +789,17 @@ class ClusterOptionCollectionView(ApiView):
     def get(self, request, lookup_key, lookup_value):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
         expands = _option_expands(request)
-        params = _list_params(request, lookup_key)
+        params = nested_list_params(request, lookup_key)
         queryset = selectors.option_list(cluster, params, expands=expands)
-        page = _page(request, queryset, selectors.OPTION_SORTS)
+        page = paginate_request(request, queryset, selectors.OPTION_SORTS)
         return listing(page, [_render_option(o, request, expands) for o in page.rows])
 
     def post(self, request, lookup_key, lookup_value):
         cluster = _parent_cluster(request, lookup_key, lookup_value)
         expands = _option_expands(request)
-        option = services.option_create(cluster_id=cluster.pk, data=body(request, OPTION_BODY))
-        option = selectors.option_get("id", str(option.pk), {}, expands=expands)
+        data = cast(services.OptionCreate, body(request, OPTION_BODY))
+        option = services.option_create(cluster_id=cluster.pk, data=data)
+        option = selectors.option_by_id(option.pk, expands=expands)
         return record(
             _render_option(option, request, expands),
             "Cluster option created",
@@ -841,9 +839,7 @@ ClusterOptionTranslationView = translation_removal_view(
     path_schemas=OPTION_PATHS,
     find=lambda request, key, value: selectors.option_find(key, value, request.query_params),
     remove=lambda pk, language: services.option_remove_translation(option_id=pk, language=language),
-    render=lambda pk, request: _render_option(
-        selectors.option_get("id", str(pk), {}), request, set()
-    ),
+    render=lambda pk, request: _render_option(selectors.option_by_id(pk), request, set()),
 )
 
 
@@ -867,8 +863,10 @@ class OptionProductCollectionView(ApiView):
 
     def get(self, request, lookup_key, lookup_value):
         option = selectors.option_find(lookup_key, lookup_value, request.query_params)
-        queryset = selectors.option_product_list(option, _list_params(request, lookup_key))
-        page = _page(request, queryset, selectors.OPTION_PRODUCT_SORTS, default_sort="position")
+        queryset = selectors.option_product_list(option, nested_list_params(request, lookup_key))
+        page = paginate_request(
+            request, queryset, selectors.OPTION_PRODUCT_SORTS, default_sort="position"
+        )
         return listing(page, [_render_product(link.product, request) for link in page.rows])
 
 

@@ -94,7 +94,7 @@ def _row_order() -> str:
     return "e.n" if connection.vendor == "postgresql" else "e.key"
 
 
-class OneOf(Lookup):
+class InJsonList(Lookup):
     """``column__oneof=[…]``: membership in a list sent as ONE JSON parameter.
 
     Django's ``__in`` compiles and binds one placeholder per value; for the thousands of keys of
@@ -119,8 +119,8 @@ class OneOf(Lookup):
         return sql, [*params, orjson.dumps(values).decode()]
 
 
-Field.register_lookup(OneOf)
-ForeignObject.register_lookup(OneOf)  # foreign keys resolve lookups on their own class
+Field.register_lookup(InJsonList)
+ForeignObject.register_lookup(InJsonList)  # foreign keys resolve lookups on their own class
 
 
 def rows_by_pairs(

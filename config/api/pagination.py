@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,7 +63,7 @@ class SortKey:
         return f"-{self.column}" if self.descending else self.column
 
 
-def parse_sort(value: str | None, allowed: dict[str, str]) -> list[SortKey]:
+def parse_sort(value: str | None, allowed: Mapping[str, str]) -> list[SortKey]:
     """``sort=-priority,name`` → sort keys ending with ``id`` (the unique tie-breaker)."""
     keys: list[SortKey] = []
     for part in (value or "id").split(","):
@@ -205,7 +206,7 @@ def paginate(
     queryset: QuerySet,
     *,
     sort: str | None,
-    allowed_sorts: dict[str, str],
+    allowed_sorts: Mapping[str, str],
     page_size: Any = None,
     cursor: str | None = None,
     with_count: bool = False,
@@ -310,7 +311,7 @@ def _offset_page(
 def paginate_request(
     request: Request,
     queryset: QuerySet,
-    allowed_sorts: dict[str, str],
+    allowed_sorts: Mapping[str, str],
     *,
     default_sort: str | None = None,
 ) -> Page | OffsetPage:

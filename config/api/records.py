@@ -7,10 +7,10 @@ re-implements a rule that lives here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypedDict, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -236,6 +236,14 @@ def bookkeeping_row_output(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class SearchDocument(Protocol):
+    """What a record type's ``search_text`` is made of (``config.api.search.SearchText``)."""
+
+    def document(self, record: Any, source_ids: Iterable[str]) -> str: ...
+
+    def source_ids(self, pk: int) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class RecordSpec:
     """How one resource type stores the shared parts of a record."""
@@ -245,6 +253,8 @@ class RecordSpec:
     source_model: type[Model]
     source_owner_field: str
     exists_error: type[errors.ApiError]
+    #: the record's search document, kept by every write; None for a type without one
+    search: SearchDocument | None = None
 
     @property
     def model(self) -> type[Model]:
@@ -382,7 +392,7 @@ def save_record(
     return changed
 
 
-def source_pairs(data: dict) -> list[tuple[str, str]]:
+def source_pairs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The ``(source, sourceId)`` pairs a cleaned body names (flat pair or ``sources``)."""
     if "sources" in data:
         return [(s["source"], s["sourceId"]) for s in data["sources"]]
@@ -391,7 +401,7 @@ def source_pairs(data: dict) -> list[tuple[str, str]]:
     return []
 
 
-def apply_sources(instance: Model, spec: RecordSpec, data: dict) -> bool:
+def apply_sources(instance: Model, spec: RecordSpec, data: Mapping[str, Any]) -> bool:
     """Flat pair adds; ``sources`` is the full set on create and replaces the set on update."""
     pairs = source_pairs(data)
     if not pairs and "sources" not in data:
@@ -426,5 +436,126 @@ def remove_translation(instance: Model, spec: RecordSpec, language: str) -> None
         setattr(instance, column(base, language), None)
 
 
-def localized_input(data: dict, spec: RecordSpec) -> dict[str, dict[str, str | None]]:
+def localized_input(data: Mapping[str, Any], spec: RecordSpec) -> dict[str, dict[str, str | None]]:
     return {base: data[base] for base in spec.localized if base in data}
+
+
+# The lifecycle every record type shares. A resource service locks its row (and whatever its
+# own rules need locked first), then hands over: these keep the order of checks, the search
+# document, the source links and the version rules the same for every type.
+
+#: a record type's cleaned write body (``ProductCreate``, ``CategoryPatch`` …)
+Body = TypeVar("Body", bound=Mapping[str, Any])
+#: the record being written
+Record = TypeVar("Record", bound=Model)
+#: copies a body's fields onto a record with the record type's own rules; returns whether it
+#: changed something the row snapshot cannot see (another table's rows, a value's JSON type)
+ApplyFields = Callable[[Record, Body], bool | None]
+
+
+def _refresh_search_text(instance: Any, spec: RecordSpec, source_ids: Iterable[str]) -> str | None:
+    """Recompute the record's ``search_text`` (every type with a search document has one)."""
+    if spec.search is None:
+        return None
+    instance.search_text = document = spec.search.document(instance, source_ids)
+    return document
+
+
+def create_record(
+    instance: Record, spec: RecordSpec, data: Body, apply: ApplyFields[Record, Body]
+) -> Record:
+    """Insert a new record built by ``apply`` from a cleaned create body, with its search
+    document and its source links. Raises what ``apply`` raises (DefaultTranslationRequired
+    through ``finish_localized``, a missing reference …) and ``spec.exists_error`` (409)."""
+    apply(instance, data)
+    _refresh_search_text(instance, spec, [i for _, i in source_pairs(data)])
+    insert_record(instance, spec)
+    apply_sources(instance, spec, data)
+    return instance
+
+
+def update_record(
+    instance: Record,
+    spec: RecordSpec,
+    data: Body,
+    apply: ApplyFields[Record, Body],
+    *,
+    if_match: str | None,
+) -> bool:
+    """A partial update of a locked record: ``If-Match`` first (PreconditionFailed, 412), then
+    ``apply`` and the source links. A write that changes nothing keeps ``version`` and
+    ``lastModifiedAt`` (the search document is derived: never a change of its own, SPEC §8).
+    Returns whether the record changed."""
+    check_if_match(if_match, instance)
+    before = snapshot(instance)
+    changed = bool(apply(instance, data))
+    changed = apply_sources(instance, spec, data) or changed
+    if spec.search is not None:
+        source_ids = spec.search.source_ids(instance.pk)
+        before["search_text"] = _refresh_search_text(instance, spec, source_ids)
+    return save_record(instance, before, extra_changed=changed)
+
+
+def remove_record_translation(instance: Model, spec: RecordSpec, language: str) -> None:
+    """Clear every localized value of ``language`` of a locked record and save it (SPEC §6).
+    Raises SchemaValidationException, DefaultTranslationRequired, TranslationNotFound."""
+    before = snapshot(instance)
+    remove_translation(instance, spec, language)
+    finish_localized(instance, spec)
+    if spec.search is not None:
+        _refresh_search_text(instance, spec, spec.search.source_ids(instance.pk))
+    save_record(instance, before)
+
+
+def delete_record(instance: Model, *, if_match: str | None) -> None:
+    """Delete a locked record (its links go with it); PreconditionFailed on a stale
+    ``If-Match``."""
+    check_if_match(if_match, instance)
+    instance.delete()
+
+
+# What the services of every record type take: a request body once its schema has cleaned it
+# (model field names, per-language maps), typed at the service boundary. Each resource's
+# services declare their own bodies on top of these.
+
+#: language code → value; ``None`` clears that language
+Translations = dict[str, str | None]
+
+
+class SourceLinkInput(TypedDict):
+    source: str
+    sourceId: str
+
+
+class RecordRef(TypedDict, total=False):
+    """Another record named in a body: ``{"id"}`` or ``{"sourceId", "source"}`` (``SOURCE_REF``;
+    some references also take a resource's own key)."""
+
+    id: int
+    source: str
+    sourceId: str
+
+
+class RecordFields(TypedDict, total=False):
+    """The fields every record's create and update take (its name aside: required on create)."""
+
+    language: str
+    hidden: bool
+    priority: int
+    description: Translations
+    short_description: Translations
+    #: the source links: the whole set (``sources``), or one more pair (``source`` + ``sourceId``)
+    sources: list[SourceLinkInput]
+    source: str
+    sourceId: str
+
+
+class PageFields(TypedDict, total=False):
+    """The localized slug and metadata of records that are pages of a shop (categories, products,
+    clusters)."""
+
+    slug: Translations
+    metadata_title: Translations
+    metadata_description: Translations
+    metadata_keywords: Translations
+    metadata_canonical_url: Translations

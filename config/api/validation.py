@@ -364,7 +364,7 @@ class Obj(Field):
         return cleaned
 
 
-class OneOf(Field):
+class OneOfShapes(Field):
     """One of several object shapes, chosen by which keys are present (lookups)."""
 
     json_type = "object"

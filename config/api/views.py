@@ -24,6 +24,16 @@ def if_match(request) -> str | None:
     return request.headers.get("If-Match")
 
 
+def nested_list_params(request, lookup_key: str):
+    """The list filters of a sub-resource (``/v2/<parents>/{lookupKey}/{lookupValue}/<items>``):
+    with the ``sourceId`` lookup key, ``?source=`` qualifies the record in the URL and is not a
+    filter of the list."""
+    params = request.query_params.copy()
+    if lookup_key == "sourceId":
+        params.pop("source", None)
+    return params
+
+
 def translation_removal_view(
     name: str,
     *,

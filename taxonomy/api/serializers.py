@@ -19,14 +19,14 @@ from config.api.records import (
     localized_fields,
     source_fields,
 )
-from config.api.validation import Choice, Errors, Field, Int, ListOf, Obj, OneOf, add_error
+from config.api.validation import Choice, Errors, Field, Int, ListOf, Obj, OneOfShapes, add_error
 from integrations.services import sources_output
 from taxonomy.models import Category
 from taxonomy.relationships import MAX_LINK_ITEMS, link_kinds
 from taxonomy.selectors import category_row_fields
 from taxonomy.services import POSITIONS
 
-CATEGORY_REF = OneOf(
+CATEGORY_REF = OneOfShapes(
     [ID_REF, SOURCE_REF],
     nullable=True,
     description="A category: {id} or {sourceId, source}; null for none (a root).",

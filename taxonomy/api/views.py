@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from config.api import errors
 from config.api.filters import check_query_params, parse_bool_param, parse_language_param
 from config.api.outcomes import count_actions
-from config.api.pagination import OffsetPage, Page, paginate_request
+from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
     ID,
@@ -19,7 +19,7 @@ from config.api.params import (
 )
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.views import body, if_match, translation_removal_view
+from config.api.views import body, if_match, nested_list_params, translation_removal_view
 from taxonomy import relationships, selectors, services
 from taxonomy.api.serializers import (
     CATEGORY_BODY,
@@ -97,16 +97,7 @@ def _parent(request, lookup_key, lookup_value):
 
 
 def _reloaded(category, request) -> dict:
-    return _render(selectors.category_get("id", str(category.pk), {}), request)
-
-
-def _list_params(request, lookup_key: str):
-    """A nested list's parameters: ``source`` belongs to a ``sourceId`` lookup of the URL there,
-    not to the list's filters."""
-    params = request.query_params.copy()
-    if lookup_key == "sourceId":
-        params.pop("source", None)
-    return params
+    return _render(selectors.category_by_id(category.pk), request)
 
 
 def _unique(params: tuple[QueryParam, ...]) -> tuple[QueryParam, ...]:
@@ -115,10 +106,6 @@ def _unique(params: tuple[QueryParam, ...]) -> tuple[QueryParam, ...]:
     for param in params:
         first.setdefault(param.name, param)
     return tuple(first.values())
-
-
-def _page(request, queryset, sorts, *, default_sort: str | None = None) -> Page | OffsetPage:
-    return paginate_request(request, queryset, sorts, default_sort=default_sort)
 
 
 class CategoryCollectionView(ApiView):
@@ -148,14 +135,15 @@ class CategoryCollectionView(ApiView):
 
     def get(self, request):
         language = parse_language_param(request.query_params)
-        page = _page(
+        page = paginate_request(
             request, selectors.category_list(request.query_params), selectors.CATEGORY_SORTS
         )
         rows = selectors.attach_paths(page.rows)
         return listing(page, [category_representation(c, language=language) for c in rows])
 
     def post(self, request):
-        category = services.category_create(data=body(request, CATEGORY_BODY))
+        data = cast(services.CategoryCreate, body(request, CATEGORY_BODY))
+        category = services.category_create(data=data)
         location = request.build_absolute_uri(f"/v2/categories/id/{category.pk}")
         return record(
             _reloaded(category, request), "Category created", status=201, location=location
@@ -241,7 +229,7 @@ class CategoryDetailView(ApiView):
 
     def patch(self, request, lookup_key, lookup_value):
         category = _find(request, lookup_key, lookup_value)
-        data = body(request, CATEGORY_PATCH, partial=True)
+        data = cast(services.CategoryPatch, body(request, CATEGORY_PATCH, partial=True))
         services.category_update(category_id=category.pk, data=data, if_match=if_match(request))
         return record(_reloaded(category, request), "Category updated")
 
@@ -262,7 +250,7 @@ CategoryTranslationView = translation_removal_view(
     remove=lambda pk, language: services.category_remove_translation(
         category_id=pk, language=language
     ),
-    render=lambda pk, request: _render(selectors.category_get("id", str(pk), {}), request),
+    render=lambda pk, request: _render(selectors.category_by_id(pk), request),
 )
 
 
@@ -318,8 +306,8 @@ class CategoryChildrenView(ApiView):
 
     def get(self, request, lookup_key, lookup_value):
         category = _parent(request, lookup_key, lookup_value)
-        params = _list_params(request, lookup_key)
-        page = _page(
+        params = nested_list_params(request, lookup_key)
+        page = paginate_request(
             request,
             selectors.category_children(category, params),
             selectors.CHILDREN_SORTS,
@@ -361,13 +349,13 @@ class LinkedItemsView(ApiView):
 
     def get(self, request, lookup_key, lookup_value):
         category = _parent(request, lookup_key, lookup_value)
-        params = _list_params(request, lookup_key)
+        params = nested_list_params(request, lookup_key)
         kind = relationships.link_kind(self.kind_key)
         scope = selectors.category_scope(
             category, include_descendants=parse_bool_param(params, "includeDescendants")
         )
         items = kind.linked(scope, params)
-        page = _page(request, items, kind.sorts)  # None: a kind that holds no items
+        page = paginate_request(request, items, kind.sorts)  # None: a kind that holds no items
         data = [{**kind.represent(item, params), "primary": item.is_primary} for item in page.rows]
         return listing(page, data)
 
