@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "mptt",
     "drf_spectacular_sidecar",
     "config.api",
+    "changes",  # the outbox: kernel layer, below every domain app
     "integrations",
     "taxonomy",
     "catalogue",
@@ -105,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "changes.context.ActorMiddleware",  # change events name the back office's user
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns an admin login lockout into its page
