@@ -6,8 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from catalogue.attributes import Pair, as_body, same_attributes, upserted, without
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
@@ -17,6 +16,7 @@ from catalogue.search import (
     product_search_text,
     product_source_ids,
 )
+from changes import outbox
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import (
@@ -121,6 +121,7 @@ def product_create(*, data: dict[str, Any]) -> Product:
     insert_record(product, PRODUCT)
     apply_sources(product, PRODUCT, data)
     _set_attributes(product, data.get("attributes"))
+    outbox.created(product)
     return product
 
 
@@ -134,6 +135,7 @@ def product_update(
     """
     product = _locked(product_id)
     check_if_match(if_match, product)
+    watch = outbox.watch(product)
     before = snapshot(product)
     _apply(product, data)
     changed = apply_sources(product, PRODUCT, data)
@@ -141,6 +143,7 @@ def product_update(
     product.search_text = product_search_text(product, product_source_ids(product.pk))
     before["search_text"] = product.search_text  # derived: never a change of its own (§8)
     save_record(product, before, extra_changed=changed)
+    watch.record()
     return product
 
 
@@ -172,17 +175,20 @@ def product_delete(*, product_id: int, if_match: str | None = None) -> None:
     """Delete a product with its links (sources, attributes, category links)."""
     product = _locked(product_id)
     check_if_match(if_match, product)
+    outbox.deleted(product)
     product.delete()
 
 
 @transaction.atomic
 def product_remove_translation(*, product_id: int, language: str) -> Product:
     product = _locked(product_id)
+    watch = outbox.watch(product)
     before = snapshot(product)
     remove_translation(product, PRODUCT, language)
     finish_localized(product, PRODUCT)
     product.search_text = product_search_text(product, product_source_ids(product.pk))
     save_record(product, before)
+    watch.record()
     return product
 
 
@@ -196,16 +202,16 @@ def _locked(product_id: int) -> Product:
 ProductIds = Iterable[int] | QuerySet
 
 
+@transaction.atomic
 def _set_on_many(ids: ProductIds, **values: Any) -> int:
     """One UPDATE for every product in ``ids`` whose values differ; returns how many changed.
 
     Rows already holding the values are left alone, so their ``version`` and ``lastModifiedAt``
-    stay (SPEC §8). ``ids`` may be a queryset (an admin "select all"), used as a subquery. A
-    single statement, so atomic without a transaction block of its own.
+    stay (SPEC §8). ``ids`` may be a queryset (an admin "select all"), used as a subquery. The
+    UPDATE and the change events of the rows it changed commit together.
     """
     ids = ids.order_by().values("pk") if isinstance(ids, QuerySet) else list(ids)
-    differs = Product.objects.filter(pk__in=ids).exclude(**values)
-    return differs.update(**values, version=F("version") + 1, last_modified_at=timezone.now())
+    return outbox.updated_rows(Product.objects.filter(pk__in=ids).exclude(**values), values)
 
 
 def products_set_hidden(*, ids: ProductIds, hidden: bool) -> int:

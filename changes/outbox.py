@@ -12,13 +12,13 @@ columns (version, timestamps, sort name, search text, tree numbering) are never 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from changes.context import current_actor, current_request_id, job_id_var
@@ -86,7 +86,13 @@ ENTITIES = (
         ),
         "cluster-configs:read",
     ),
-    Entity("clusterOption", "clusters.ClusterOption", (), (SOURCES,), "cluster-options:read"),
+    Entity(
+        "clusterOption",
+        "clusters.ClusterOption",
+        (),
+        (SOURCES, Related("products", "product_links", (("product_id", "id"),), "position")),
+        "cluster-options:read",
+    ),
 )  # fmt: skip
 BY_NAME = {e.name: e for e in ENTITIES}
 _BY_MODEL = {e.model_label.lower(): e for e in ENTITIES}
@@ -100,9 +106,6 @@ IGNORED = frozenset(
 
 def entity_of(model: type[Model] | Model) -> Entity:
     return _BY_MODEL[model._meta.label_lower]
-
-
-_LOCALIZED_BASES = frozenset(LOCALIZED_API_NAMES.values())
 
 
 def _camel(name: str) -> str:
@@ -124,8 +127,10 @@ def describe(columns: Columns) -> dict[str, Any]:
     localized = _localized_columns()
     out: dict[str, Any] = {}
     per_language: dict[str, list[dict[str, Any]]] = {}
+    # modeltranslation's untranslated base column (``name`` beside ``name_en``) is a copy
+    translated = {column.rsplit("_", 1)[0] for column in columns if column in localized}
     for column, value in columns.items():
-        if column in IGNORED or column in _LOCALIZED_BASES:
+        if column in IGNORED or column in translated:
             continue
         if column in localized:
             api, language = localized[column]
@@ -237,11 +242,12 @@ class Watch:
         self.entity = entity_of(instance)
         self.before = None if new or not instance.pk else state(instance)
 
-    def record(self, action: str | None = None) -> bool:
-        """Append the event of what changed since the watch began; whether there was one."""
+    def record(self, action: str | None = None, *, extra: Mapping[str, Any] | None = None) -> bool:
+        """Append the event of what changed since the watch began (plus ``extra`` changes the
+        record's fields cannot show, a position among siblings); whether there was one."""
         instance = self.instance
         after = state(instance)
-        changes = diff(self.before, after)
+        changes = {**diff(self.before, after), **(extra or {})}
         if not changes:
             return False
         if action is None:
@@ -286,5 +292,130 @@ def deleted(instance: Model) -> None:
                 keys_of(entity, before),
                 diff(before, None),
             )
+        ]
+    )
+
+
+# -- many records at once ------------------------------------------------------------------------
+
+
+def _columns(model: type[Model]) -> list[str]:
+    """The columns events describe (not modeltranslation's untranslated copies)."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    localized = _localized_columns()
+    translated = {name.rsplit("_", 1)[0] for name in names if name in localized}
+    return [name for name in names if name not in translated]
+
+
+def sources_by_owner(entity: Entity, ids: Iterable[int]) -> dict[int, list[dict[str, str]]]:
+    """Every record's source pairs (one query), for the events' keys."""
+    out: dict[int, list[dict[str, str]]] = {}
+    if not entity.has_sources:
+        return out
+    model = entity.model
+    related = model._meta.get_field("sources").related_model
+    owner = related._meta.get_field(model._meta.model_name).attname
+    rows = related._base_manager.filter(**{f"{owner}__in": list(ids)}).order_by("pk")
+    for owner_id, source, source_id in rows.values_list(owner, "source", "source_id"):
+        out.setdefault(owner_id, []).append({"source": source, "sourceId": source_id})
+    return out
+
+
+def row_event(
+    entity: Entity,
+    action: str,
+    before: Columns | None,
+    after: Columns | None,
+    sources: list[dict[str, str]],
+    *,
+    extra: Mapping[str, Any] | None = None,
+    at=None,
+    actor=None,
+) -> dict[str, Any] | None:
+    """The event of one row whose columns were ``before`` and are ``after`` (None: created /
+    deleted), with ``extra`` changes the columns cannot show; None when nothing changed."""
+    described_before = describe(before) if before is not None else None
+    described_after = describe(after) if after is not None else None
+    changes = diff(described_before, described_after)
+    if action == ChangeEvent.Action.CREATED and described_after is not None:
+        changes.setdefault("sources", {"before": None, "after": sources})
+    changes.update(extra or {})
+    if not changes:
+        return None
+    current = after if after is not None else before
+    keys = keys_of(entity, {**(described_after or described_before), "sources": sources})
+    return event_row(
+        entity, action, current["id"], current.get("version"), keys, changes, at=at, actor=actor
+    )
+
+
+def updated_rows(
+    rows: QuerySet,
+    values: Mapping[str, Any],
+    *,
+    action: str = ChangeEvent.Action.UPDATED,
+    extra: Mapping[int, Mapping[str, Any]] | None = None,
+) -> int:
+    """Set ``values`` on the ``rows`` (one UPDATE that also bumps ``version`` and
+    ``lastModifiedAt``) and append the events of the rows it changed, in a constant number of
+    statements: the rows are read once before the UPDATE (their values after it follow from
+    ``values``), their sources once. ``extra`` adds changes per record id that are not columns
+    (a product's cluster). Returns the number of rows updated. Call it inside a transaction.
+    """
+    model = rows.model
+    entity = entity_of(model)
+    before = {r["id"]: r for r in rows.values(*_columns(model))}
+    if not before:
+        return 0
+    now = timezone.now()
+    assigned = {}
+    for name, value in values.items():
+        field = model._meta.get_field(name)
+        assigned[field.attname] = value.pk if isinstance(value, Model) else value
+    updated = model._base_manager.filter(pk__in=list(before)).update(
+        **values, version=F("version") + 1, last_modified_at=now
+    )
+    sources = sources_by_owner(entity, before)
+    extra = extra or {}
+    events = [
+        row_event(
+            entity,
+            action,
+            row,
+            {**row, **assigned, "version": row["version"] + 1},
+            sources.get(pk, []),
+            extra=extra.get(pk),
+            at=now,
+        )
+        for pk, row in before.items()
+    ]
+    append([event for event in events if event is not None])
+    return updated
+
+
+def links_changed(entity_name: str, category_id: int, ids: Sequence[int], *, added: bool) -> None:
+    """``linked`` / ``unlinked`` events of records whose secondary link to a category was just
+    added or removed (``changes.categories``); three statements for any number of records.
+    A link never changes the record's version (SPEC §10.1)."""
+    entity = BY_NAME[entity_name]
+    columns = ["id", "version", *entity.key_columns]
+    rows = entity.model._base_manager.filter(pk__in=list(ids)).values(*columns)
+    sources = sources_by_owner(entity, ids)
+    link = {"id": category_id}
+    change = {"categories": {"before": None if added else link, "after": link if added else None}}
+    action = ChangeEvent.Action.LINKED if added else ChangeEvent.Action.UNLINKED
+    now = timezone.now()
+    append(
+        [
+            event_row(
+                entity,
+                action,
+                row["id"],
+                row["version"],
+                keys_of(entity, {**describe(row), "sources": sources.get(row["id"], [])}),
+                change,
+                at=now,
+            )
+            for row in rows
         ]
     )

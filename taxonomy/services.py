@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from changes import outbox
 from config.api import errors
 from config.api.bulk_records import plain
 from config.api.records import (
@@ -107,6 +108,7 @@ def category_create(*, data: dict[str, Any]) -> Category:
     category.search_text = category_search_text(category, [i for _, i in source_pairs(data)])
     insert_record(category, CATEGORY)
     apply_sources(category, CATEGORY, data)
+    outbox.created(category)
     return category
 
 
@@ -123,6 +125,7 @@ def category_update(
     lock_category_tree()
     category = _locked(category_id)
     check_if_match(if_match, category)
+    watch = outbox.watch(category)
     before = snapshot(category)
     if "parent" in data:
         parent = _reference(data["parent"])
@@ -133,6 +136,7 @@ def category_update(
     category.search_text = category_search_text(category, category_source_ids(category.pk))
     before["search_text"] = category.search_text  # derived: never a change of its own (§8)
     save_record(category, before, extra_changed=changed)
+    watch.record("moved" if category.parent_id != before["parent_id"] else None)
     return category
 
 
@@ -165,7 +169,11 @@ def category_move(
     lock_category_tree()
     category = _locked(category_id)
     check_if_match(if_match, category)
-    _move(category, _reference(target), position, stamp=True)
+    watch = outbox.watch(category)
+    target_category = _reference(target)
+    if _move(category, target_category, position, stamp=True):
+        where = {"position": position, "target": target_category and {"id": target_category.pk}}
+        watch.record("moved", extra={"position": {"before": None, "after": where}})
     return category
 
 
@@ -397,6 +405,7 @@ def category_delete(*, category_id: int, if_match: str | None = None) -> None:
     refusal = category_delete_refusal(category)
     if refusal is not None:
         raise refusal
+    outbox.deleted(category)
     try:
         with transaction.atomic():
             category.delete()
@@ -422,11 +431,13 @@ def category_remove_translation(*, category_id: int, language: str) -> Category:
     """Clear every localized value of ``language`` (SPEC §6)."""
     lock_category_tree()
     category = _locked(category_id)
+    watch = outbox.watch(category)
     before = snapshot(category)
     remove_translation(category, CATEGORY, language)
     finish_localized(category, CATEGORY)
     category.search_text = category_search_text(category, category_source_ids(category.pk))
     save_record(category, before)
+    watch.record()
     return category
 
 

@@ -146,6 +146,12 @@ ServiceUnavailable = _error(
     "The database is unreachable or busy for the moment; retry after Retry-After seconds.",
     "The service is busy or a dependency is unavailable; retry after the Retry-After seconds.",
 )
+ChangesCursorExpired = _error(
+    "ChangesCursorExpired",
+    10024,
+    410,
+    "The change-feed cursor is older than the feed's retention; resync with a full export.",
+)
 NotAcceptable = _error("NotAcceptable", 10025, 406, "The Accept header excludes JSON.")
 
 ClusterExists = _error("ClusterExists", 20004, 409, "Cluster code or source pair already used.")
