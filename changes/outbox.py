@@ -12,6 +12,7 @@ columns (version, timestamps, sort name, search text, tree numbering) are never 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,11 +109,13 @@ def entity_of(model: type[Model] | Model) -> Entity:
     return _BY_MODEL[model._meta.label_lower]
 
 
+@functools.cache
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
 
+@functools.cache
 def _localized_columns() -> dict[str, tuple[str, str]]:
     """``name_en`` → (``names``, ``en``) for every localized column of every language."""
     return {
@@ -122,13 +125,19 @@ def _localized_columns() -> dict[str, tuple[str, str]]:
     }
 
 
+@functools.cache
+def _translated(columns: tuple[str, ...]) -> frozenset[str]:
+    """modeltranslation's untranslated base columns (``name`` beside ``name_en``): copies."""
+    localized = _localized_columns()
+    return frozenset(column.rsplit("_", 1)[0] for column in columns if column in localized)
+
+
 def describe(columns: Columns) -> dict[str, Any]:
     """A row's columns in the API's words (see the module docstring)."""
     localized = _localized_columns()
     out: dict[str, Any] = {}
     per_language: dict[str, list[dict[str, Any]]] = {}
-    # modeltranslation's untranslated base column (``name`` beside ``name_en``) is a copy
-    translated = {column.rsplit("_", 1)[0] for column in columns if column in localized}
+    translated = _translated(tuple(columns))
     for column, value in columns.items():
         if column in IGNORED or column in translated:
             continue
@@ -148,9 +157,16 @@ def describe(columns: Columns) -> dict[str, Any]:
 
 
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``{field: {"before", "after"}}`` of the fields whose value differs (all of one side's
-    fields when the other is None: a created or deleted record)."""
-    before, after = before or {}, after or {}
+    """``{field: {"before", "after"}}`` of the fields whose value differs (every field holding a
+    value when one side is None: a created or deleted record)."""
+    if before is None or after is None:  # created / deleted: the fields that hold a value
+        side = "after" if before is None else "before"
+        record = after if before is None else before
+        changes = {}
+        for name, value in (record or {}).items():
+            if value is not None and value != "" and value != []:
+                changes[name] = {"before": None, "after": None, side: value}
+        return changes
     return {
         name: {"before": before.get(name), "after": after.get(name)}
         for name in dict.fromkeys([*before, *after])
