@@ -148,13 +148,19 @@ class ProductBulk(RecordBulk):
         skip = "attributes" in plan.directives.skip_if_not_empty
         for item in items:
             wanted = [(a["name"], a["value"]) for a in item.data["attributes"]]
+            current = stored[item.id] if item.result == "update" else []
             if item.result == "update":
-                current = stored[item.id]
                 if (skip and current) or orjson.dumps(current) == orjson.dumps(wanted):
                     continue
                 item.scratch["extra_changed"] = True
                 item.scratch["replace_attributes"] = True
             item.scratch["attributes"] = wanted
+            item.scratch["changes"] = {  # the change event's (SPEC §19)
+                "attributes": {
+                    "before": [{"name": n, "value": v} for n, v in current],
+                    "after": [{"name": n, "value": v} for n, v in wanted],
+                }
+            }
 
     def write_extra(self, plan: RecordPlan) -> None:
         items = [i for i in plan.live("create", "update") if "attributes" in i.scratch]

@@ -6,8 +6,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Required
 
 from django.db import transaction
-from django.db.models import F, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from catalogue.attributes import (
     AttributeInput,
@@ -18,6 +17,7 @@ from catalogue.attributes import (
 )
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from catalogue.search import PRODUCT_TEXT, attribute_number, attribute_text
+from changes import outbox
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import (
@@ -157,6 +157,7 @@ def product_create(*, data: ProductCreate) -> Product:
     """Create a product. Raises DefaultTranslationRequired, ProductExists, ParentCategoryNotFound."""
     product = create_record(Product(), PRODUCT, data, _apply)
     _set_attributes(product, data.get("attributes"))
+    outbox.created(product)
     return product
 
 
@@ -167,7 +168,9 @@ def product_update(*, product_id: int, data: ProductPatch, if_match: str | None 
     A write that changes nothing keeps ``version`` and ``lastModifiedAt``.
     """
     product = _locked(product_id)
+    watch = outbox.watch(product)
     update_record(product, PRODUCT, data, _apply_update, if_match=if_match)
+    watch.record()
     return product
 
 
@@ -189,13 +192,15 @@ def product_attribute_delete(*, product_id: int, name: str, if_match: str | None
 @transaction.atomic
 def product_delete(*, product_id: int, if_match: str | None = None) -> None:
     """Delete a product with its links (sources, attributes, category links)."""
-    delete_record(_locked(product_id), if_match=if_match)
+    delete_record(_locked(product_id), if_match=if_match, before=outbox.deleted)
 
 
 @transaction.atomic
 def product_remove_translation(*, product_id: int, language: str) -> Product:
     product = _locked(product_id)
+    watch = outbox.watch(product)
     remove_record_translation(product, PRODUCT, language)
+    watch.record()
     return product
 
 
@@ -218,16 +223,16 @@ PRODUCT_ATTRIBUTES = AttributeWrites(
 ProductIds = Iterable[int] | QuerySet
 
 
+@transaction.atomic
 def _set_on_many(ids: ProductIds, **values: Any) -> int:
     """One UPDATE for every product in ``ids`` whose values differ; returns how many changed.
 
     Rows already holding the values are left alone, so their ``version`` and ``lastModifiedAt``
-    stay (SPEC §8). ``ids`` may be a queryset (an admin "select all"), used as a subquery. A
-    single statement, so atomic without a transaction block of its own.
+    stay (SPEC §8). ``ids`` may be a queryset (an admin "select all"), used as a subquery. The
+    UPDATE and the change events of the rows it changed commit together.
     """
     ids = ids.order_by().values("pk") if isinstance(ids, QuerySet) else list(ids)
-    differs = Product.objects.filter(pk__in=ids).exclude(**values)
-    return differs.update(**values, version=F("version") + 1, last_modified_at=timezone.now())
+    return outbox.updated_rows(Product.objects.filter(pk__in=ids).exclude(**values), values)
 
 
 def products_set_hidden(*, ids: ProductIds, hidden: bool) -> int:

@@ -162,7 +162,8 @@ class ClusterConfigAdmin(RecordAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # the name never changes after create (SPEC §12)
-        return (*RECORD_FIELDS, "name") if obj else RECORD_FIELDS
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "name") if obj else fields
 
     @admin.display(description="variant selectors")
     def selectors(self, config: ClusterConfig) -> str:

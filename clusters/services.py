@@ -35,6 +35,7 @@ from catalogue.attributes import (
 from catalogue.models import Product
 from catalogue.selectors import resolve_products
 from catalogue.services import ProductCreate, product_create
+from changes import outbox
 from clusters.models import (
     Cluster,
     ClusterCategory,
@@ -208,23 +209,42 @@ def _locked_config(config_id: int) -> ClusterConfig:
     return config
 
 
-def _touch_products(ids: Iterable[int], **changes: Any) -> None:
+def _touch_products(
+    ids: Iterable[int], *, was_in: Mapping[int, int], now_in: int | None, **changes: Any
+) -> None:
     """Apply ``changes`` to the products and give each a new version (their representation
-    changed: cluster or primary category)."""
+    changed: cluster or primary category); each gets a ``moved`` event from its cluster in
+    ``was_in`` (product id → cluster id, absent: none) to ``now_in``."""
     ids = sorted(set(ids))
     if ids:
-        Product.objects.filter(pk__in=ids).update(
-            version=F("version") + 1, last_modified_at=timezone.now(), **changes
+        moved = {
+            pk: {"cluster": {"before": _ref(was_in.get(pk)), "after": _ref(now_in)}} for pk in ids
+        }
+        outbox.updated_rows(
+            Product.objects.filter(pk__in=ids), changes, action="moved", extra=moved
         )
 
 
-def _clear_defaults(model: type[Cluster] | type[ClusterOption], owner_ids, product_ids) -> None:
+def _ref(pk: int | None) -> dict[str, int] | None:
+    return None if pk is None else {"id": pk}
+
+
+def _clear_defaults(
+    model: type[Cluster] | type[ClusterOption], owner_ids, product_ids, *, events: bool = True
+) -> None:
     """Clear a default product that is leaving its cluster (option); the owner gets a new
-    version because its representation changed."""
+    version because its representation changed, and an event unless the caller records the
+    owner's whole write itself (``events=False``)."""
     if owner_ids and product_ids:
-        model.objects.filter(
+        owners = model.objects.filter(
             pk__in=list(owner_ids), default_product_id__in=list(product_ids)
-        ).update(default_product=None, version=F("version") + 1, last_modified_at=timezone.now())
+        )
+        if not events:
+            owners.update(
+                default_product=None, version=F("version") + 1, last_modified_at=timezone.now()
+            )
+            return
+        outbox.updated_rows(owners, {"default_product": None})
 
 
 def _default_product_id(data: ClusterFields | OptionFields) -> int | None:
@@ -327,6 +347,7 @@ def cluster_config_create(*, data: ClusterConfigCreate) -> ClusterConfig:
             f"Cluster config with name [{data['name']}] already exists."
         ) from exc
     _replace_settings(config, data.get("settings", []))
+    outbox.created(config)
     return config
 
 
@@ -337,6 +358,7 @@ def cluster_config_update(
     """``name`` cannot change (PayloadValidationError, 422); ``settings`` replaces the list."""
     config = _locked_config(config_id)
     check_if_match(if_match, config)
+    watch = outbox.watch(config)
     if "name" in data and data["name"] != config.name:
         raise errors.PayloadValidationError(
             f"The name of a cluster config cannot change (it is [{config.name}])."
@@ -344,6 +366,7 @@ def cluster_config_update(
     changed = "settings" in data and _replace_settings(config, data["settings"])
     if changed:
         _bump(config)
+        watch.record()
     return config
 
 
@@ -358,6 +381,7 @@ def cluster_config_delete(*, config_id: int, if_match: str | None = None) -> Non
             f"Cluster config [{config.name}] is used by {in_use} cluster(s); "
             "move them to another config first."
         )
+    outbox.deleted(config)
     config.delete()
 
 
@@ -365,9 +389,11 @@ def cluster_config_delete(*, config_id: int, if_match: str | None = None) -> Non
 def cluster_config_setting_create(*, config_id: int, data: SettingCreate) -> ClusterConfigSetting:
     """Add one setting; raises ClusterConfigSettingExists (21006) for a taken attributeName."""
     config = _locked_config(config_id)
+    watch = outbox.watch(config)
     _check_attribute_free(config, data["attribute_name"])
     setting = ClusterConfigSetting.objects.create(config=config, **_setting_values(data))
     _bump(config)
+    watch.record()
     return setting
 
 
@@ -376,6 +402,7 @@ def cluster_config_setting_update(
     *, config_id: int, setting_id: int, data: SettingPatch
 ) -> ClusterConfigSetting:
     config = _locked_config(config_id)
+    watch = outbox.watch(config)
     setting = _setting_of(config, setting_id)
     values = _setting_values(data, setting)
     if values["attribute_name"] != setting.attribute_name:
@@ -385,14 +412,17 @@ def cluster_config_setting_update(
             setattr(setting, key, value)
         setting.save()
         _bump(config)
+        watch.record()
     return setting
 
 
 @transaction.atomic
 def cluster_config_setting_delete(*, config_id: int, setting_id: int) -> None:
     config = _locked_config(config_id)
+    watch = outbox.watch(config)
     _setting_of(config, setting_id).delete()
     _bump(config)
+    watch.record()
 
 
 def _setting_of(config: ClusterConfig, setting_id: int) -> ClusterConfigSetting:
@@ -465,7 +495,9 @@ def cluster_create(*, data: ClusterCreate) -> Cluster:
     ParentCategoryNotFound, DefaultTranslationRequired, and PayloadValidationError for a default
     product (a new cluster has no products yet)."""
     _refuse_default_product(data, "cluster")
-    return create_record(Cluster(), CLUSTER, data, _apply_cluster)
+    cluster = create_record(Cluster(), CLUSTER, data, _apply_cluster)
+    outbox.created(cluster)
+    return cluster
 
 
 def _apply_cluster_update(cluster: Cluster, data: ClusterPatch) -> bool:
@@ -480,7 +512,9 @@ def cluster_update(*, cluster_id: int, data: ClusterPatch, if_match: str | None 
     (PayloadValidationError, 422)."""
     _lock_default_product(data)
     cluster = _locked_cluster(cluster_id)
+    watch = outbox.watch(cluster)
     update_record(cluster, CLUSTER, data, _apply_cluster_update, if_match=if_match)
+    watch.record()
     return cluster
 
 
@@ -517,14 +551,19 @@ def cluster_delete(*, cluster_id: int, if_match: str | None = None) -> None:
     cluster = _locked_cluster(cluster_id)
     check_if_match(if_match, cluster)
     member_ids = list(members.values_list("product_id", flat=True))
+    for option in cluster.options.all():
+        outbox.deleted(option)
+    outbox.deleted(cluster)
     cluster.delete()
-    _touch_products(member_ids)
+    _touch_products(member_ids, was_in=dict.fromkeys(member_ids, cluster_id), now_in=None)
 
 
 @transaction.atomic
 def cluster_remove_translation(*, cluster_id: int, language: str) -> Cluster:
     cluster = _locked_cluster(cluster_id)
+    watch = outbox.watch(cluster)
     remove_record_translation(cluster, CLUSTER, language)
+    watch.record()
     return cluster
 
 
@@ -628,7 +667,7 @@ def cluster_products_assign(*, cluster_id: int, refs: Sequence[dict[str, Any]]) 
     ClusterProduct.objects.bulk_create(
         [ClusterProduct(cluster_id=cluster_id, product_id=pk) for pk in assigned if pk not in homes]
     )
-    _touch_products(assigned, parent=None)
+    _touch_products(assigned, was_in=homes, now_in=cluster_id, parent=None)
     return outcomes
 
 
@@ -670,10 +709,11 @@ def cluster_products_unassign(
     memberships = ClusterProduct.objects.filter(product_id__in=leaving)
     if target_id is not None:
         memberships.update(cluster_id=target_id, created_at=timezone.now())
-        _touch_products(leaving)
     else:
         memberships.delete()
-        _touch_products(leaving, parent=category)
+    was_in = dict.fromkeys(leaving, cluster_id)
+    moved = {"parent": category} if target_id is None else {}
+    _touch_products(leaving, was_in=was_in, now_in=target_id, **moved)
     return outcomes
 
 
@@ -696,7 +736,9 @@ def option_create(*, cluster_id: int, data: OptionCreate) -> ClusterOption:
     has no products yet)."""
     _refuse_default_product(data, "option")
     cluster = _locked_cluster(cluster_id)
-    return create_record(ClusterOption(cluster=cluster), OPTION, data, _apply_option)
+    option = create_record(ClusterOption(cluster=cluster), OPTION, data, _apply_option)
+    outbox.created(option)
+    return option
 
 
 def _apply_option_update(option: ClusterOption, data: OptionPatch) -> None:
@@ -712,20 +754,24 @@ def option_update(
     (PayloadValidationError, 422)."""
     _lock_default_product(data)
     option = _locked_option(option_id)
+    watch = outbox.watch(option)
     update_record(option, OPTION, data, _apply_option_update, if_match=if_match)
+    watch.record()
     return option
 
 
 @transaction.atomic
 def option_delete(*, option_id: int, if_match: str | None = None) -> None:
     """Delete the option; its selectable products stay in the catalogue."""
-    delete_record(_locked_option(option_id), if_match=if_match)
+    delete_record(_locked_option(option_id), if_match=if_match, before=outbox.deleted)
 
 
 @transaction.atomic
 def option_remove_translation(*, option_id: int, language: str) -> ClusterOption:
     option = _locked_option(option_id)
+    watch = outbox.watch(option)
     remove_record_translation(option, OPTION, language)
+    watch.record()
     return option
 
 
@@ -739,6 +785,7 @@ def option_products_assign(*, option_id: int, refs: Sequence[dict[str, Any]]) ->
     outcomes, by_product = _item_outcomes(refs, "assign")
     product_ids = set(_lock_items(by_product))
     option = _locked_option(option_id)
+    watch = outbox.watch(option)
     present = set(
         OptionProduct.objects.filter(option=option, product_id__in=product_ids).values_list(
             "product_id", flat=True
@@ -761,6 +808,7 @@ def option_products_assign(*, option_id: int, refs: Sequence[dict[str, Any]]) ->
         links.append(OptionProduct(option=option, product_id=outcome.id, position=position))
         position += 1
     OptionProduct.objects.bulk_create(links)
+    watch.record()
     return outcomes
 
 
@@ -774,6 +822,7 @@ def option_products_unassign(*, option_id: int, refs: Sequence[dict[str, Any]]) 
     outcomes, by_product = _item_outcomes(refs, "unassign")
     product_ids = _lock_items(by_product)
     option = _locked_option(option_id)
+    watch = outbox.watch(option)
     present = set(
         OptionProduct.objects.filter(option=option, product_id__in=product_ids).values_list(
             "product_id", flat=True
@@ -785,7 +834,9 @@ def option_products_unassign(*, option_id: int, refs: Sequence[dict[str, Any]]) 
                 errors.OptionProductNotFound(f"Product [{pk}] is not in option [{option.pk}].")
             )
     OptionProduct.objects.filter(option=option, product_id__in=present).delete()
-    _clear_defaults(ClusterOption, [option.pk], present)
+    _clear_defaults(ClusterOption, [option.pk], present, events=False)
+    option.refresh_from_db()
+    watch.record()
     return outcomes
 
 
@@ -809,6 +860,7 @@ def option_products_set(*, option_id: int, product_ids: Sequence[int]) -> bool:
     if missing:
         raise errors.ProductNotFound(f"Product with id [{missing[0]}] not found.")
     option = _locked_option(option_id)
+    watch = outbox.watch(option)
     links = OptionProduct.objects.filter(option=option)
     current = list(links.order_by("position", "pk").values_list("product_id", flat=True))
     if current == wanted:
@@ -818,5 +870,7 @@ def option_products_set(*, option_id: int, product_ids: Sequence[int]) -> bool:
         OptionProduct(option=option, product_id=pk, position=position)
         for position, pk in enumerate(wanted, start=1)
     )
-    _clear_defaults(ClusterOption, [option.pk], set(current) - set(wanted))
+    _clear_defaults(ClusterOption, [option.pk], set(current) - set(wanted), events=False)
+    option.refresh_from_db()
+    watch.record()
     return True

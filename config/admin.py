@@ -37,6 +37,7 @@ from django.utils.functional import cached_property
 from django.utils.text import smart_split, unescape_string_literal
 from modeltranslation.admin import TabbedTranslationAdmin
 
+from changes.admin import ChangeHistoryAdmin
 from config.api import validation
 from config.api.errors import ApiError, DefaultTranslationRequired
 from config.api.filters import MAX_ROW_ID, text_condition
@@ -325,7 +326,7 @@ def admin_search_words(request, search_term: str) -> list[str]:
     return words[:MAX_ADMIN_SEARCH_WORDS]
 
 
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(ChangeHistoryAdmin):
     """List and save defaults of every catalogue record admin.
 
     Subclasses implement ``save_through_service(request, form, formsets, change)`` returning the

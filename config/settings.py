@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "mptt",
     "drf_spectacular_sidecar",
     "config.api",
+    "changes",  # the outbox: kernel layer, below every domain app
     "integrations",
     "taxonomy",
     "catalogue",
@@ -105,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "changes.context.ActorMiddleware",  # change events name the back office's user
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns an admin login lockout into its page
@@ -359,8 +361,15 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # sending a task from a request must not hang on a paused Redis either (the worker's blocking
     # reads wait up to a second, so this is longer than the cache's timeout)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2}
+#: change events are kept this long (SPEC §19); an older feed cursor is 410 (10024)
+CHANGES_RETENTION_DAYS = env_int("CHANGES_RETENTION_DAYS", 30)
 #: periodic tasks (``celery -A config beat``): name → {"task": dotted path, "schedule": seconds}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # change events older than CHANGES_RETENTION_DAYS (SPEC §19)
+    "prune-change-events": {
+        "task": "changes.tasks.prune_change_events",
+        "schedule": env_int("CHANGES_PRUNE_INTERVAL_SECONDS", 3600),
+    },
     # expired access tokens authenticate nothing; every token call stores a row (SPEC §3)
     "prune-expired-tokens": {
         "task": "integrations.tasks.prune_expired_tokens",

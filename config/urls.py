@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("catalogue.api.urls")),
     path("", include("taxonomy.api.urls")),
     path("", include("clusters.api.urls")),
+    path("", include("changes.api.urls")),
     # Anything else answers the JSON 404 envelope, in DEBUG too (no HTML for API clients).
     re_path(r"^(?!admin/|static/)", not_found_view),
 ]

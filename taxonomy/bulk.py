@@ -127,6 +127,18 @@ class CategoryBulk(RecordBulk):
     def structure_changed(self, item: Item) -> bool:
         return bool(item.scratch.get("moves"))
 
+    def event_changes(self, plan: RecordPlan, item: Item) -> tuple[str | None, dict[str, Any]]:
+        """A re-parented category's event is ``moved`` with its parent before and after."""
+        node = item.scratch.get("parent")
+        if item.result not in ("create", "update") or (
+            item.result == "update" and not item.scratch.get("moves")
+        ):
+            return None, {}
+        parent = None if node is None else (node[1] if node[0] == "db" else plan.items[node[1]].id)
+        before = item.stored["parent_id"] if item.stored else None
+        change = {"parent": {"before": _ref(before), "after": _ref(parent)}}
+        return ("moved" if item.result == "update" else None), change
+
     def _load_trees(self, plan: RecordPlan) -> None:
         """Every node of the trees this request changes: one query."""
         trees: set[int] = set()
@@ -261,6 +273,10 @@ class CategoryBulk(RecordBulk):
         layout = _layout(plan)
         if layout:
             update_rows(Category, list(TREE_COLUMNS), layout)
+
+
+def _ref(pk: int | None) -> dict[str, int] | None:
+    return None if pk is None else {"id": pk}
 
 
 def _layout(plan: RecordPlan) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from django.db import transaction
 from django.db.models import QuerySet
 
+from changes import outbox
 from config.api import errors
 from config.api.outcomes import Outcome
 from config.api.records import ID_REF, SOURCE_REF, describe_ref, ref_key
@@ -244,6 +245,7 @@ def _link_items(
             outcome.fail(error)
     if writes:
         (kind.link if action == "add" else kind.unlink)(category.pk, writes)
+        outbox.links_changed(kind.item_type, category.pk, writes, added=action == "add")
     return outcomes
 
 

@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from changes import outbox
 from config.api import errors
 from config.api.bulk_records import plain
 from config.api.records import (
@@ -121,7 +122,11 @@ def category_create(*, data: CategoryCreate) -> Category:
     Raises ParentCategoryNotFound, CategoryExists, DefaultTranslationRequired.
     """
     lock_category_tree()
-    return create_record(Category(parent=_reference(data.get("parent"))), CATEGORY, data, _apply)
+    category = create_record(
+        Category(parent=_reference(data.get("parent"))), CATEGORY, data, _apply
+    )
+    outbox.created(category)
+    return category
 
 
 def _apply_update(category: Category, data: CategoryPatch) -> None:
@@ -144,7 +149,10 @@ def category_update(
     """
     lock_category_tree()
     category = _locked(category_id)
+    watch = outbox.watch(category)
+    parent_before = category.parent_id
     update_record(category, CATEGORY, data, _apply_update, if_match=if_match)
+    watch.record("moved" if category.parent_id != parent_before else None)
     return category
 
 
@@ -177,7 +185,11 @@ def category_move(
     lock_category_tree()
     category = _locked(category_id)
     check_if_match(if_match, category)
-    _move(category, _reference(target), position, stamp=True)
+    watch = outbox.watch(category)
+    target_category = _reference(target)
+    if _move(category, target_category, position, stamp=True):
+        where = {"position": position, "target": target_category and {"id": target_category.pk}}
+        watch.record("moved", extra={"position": {"before": None, "after": where}})
     return category
 
 
@@ -409,6 +421,7 @@ def category_delete(*, category_id: int, if_match: str | None = None) -> None:
     refusal = category_delete_refusal(category)
     if refusal is not None:
         raise refusal
+    outbox.deleted(category)
     try:
         with transaction.atomic():
             category.delete()
@@ -434,7 +447,9 @@ def category_remove_translation(*, category_id: int, language: str) -> Category:
     """Clear every localized value of ``language`` (SPEC §6)."""
     lock_category_tree()
     category = _locked(category_id)
+    watch = outbox.watch(category)
     remove_record_translation(category, CATEGORY, language)
+    watch.record()
     return category
 
 

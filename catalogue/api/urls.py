@@ -13,6 +13,7 @@ urlpatterns = [
         views.ProductTranslationView,
         "product-translation",
     ),
+    api_path(f"products/{LOOKUP}/history", views.ProductHistoryView, "product-history"),
     api_path(f"products/{LOOKUP}/attributes", views.ProductAttributesView, "product-attributes"),
     api_path(
         f"products/{LOOKUP}/attributes/(?P<attribute_name>[^/]+)",

@@ -13,6 +13,7 @@ from catalogue.api.serializers import (
     product_schema,
 )
 from catalogue.models import Product
+from changes.api.views import history_view
 from config.api import errors
 from config.api.filters import parse_expands, parse_language_param
 from config.api.pagination import paginate_request
@@ -192,6 +193,17 @@ ProductTranslationView = translation_removal_view(
         product_id=pk, language=language
     ),
     render=_render_id,
+)
+
+ProductHistoryView = history_view(
+    "ProductHistoryView",
+    entity="product",
+    tag="Products",
+    scopes=READ,
+    query=lookup_params("source", "supplier"),
+    lookup_errors=LOOKUP_ERRORS,
+    path_schemas=selectors.PRODUCT_LOOKUP.path_schemas(),
+    find=lambda request, key, value: selectors.product_get(key, value, request.query_params),
 )
 
 ProductAttributesView, ProductAttributeView = attribute_views(

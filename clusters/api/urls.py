@@ -15,6 +15,7 @@ urlpatterns = [
     api_path(f"{OPTION}/products/bulk", bulk_views.OptionProductBulkView, "option-product-bulk"),
     api_path("clusterconfigs", views.ClusterConfigCollectionView, "clusterconfig-list"),
     api_path(CONFIG, views.ClusterConfigDetailView, "clusterconfig-detail"),
+    api_path(f"{CONFIG}/history", views.ClusterConfigHistoryView, "clusterconfig-history"),
     api_path(f"{CONFIG}/settings", views.ClusterConfigSettingCollectionView, "setting-list"),
     api_path(
         rf"{CONFIG}/settings/(?P<setting_id>\d+)",
@@ -31,6 +32,7 @@ urlpatterns = [
         "cluster-attribute",
     ),
     api_path(f"{CLUSTER}/validate", views.ClusterValidateView, "cluster-validate"),
+    api_path(f"{CLUSTER}/history", views.ClusterHistoryView, "cluster-history"),
     api_path(f"{CLUSTER}/products", views.ClusterProductCollectionView, "cluster-product-list"),
     api_path(
         f"{CLUSTER}/products/assign", views.ClusterProductAssignView, "cluster-product-assign"
@@ -55,6 +57,7 @@ urlpatterns = [
     api_path(
         f"{OPTION}/{TRANSLATION}", views.ClusterOptionTranslationView, "clusteroption-translation"
     ),
+    api_path(f"{OPTION}/history", views.ClusterOptionHistoryView, "clusteroption-history"),
     api_path(f"{OPTION}/products", views.OptionProductCollectionView, "option-product-list"),
     api_path(f"{OPTION}/products/assign", views.OptionProductAssignView, "option-product-assign"),
     api_path(

@@ -17,6 +17,7 @@ from catalogue.api.serializers import (
 )
 from catalogue.api.views import PRODUCT_FILTERS
 from catalogue.selectors import PRODUCT_SORTS, product_by_id
+from changes.api.views import history_view
 from clusters import selectors, services
 from clusters.api.serializers import (
     ASSIGN_BODY,
@@ -490,6 +491,26 @@ ClusterTranslationView = translation_removal_view(
     ),
     render=_render_cluster_id,
 )
+ClusterHistoryView = history_view(
+    "ClusterHistoryView",
+    entity="cluster",
+    tag="Clusters",
+    scopes=CLUSTERS_READ,
+    query=SOURCE_PARAM,
+    lookup_errors=CLUSTER_LOOKUP_ERRORS,
+    path_schemas=CLUSTER_PATHS,
+    find=lambda request, key, value: selectors.cluster_find(key, value, request.query_params),
+)
+ClusterConfigHistoryView = history_view(
+    "ClusterConfigHistoryView",
+    entity="clusterConfig",
+    tag="Cluster configs",
+    scopes=CONFIGS_READ,
+    query=(),
+    lookup_errors=CONFIG_LOOKUP_ERRORS,
+    path_schemas=CONFIG_PATHS,
+    find=lambda request, key, value: selectors.config_get(key, value, with_settings=False),
+)
 ClusterAttributesView, ClusterAttributeView = attribute_views(
     "Cluster",
     tag="Clusters",
@@ -840,6 +861,18 @@ ClusterOptionTranslationView = translation_removal_view(
     find=lambda request, key, value: selectors.option_find(key, value, request.query_params),
     remove=lambda pk, language: services.option_remove_translation(option_id=pk, language=language),
     render=lambda pk, request: _render_option(selectors.option_by_id(pk), request, set()),
+)
+
+
+ClusterOptionHistoryView = history_view(
+    "ClusterOptionHistoryView",
+    entity="clusterOption",
+    tag="Cluster options",
+    scopes=OPTIONS_READ,
+    query=SOURCE_PARAM,
+    lookup_errors=OPTION_LOOKUP_ERRORS,
+    path_schemas=OPTION_PATHS,
+    find=lambda request, key, value: selectors.option_find(key, value, request.query_params),
 )
 
 

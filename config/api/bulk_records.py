@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from changes.bulk import record_bulk
 from config.api import errors
 from config.api.bulk import (
     REMOVE,
@@ -286,7 +287,8 @@ class RecordBulk(BulkResource):
                 item.result = "create"
 
     def _read_links(self, plan: RecordPlan) -> None:
-        ids = [item.id for item in plan.live("update")]
+        # removed records' links too: their change event is a tombstone with the last keys
+        ids = [item.id for item in plan.live("update", "remove")]
         if not ids:
             return
         spec = self.spec
@@ -552,6 +554,11 @@ class RecordBulk(BulkResource):
     def structure_changed(self, item: Item) -> bool:
         return False
 
+    def event_changes(self, plan: RecordPlan, item: Item) -> tuple[str | None, dict[str, Any]]:
+        """The item's change event beyond its row (SPEC §19): an action (None: by result) and
+        changes the row cannot show (a new parent in the tree, attributes)."""
+        return None, item.scratch.get("changes", {})
+
     # --- write -------------------------------------------------------------------------------
 
     def write(self, plan: RecordPlan) -> None:
@@ -579,6 +586,7 @@ class RecordBulk(BulkResource):
         removes = self.records_to_delete(plan)
         if removes:
             delete_records(self.model, removes)
+        record_bulk(self, plan)  # the change events, one statement
 
     def _write_links(self, plan: RecordPlan) -> None:
         spec = self.spec

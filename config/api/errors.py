@@ -203,6 +203,14 @@ class ServiceUnavailable(ApiError):
     )
 
 
+class ChangesCursorExpired(ApiError):
+    code = 10024
+    status = 410
+    description = (
+        "The change-feed cursor is older than the feed's retention; resync with a full export."
+    )
+
+
 class NotAcceptable(ApiError):
     code = 10025
     status = 406

@@ -196,10 +196,17 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
         "tags": [view.tag or "API"],
         "parameters": params,
         "responses": responses,
-        "security": [{"oauth2": list(op.scopes)}] if op.scopes else [],
+        "security": (
+            [{"oauth2": [scope]} for scope in op.scopes]
+            if op.any_scope
+            else [{"oauth2": list(op.scopes)}]
+            if op.scopes
+            else []
+        ),
     }
     if op.scopes:
-        operation["description"] = f"Scopes: {', '.join(op.scopes)}."
+        joined = " or ".join(op.scopes) if op.any_scope else ", ".join(op.scopes)
+        operation["description"] = f"Scopes: {joined}."
     if op.request is not None:
         operation["requestBody"] = {
             # a body whose fields are all optional may be left out (read as ``{}``)

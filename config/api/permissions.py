@@ -28,10 +28,13 @@ class DeclaredScopes(BasePermission):
             raise Unauthorized(headers={"WWW-Authenticate": bearer_challenge()})
         granted = set(request.auth.scope.split())
         missing = [scope for scope in required if scope not in granted]
+        if operations[method].any_scope and len(missing) < len(required):
+            return True
         if missing:
             needed = " ".join(required)
+            wanted = f"one of {needed}" if operations[method].any_scope else needed
             raise InsufficientScope(
-                f"The token lacks the scope(s) {', '.join(missing)}; this route needs {needed}.",
+                f"The token lacks the scope(s) {', '.join(missing)}; this route needs {wanted}.",
                 headers={"WWW-Authenticate": bearer_challenge("insufficient_scope", scope=needed)},
             )
         return True

@@ -507,10 +507,14 @@ def remove_record_translation(instance: Model, spec: RecordSpec, language: str) 
     save_record(instance, before)
 
 
-def delete_record(instance: Model, *, if_match: str | None) -> None:
+def delete_record(
+    instance: Model, *, if_match: str | None, before: Callable[[Model], None]
+) -> None:
     """Delete a locked record (its links go with it); PreconditionFailed on a stale
-    ``If-Match``."""
+    ``If-Match``. ``before`` runs once the precondition holds, while the row still exists: the
+    service's change event (the tombstone, ``changes.outbox.deleted``)."""
     check_if_match(if_match, instance)
+    before(instance)
     instance.delete()
 
 

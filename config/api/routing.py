@@ -33,6 +33,9 @@ class Operation:
 
     scopes: tuple[str, ...]
     summary: str
+    #: the scopes are alternatives: any one of them admits the token (the change feed: each
+    #: entity's read scope, SPEC §3)
+    any_scope: bool = False
     request: Obj | None = None
     response: Callable[[], dict[str, Any]] | None = None  # schema of ``data``; None: ``{}``
     many: bool = False  # ``data`` is a list with ``pagination``

@@ -15,6 +15,7 @@ urlpatterns = [
         "category-translation",
     ),
     api_path(f"categories/{LOOKUP}/move", views.CategoryMoveView, "category-move"),
+    api_path(f"categories/{LOOKUP}/history", views.CategoryHistoryView, "category-history"),
     api_path(f"categories/{LOOKUP}/children", views.CategoryChildrenView, "category-children"),
     api_path(f"categories/{LOOKUP}/ancestors", views.CategoryAncestorsView, "category-ancestors"),
     api_path(

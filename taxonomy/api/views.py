@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, cast
 
+from changes.api.views import history_view
 from config.api import errors
 from config.api.filters import check_query_params, parse_bool_param, parse_language_param
 from config.api.outcomes import count_actions
@@ -251,6 +252,17 @@ CategoryTranslationView = translation_removal_view(
         category_id=pk, language=language
     ),
     render=lambda pk, request: _render(selectors.category_by_id(pk), request),
+)
+
+
+CategoryHistoryView = history_view(
+    "CategoryHistoryView",
+    entity="category",
+    tag="Categories",
+    scopes=READ,
+    query=LOOKUP_QUERY,
+    lookup_errors=LOOKUP_ERRORS,
+    find=_find,
 )
 
 

@@ -203,8 +203,9 @@ def test_a_move_request_runs_one_update_and_a_fixed_number_of_statements(api):
     for sqls in statements:
         # the token, the category of the URL, (tree lock), the locked category, the target, the
         # UPDATE, and the answer: category, sources, path; plus two savepoint pairs: the
-        # request's transaction and the service's block inside it (the test runs in a transaction)
+        # request's transaction and the service's block inside it (the test runs in a transaction);
+        # plus the change event: the category's sources before and after, and its INSERT
         lock = connection.vendor == "postgresql"
-        assert len(sqls) == 12 + lock, sqls
+        assert len(sqls) == 12 + 3 + lock, sqls
         assert sum(sql.lstrip().upper().startswith("UPDATE") for sql in sqls) == 1, sqls
     assert tree_problems() == []

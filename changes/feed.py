@@ -1,0 +1,152 @@
+"""Reading the outbox: the change feed and a record's history (SPEC §19).
+
+Ordering guarantee. Events are ordered by ``(txid, id)``: the writing transaction's id, then the
+event's own id. On PostgreSQL the feed exposes only events of transactions below
+``pg_snapshot_xmin(pg_current_snapshot())`` — the oldest transaction still in flight, evaluated
+in the same statement that reads the page — so every transaction whose events are exposed has
+finished, and every transaction that may still add events has a txid at or above that horizon,
+which sorts after everything already handed out. A cursor ``(txid, id)`` therefore never steps
+over an event that commits later: a reader that follows ``nextCursor`` sees every committed
+event exactly once, each transaction's events together. SQLite serialises writers, so events
+commit in id order; ``txid`` is 0 there and the order is the id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from changes.models import ChangeEvent
+from config.api import errors
+
+#: the largest id: a cursor "after everything of transaction t"
+MAX_ID = 2**63 - 1
+_HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a reader stands: after event ``id`` of transaction ``txid``, read at ``at_ms``."""
+
+    txid: int
+    id: int
+    at_ms: int
+
+    def token(self) -> str:
+        """Opaque and increasing in feed order: fixed-width hex of txid, id, then the time."""
+        return f"{self.txid:016x}{self.id:016x}{self.at_ms:012x}"
+
+    @classmethod
+    def parse(cls, token: str) -> Position:
+        if len(token) != 44:
+            raise _bad_cursor()
+        try:
+            return cls(int(token[:16], 16), int(token[16:32], 16), int(token[32:], 16))
+        except ValueError as exc:
+            raise _bad_cursor() from exc
+
+    @classmethod
+    def of(cls, event: ChangeEvent) -> Position:
+        return cls(event.txid, event.id, _ms(event.at))
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _bad_cursor() -> errors.ApiError:
+    return errors.PaginatedResponseException(
+        "The cursor is malformed.", fields={"after": ["Malformed cursor."]}
+    )
+
+
+def retention() -> timedelta:
+    return timedelta(days=settings.CHANGES_RETENTION_DAYS)
+
+
+def check_not_expired(position: Position) -> None:
+    """A cursor older than the retention may have lost events to pruning: 410 (10024)."""
+    if position.at_ms < _ms(timezone.now() - retention()):
+        raise errors.ChangesCursorExpired(
+            f"The cursor is older than the feed's retention ({settings.CHANGES_RETENTION_DAYS} "
+            "days): events after it may have been pruned. Resync with a full export, then follow "
+            "the feed from a fresh cursor."
+        )
+
+
+def _exposed(queryset: QuerySet) -> QuerySet:
+    """Only events below the oldest transaction in flight (PostgreSQL; see the module)."""
+    if connection.vendor == "postgresql":
+        return queryset.filter(txid__lt=RawSQL(_HORIZON_SQL, []))
+    return queryset
+
+
+def _horizon() -> Position:
+    """A position after every exposed event and before every event still to come."""
+    now = _ms(timezone.now())
+    if connection.vendor != "postgresql":
+        last = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        return Position(0, last or 0, now)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_HORIZON_SQL}")
+        (horizon,) = cursor.fetchone()
+    return Position(horizon - 1, MAX_ID, now)
+
+
+def feed(
+    *,
+    entities: list[str],
+    actions: list[str] | None = None,
+    source: str | None = None,
+    record_id: int | None = None,
+    since: datetime | None = None,
+    after: Position | None = None,
+    page_size: int,
+) -> tuple[list[ChangeEvent], Position]:
+    """One page of the feed and the cursor to continue from (set on an empty page too).
+
+    A page is one statement. An empty page without ``after`` also asks for the horizon, BEFORE
+    reading again, so the cursor it returns never steps over an event (the horizon only grows).
+    """
+    if after is not None:
+        check_not_expired(after)
+    queryset = ChangeEvent.objects.filter(entity__in=entities)
+    if actions:
+        queryset = queryset.filter(action__in=actions)
+    if source:
+        queryset = queryset.filter(sources__contains=f"|{source}|")
+    if record_id is not None:
+        queryset = queryset.filter(record_id=record_id)
+    if since is not None:
+        queryset = queryset.filter(at__gte=since)
+    if after is not None:
+        queryset = queryset.filter(Q(txid__gt=after.txid) | Q(txid=after.txid, id__gt=after.id))
+    ordered = queryset.order_by("txid", "id")
+    events = list(_exposed(ordered)[:page_size])
+    if events:
+        return events, Position.of(events[-1])
+    if after is not None:
+        return [], Position(after.txid, after.id, _ms(timezone.now()))
+    horizon = _horizon()
+    events = list(ordered.filter(txid__lte=horizon.txid)[:page_size])
+    if events:  # committed between the two reads: hand them out now
+        return events, Position.of(events[-1])
+    return [], horizon
+
+
+def history(entity: str, record_id: int) -> QuerySet:
+    """A record's events (the caller pages them newest first)."""
+    return ChangeEvent.objects.filter(entity=entity, record_id=record_id)
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete events older than ``CHANGES_RETENTION_DAYS``; returns how many went."""
+    cutoff = (now or timezone.now()) - retention()
+    deleted, _ = ChangeEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted
