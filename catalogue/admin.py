@@ -41,7 +41,7 @@ from config.admin import (
     sources_data,
 )
 from config.api.errors import ApiError
-from config.api.validation import Ean
+from records.validation import Ean
 from taxonomy.admin import CategorySubtreeFilter
 from taxonomy.models import Category
 

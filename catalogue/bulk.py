@@ -21,7 +21,7 @@ from catalogue.search import product_search_text
 from catalogue.selectors import product_rows
 from catalogue.services import BLANK_WHEN_NULL, PRODUCT, SCALAR_FIELDS, attribute_text
 from config.api import errors
-from config.api.bulk import (
+from records.bulk import (
     BulkKey,
     Entity,
     Item,
@@ -30,7 +30,7 @@ from config.api.bulk import (
     register,
     sorted_pairs,
 )
-from config.api.bulk_records import (
+from records.bulk_records import (
     RecordBulk,
     RecordPlan,
     id_key,
@@ -38,8 +38,8 @@ from config.api.bulk_records import (
     reference_text,
     source_key,
 )
-from config.api.bulk_sql import insert_rows, rows_by_pairs
-from config.api.validation import Str
+from records.bulk_sql import insert_rows, rows_by_pairs
+from records.validation import Str
 from taxonomy.models import Category, CategorySource
 
 

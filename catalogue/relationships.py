@@ -17,7 +17,7 @@ from catalogue.models import Product, ProductCategory
 from catalogue.querysets import in_categories
 from catalogue.selectors import PRODUCT_SORTS, product_list, resolve_products
 from config.api import errors
-from config.api.filters import parse_expands, parse_language_param
+from records.filters import parse_expands, parse_language_param
 from taxonomy.querysets import primary_in
 from taxonomy.relationships import Found
 

@@ -18,8 +18,8 @@ from catalogue.search import (
     product_source_ids,
 )
 from config.api import errors
-from config.api.outcomes import Outcome
-from config.api.records import (
+from records.outcomes import Outcome
+from records.rules import (
     RecordSpec,
     apply_sources,
     check_if_match,

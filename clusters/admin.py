@@ -56,8 +56,8 @@ from config.admin import (
     sources_data,
 )
 from config.api import errors
-from config.api.outcomes import Outcome
-from config.api.validation import Str
+from records.outcomes import Outcome
+from records.validation import Str
 from taxonomy.admin import CategorySubtreeFilter
 from taxonomy.models import Category
 

@@ -47,7 +47,7 @@ from clusters.models import (
 from clusters.search import cluster_search_text
 from clusters.services import CLUSTER, OPTION
 from config.api import errors
-from config.api.bulk import (
+from records.bulk import (
     SKIP_CREATE,
     SKIP_UNCHANGED,
     BulkKey,
@@ -60,7 +60,7 @@ from config.api.bulk import (
     register,
     sorted_pairs,
 )
-from config.api.bulk_records import (
+from records.bulk_records import (
     RecordBulk,
     RecordPlan,
     id_key,
@@ -68,9 +68,9 @@ from config.api.bulk_records import (
     reference_text,
     source_key,
 )
-from config.api.bulk_sql import insert_rows, rows_by_pairs
-from config.api.records import check_sources
-from config.api.validation import Errors, Field, Obj, Str, add_error
+from records.bulk_sql import insert_rows, rows_by_pairs
+from records.rules import check_sources
+from records.validation import Errors, Field, Obj, Str, add_error
 from taxonomy.models import Category, CategorySource
 
 MAX_NESTED_PRODUCTS = 2000

@@ -18,7 +18,7 @@ from clusters.models import Cluster, ClusterCategory
 from clusters.querysets import in_categories
 from clusters.selectors import CLUSTER_EXPANDS, CLUSTER_SORTS, cluster_list, resolve_clusters
 from config.api import errors
-from config.api.filters import parse_expands, parse_language_param
+from records.filters import parse_expands, parse_language_param
 from taxonomy.querysets import primary_in
 from taxonomy.relationships import Found
 

@@ -43,8 +43,8 @@ from clusters.search import cluster_search_text, cluster_source_ids
 from clusters.selectors import cluster_by_ref
 from clusters.translation import OPTION_LOCALIZED_FIELDS
 from config.api import errors
-from config.api.outcomes import Outcome
-from config.api.records import (
+from records.outcomes import Outcome
+from records.rules import (
     RecordSpec,
     apply_sources,
     check_if_match,

@@ -22,7 +22,7 @@ from typing import Any
 from django.db.models import Count, Max, Model
 
 from config.api import errors
-from config.api.bulk import (
+from records.bulk import (
     Entity,
     Item,
     exportable,
@@ -30,7 +30,7 @@ from config.api.bulk import (
     register,
     sorted_pairs,
 )
-from config.api.bulk_records import (
+from records.bulk_records import (
     RecordBulk,
     RecordPlan,
     id_key,
@@ -38,7 +38,7 @@ from config.api.bulk_records import (
     reference_text,
     source_key,
 )
-from config.api.bulk_sql import update_rows
+from records.bulk_sql import update_rows
 from taxonomy.api.serializers import CATEGORY_BODY, CATEGORY_PATCH, category_output
 from taxonomy.models import Category, CategorySource
 from taxonomy.relationships import link_kinds

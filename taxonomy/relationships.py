@@ -18,10 +18,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from config.api import errors
-from config.api.outcomes import Outcome
-from config.api.records import ID_REF, SOURCE_REF, describe_ref, ref_key
 from config.api.routing import QueryParam
-from config.api.validation import Errors, OneOf
+from records.outcomes import Outcome
+from records.rules import ID_REF, SOURCE_REF, describe_ref, ref_key
+from records.validation import Errors, OneOf
 from taxonomy.models import Category
 
 MAX_LINK_ITEMS = 100

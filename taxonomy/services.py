@@ -28,8 +28,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from config.api import errors
-from config.api.bulk_records import plain
-from config.api.records import (
+from records.bulk_records import plain
+from records.rules import (
     RecordSpec,
     apply_sources,
     check_if_match,

@@ -12,7 +12,7 @@ from catalogue.models import Product
 from catalogue.search import CODE_COLUMNS, attributes_refine, refresh_product_search_text
 from catalogue.selectors import PRODUCT_SORTS, product_rows
 from config.api.search import SearchSurface
-from config.api.validation import (
+from records.validation import (
     TEXT,
     Bool,
     Choice,

@@ -6,8 +6,8 @@ from typing import Any
 
 from catalogue.attributes import MAX_ATTRIBUTES
 from catalogue.models import Product
-from config.api.localized import localized_plan, localized_row_output
-from config.api.records import (
+from records.localized import localized_plan, localized_row_output
+from records.rules import (
     ID_REF,
     LOCALIZED_API_NAMES,
     SOURCE_REF,
@@ -19,7 +19,8 @@ from config.api.records import (
     localized_fields,
     source_fields,
 )
-from config.api.validation import (
+from records.sources import sources_output
+from records.validation import (
     Choice,
     Ean,
     Errors,
@@ -32,7 +33,6 @@ from config.api.validation import (
     Str,
     add_error,
 )
-from integrations.services import sources_output
 
 #: Bounds of a product's attributes (SPEC §9, issue 15): a 15 MB value or a million-item array
 #: was accepted and one list page of eight such products was 36 MB. They are part of the

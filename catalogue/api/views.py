@@ -12,7 +12,6 @@ from catalogue.api.serializers import (
 )
 from catalogue.models import Product
 from config.api import errors
-from config.api.filters import parse_expands, parse_language_param
 from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
@@ -27,6 +26,7 @@ from config.api.params import (
 from config.api.responses import deleted, listing, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.views import attribute_views, body, if_match, translation_removal_view
+from records.filters import parse_expands, parse_language_param
 
 READ, WRITE = ("products:read",), ("products:write",)
 #: one status code in the ``status`` filter

@@ -24,7 +24,9 @@ from clusters.bulk import (
     nested_key,
     option_products_bulk,
 )
-from config.api.bulk import (
+from config.api.permissions import has_scope
+from config.api.routing import ApiView
+from records.bulk import (
     BULK_QUERY,
     BulkView,
     bulk_operation,
@@ -32,9 +34,7 @@ from config.api.bulk import (
     key_schemas,
     run_bulk,
 )
-from config.api.filters import check_query_params, parse_bool_param
-from config.api.permissions import has_scope
-from config.api.routing import ApiView
+from records.filters import check_query_params, parse_bool_param
 
 CLUSTERS_BULK = ("bulk:write", "clusters:write")
 OPTIONS_BULK = ("bulk:write", "cluster-options:write")

@@ -20,9 +20,9 @@ from clusters.models import (
     ClusterOption,
 )
 from clusters.readiness import PROBLEM_CODES
-from config.api.localized import localized_output
-from config.api.outcomes import outcome_schema
-from config.api.records import (
+from records.localized import localized_output
+from records.outcomes import outcome_schema
+from records.rules import (
     ID_REF,
     LOCALIZED_API_NAMES,
     SOURCE_REF,
@@ -34,7 +34,8 @@ from config.api.records import (
     localized_fields,
     source_fields,
 )
-from config.api.validation import (
+from records.sources import sources_output
+from records.validation import (
     Bool,
     Choice,
     Errors,
@@ -47,7 +48,6 @@ from config.api.validation import (
     Str,
     add_error,
 )
-from integrations.services import sources_output
 
 OPTION_API_NAMES = {
     "names": "name",

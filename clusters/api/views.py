@@ -44,8 +44,6 @@ from clusters.api.serializers import (
 from clusters.models import ClusterConfigSetting
 from clusters.readiness import cluster_report
 from config.api import errors
-from config.api.filters import parse_expands, parse_language_param
-from config.api.outcomes import Outcome, count_actions
 from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
@@ -62,8 +60,10 @@ from config.api.params import (
 )
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.validation import Obj
 from config.api.views import attribute_views, body, if_match, translation_removal_view
+from records.filters import parse_expands, parse_language_param
+from records.outcomes import Outcome, count_actions
+from records.validation import Obj
 
 CLUSTERS_READ, CLUSTERS_WRITE = ("clusters:read",), ("clusters:write",)
 CONFIGS_READ, CONFIGS_WRITE = ("cluster-configs:read",), ("cluster-configs:write",)

@@ -30,8 +30,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from config.api.errors import PaginatedResponseException, SchemaValidationException
-from config.api.filters import as_utc, parse_bool_param
-from config.api.validation import MAX_ID, MAX_JSON_DEPTH, NUL, nests_deeper
+from records.filters import as_utc, parse_bool_param
+from records.validation import MAX_ID, MAX_JSON_DEPTH, NUL, nests_deeper
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

@@ -16,7 +16,7 @@ from config.api.context import client_id_var
 from config.api.errors import ApiError, SchemaValidationException
 from config.api.negotiation import JsonOnlyNegotiation
 from config.api.ratelimit import request_budget
-from config.api.validation import NUL, NUL_MESSAGE, Obj
+from records.validation import NUL, NUL_MESSAGE, Obj
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ from django.db.models.functions import Cast, Least, StrIndex
 from django.db.models.lookups import GreaterThan
 
 from config.api.errors import PaginatedResponseException, SchemaValidationException
-from config.api.filters import (
+from config.api.pagination import Page, cursor_context, paginate
+from records.filters import (
     MAX_ROW_ID,
     MAX_TERM_LENGTH,
     CommaCharFilter,
@@ -79,9 +80,8 @@ from config.api.filters import (
     StrictBooleanFilter,
     filter_queryset,
 )
-from config.api.localized import languages
-from config.api.pagination import Page, cursor_context, paginate
-from config.api.validation import (
+from records.localized import languages
+from records.validation import (
     INVALID,
     Bool,
     Choice,
@@ -337,7 +337,7 @@ class _FullText(Lookup):
 
 def vocabulary_query(words: Iterable[str]) -> QuerySet:
     """Known words one edit away from any of ``words`` (a superset: see ``_edit_regex``)."""
-    from config.api.models import SearchWord
+    from records.models import SearchWord
 
     words = list(words)
     condition = Q(word__in=sorted({d for w in words for d in _deletions(w)}))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from config.api import errors
-from config.api.filters import MAX_TERM_LENGTH, check_query_params, parse_language_param
 from config.api.pagination import parse_page_size
 from config.api.params import language_param
 from config.api.responses import listing, ok
@@ -30,6 +29,7 @@ from config.api.search import (
     surfaces,
 )
 from config.api.views import body
+from records.filters import MAX_TERM_LENGTH, check_query_params, parse_language_param
 
 SEARCH_ERRORS = (errors.SchemaValidationException, errors.PaginatedResponseException)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from config.api.localized import localized_plan, localized_row_output
-from config.api.outcomes import outcome_schema
-from config.api.records import (
+from records.localized import localized_plan, localized_row_output
+from records.outcomes import outcome_schema
+from records.rules import (
     ID_REF,
     LOCALIZED_API_NAMES,
     SOURCE_REF,
@@ -19,8 +19,8 @@ from config.api.records import (
     localized_fields,
     source_fields,
 )
-from config.api.validation import Choice, Errors, Field, Int, ListOf, Obj, OneOf, add_error
-from integrations.services import sources_output
+from records.sources import sources_output
+from records.validation import Choice, Errors, Field, Int, ListOf, Obj, OneOf, add_error
 from taxonomy.models import Category
 from taxonomy.relationships import MAX_LINK_ITEMS, link_kinds
 from taxonomy.selectors import category_row_fields

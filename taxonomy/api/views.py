@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from config.api import errors
-from config.api.filters import check_query_params, parse_bool_param, parse_language_param
-from config.api.outcomes import count_actions
 from config.api.pagination import OffsetPage, Page, paginate_request
 from config.api.params import (
     BOOL,
@@ -20,6 +18,8 @@ from config.api.params import (
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.views import body, if_match, translation_removal_view
+from records.filters import check_query_params, parse_bool_param, parse_language_param
+from records.outcomes import count_actions
 from taxonomy import relationships, selectors, services
 from taxonomy.api.serializers import (
     CATEGORY_BODY,

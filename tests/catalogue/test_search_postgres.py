@@ -12,8 +12,8 @@ from django.db import connection
 
 from catalogue.api.search import PRODUCT_SEARCH
 from catalogue.models import Product
-from config.api.models import SearchWord
 from config.api.search import Term, run_search, search_query, vocabulary_query
+from records.models import SearchWord
 from tests.catalogue.factories import ProductFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -30,9 +30,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, reset_queries, transaction
 from tqdm import tqdm
 
-from config.api.bulk import ACTIONS, Entity, entities, run_bulk
 from config.api.errors import ApiError
 from integrations.catalogue_io import FORMATS, BadRecord, JsonArrayError, guess_format, reader
+from records.bulk import ACTIONS, Entity, entities, run_bulk
 
 SHOWN_ERRORS = 20  # printed on stderr when there is no --errors file
 

@@ -18,14 +18,16 @@ from django.db.models import Model
 from django.utils import timezone
 
 from config.api import errors
-from config.api.localized import (
+from records.localized import (
     Localized,
     SlugValue,
     column,
     present_languages,
     slugify_text,
 )
-from config.api.validation import (
+from records.models import SOURCE_PATTERN
+from records.sources import sync_sources
+from records.validation import (
     TEXT,
     Bool,
     Errors,
@@ -39,8 +41,6 @@ from config.api.validation import (
     Url,
     add_error,
 )
-from integrations.models import SOURCE_PATTERN
-from integrations.services import sync_sources
 
 # API name → model base column of every localized field (SPEC §6).
 LOCALIZED_API_NAMES = {

@@ -29,11 +29,11 @@ from django.http import HttpRequest
 from rest_framework.response import Response
 
 from config.api import errors
-from config.api.filters import check_query_params, parse_bool_param
-from config.api.outcomes import error_object
 from config.api.params import BOOL
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.validation import INVALID, Choice, Errors, Field, Int, Obj, add_error
+from records.filters import check_query_params, parse_bool_param
+from records.outcomes import error_object
+from records.validation import INVALID, Choice, Errors, Field, Int, Obj, add_error
 
 logger = logging.getLogger("catalogue.bulk")
 

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
 from config.api.errors import SchemaValidationException
-from config.api.localized import column, languages
+from records.localized import column, languages
 
 PAGING_PARAMS = frozenset(
     {"pageSize", "cursor", "page", "offset", "sort", "withCount", "language", "expands"}
