@@ -69,6 +69,7 @@ from records.bulk_records import (
     source_key,
 )
 from records.bulk_sql import insert_rows, rows_by_pairs
+from records.outcomes import ErrorRenderer
 from records.rules import check_sources
 from records.validation import Errors, Field, Obj, Str, add_error
 from taxonomy.models import Category, CategorySource
@@ -713,8 +714,10 @@ class ClusterBulk(RecordBulk):
     def nested_failed(self, items: list[Item]) -> bool:
         return any(_failed(item) for item in items)
 
-    def nested_outcomes(self, item: Item, result: BulkResult, request: Any) -> dict[str, Any]:
-        return _nested_outcomes(item, result, request)
+    def nested_outcomes(
+        self, item: Item, result: BulkResult, render_error: ErrorRenderer
+    ) -> dict[str, Any]:
+        return _nested_outcomes(item, result, render_error)
 
 
 def _role_label(item: Item) -> str:
@@ -742,7 +745,7 @@ def _failed(item: Item) -> bool:
     return False
 
 
-def _nested_outcomes(item: Item, result: BulkResult, request: Any) -> dict[str, Any]:
+def _nested_outcomes(item: Item, result: BulkResult, render_error: ErrorRenderer) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for name, children in (item.scratch.get("nested") or {}).items():
         if not children and not item.data.get(name):
@@ -755,7 +758,10 @@ def _nested_outcomes(item: Item, result: BulkResult, request: Any) -> dict[str, 
             rolled_back=result.rolled_back,
         )
         body[name] = [
-            {**view.outcome(child, request), **_nested_outcomes(child, result, request)}
+            {
+                **view.outcome(child, render_error),
+                **_nested_outcomes(child, result, render_error),
+            }
             for child in children
         ]
     return body

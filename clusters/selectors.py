@@ -27,8 +27,7 @@ from clusters.models import (
     OptionProduct,
 )
 from config.api import errors
-from config.api.pagination import COMMON_SORTS
-from records.filters import filter_queryset
+from records.filters import COMMON_SORTS, filter_queryset
 from records.lookups import LookupSpec, by_field, by_id, by_source
 from records.rules import describe_ref
 from records.sources import pairs_condition

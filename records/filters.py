@@ -22,6 +22,16 @@ PAGING_PARAMS = frozenset(
 )
 
 
+#: the ``sort`` fields every record list offers (API name → column)
+COMMON_SORTS = {
+    "id": "id",
+    "createdAt": "created_at",
+    "lastModifiedAt": "last_modified_at",
+    "priority": "priority",
+    "name": "sort_name",
+}
+
+
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", (("true", "true"), ("false", "false")))

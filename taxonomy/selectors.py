@@ -20,9 +20,8 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from config.api import errors
-from config.api.pagination import COMMON_SORTS
 from records.bulk_records import plain
-from records.filters import filter_queryset
+from records.filters import COMMON_SORTS, filter_queryset
 from records.localized import column, languages
 from records.lookups import LookupSpec, by_id, by_source
 from taxonomy.filtersets import CategoryFilterSet

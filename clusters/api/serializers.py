@@ -20,8 +20,8 @@ from clusters.models import (
     ClusterOption,
 )
 from clusters.readiness import PROBLEM_CODES
+from config.api.outcomes import outcome_schema
 from records.localized import localized_output
-from records.outcomes import outcome_schema
 from records.rules import (
     ID_REF,
     LOCALIZED_API_NAMES,

@@ -44,6 +44,7 @@ from clusters.api.serializers import (
 from clusters.models import ClusterConfigSetting
 from clusters.readiness import cluster_report
 from config.api import errors
+from config.api.outcomes import errors_for
 from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
@@ -176,7 +177,7 @@ def _list_params(request, lookup_key: str):
 def _outcomes(request, outcomes: list[Outcome], verb: str):
     counts = count_actions(outcomes)
     return ok(
-        [o.as_dict(request) for o in outcomes],
+        [o.as_dict(errors_for(request)) for o in outcomes],
         f"{len(outcomes) - counts['error']} {verb}, {counts['error']} failed",
     )
 

@@ -42,13 +42,6 @@ MAX_OFFSET_ROWS = 10_000
 #: the query parameters of each paging mode (one request uses one mode)
 CURSOR_PARAMS = ("pageSize", "cursor")
 OFFSET_PARAMS = ("page", "offset")
-COMMON_SORTS = {
-    "id": "id",
-    "createdAt": "created_at",
-    "lastModifiedAt": "last_modified_at",
-    "priority": "priority",
-    "name": "sort_name",
-}
 
 
 @dataclass(frozen=True)

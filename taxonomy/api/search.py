@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.api.pagination import COMMON_SORTS
 from config.api.search import SearchSurface
-from records.filters import MAX_ROW_ID
+from records.filters import COMMON_SORTS, MAX_ROW_ID
 from records.validation import Int
 from taxonomy.api.serializers import category_representation, category_schema
 from taxonomy.filtersets import CategoryFilterSet

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from config.api.outcomes import outcome_schema
 from records.localized import localized_plan, localized_row_output
-from records.outcomes import outcome_schema
 from records.rules import (
     ID_REF,
     LOCALIZED_API_NAMES,

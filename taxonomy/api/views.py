@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from config.api import errors
+from config.api.outcomes import errors_for
 from config.api.pagination import OffsetPage, Page, paginate_request
 from config.api.params import (
     BOOL,
@@ -419,7 +420,7 @@ class LinkItemsView(ApiView):
         counts = count_actions(outcomes)
         done = "added" if self.action == "add" else "removed"
         return ok(
-            [o.as_dict(request) for o in outcomes],
+            [o.as_dict(errors_for(request)) for o in outcomes],
             f"{counts[self.action]} {done}, {counts['error']} failed",
         )
 

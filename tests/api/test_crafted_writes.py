@@ -15,8 +15,8 @@ import orjson
 import pytest
 from django.apps import apps
 
+from config.api.bulk_views import BulkBody
 from config.api.routing import api_views
-from records.bulk import BulkBody
 from tests.api.test_mass_assignment import url_for, world  # noqa: F401  (fixture)
 from tests.catalogue.factories import ProductFactory
 from tests.taxonomy.factories import CategoryFactory

@@ -10,9 +10,9 @@ import pytest
 from django.test import Client, override_settings
 
 from catalogue.models import Product
+from config.api.bulk_views import BulkBody
 from config.api.pagination import MAX_PAGE_SIZE
 from config.api.routing import api_views
-from records.bulk import BulkBody
 from taxonomy.models import Category
 from tests.api.test_mass_assignment import url_for, world  # noqa: F401  (fixture)
 from tests.conftest import envelope_error

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from catalogue.models import Product
+from config.api.bulk_views import BulkBody
 from config.api.routing import api_views
-from records.bulk import BulkBody
 from taxonomy.models import Category
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import (

@@ -23,9 +23,9 @@ from clusters.models import (
     ClusterProduct,
     OptionProduct,
 )
+from config.api.bulk_views import BulkBody
 from config.api.routing import api_views
 from config.api.scopes import ALL_SCOPES
-from records.bulk import BulkBody
 from records.bulk_records import plain
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.clusters.factories import (
