@@ -13,6 +13,8 @@ class CatalogueConfig(AppConfig):
 
         from catalogue.api.search import PRODUCT_SEARCH
         from catalogue.search import PRODUCT_RESOLVER
-        from config.api.search import register
+        from config.api.search import register_surface
+        from records.search.resolve import register_resolvers
 
-        register(surface=PRODUCT_SEARCH, resolvers=[PRODUCT_RESOLVER])
+        register_surface(PRODUCT_SEARCH)
+        register_resolvers(PRODUCT_RESOLVER)

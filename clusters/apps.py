@@ -13,6 +13,8 @@ class ClustersConfig(AppConfig):
 
         from clusters.api.search import CLUSTER_SEARCH
         from clusters.search import CLUSTER_RESOLVER, OPTION_RESOLVER
-        from config.api.search import register
+        from config.api.search import register_surface
+        from records.search.resolve import register_resolvers
 
-        register(surface=CLUSTER_SEARCH, resolvers=[CLUSTER_RESOLVER, OPTION_RESOLVER])
+        register_surface(CLUSTER_SEARCH)
+        register_resolvers(CLUSTER_RESOLVER, OPTION_RESOLVER)

@@ -80,7 +80,7 @@ class SourceLink(models.Model):
 
 class SearchWord(models.Model):
     """The vocabulary of every search document: each distinct word of four or more letters (no
-    digits) found in any ``search_text`` column, used to correct typos (``config.api.search``).
+    digits) found in any ``search_text`` column, used to correct typos (``records.search.matching``).
 
     On PostgreSQL statement-level triggers on the documents' tables add the words of every
     inserted or changed document, whatever wrote it (services, bulk SQL, COPY); a trigram GIN
