@@ -18,8 +18,8 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 
-from catalogue.api.serializers import ATTRIBUTE, ATTRIBUTES
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
+from catalogue.schemas import ATTRIBUTE, ATTRIBUTES
 from catalogue.services import (
     SCALAR_FIELDS,
     product_create,

@@ -25,17 +25,9 @@ from typing import Any
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from catalogue.api.serializers import PRODUCT_PATCH
 from catalogue.bulk import ProductBulk
 from catalogue.models import Product, ProductSource
-from clusters.api.serializers import (
-    CLUSTER_BODY,
-    OPTION_BODY,
-    cluster_fields,
-    cluster_representation,
-    option_fields,
-    option_representation,
-)
+from catalogue.schemas import PRODUCT_PATCH
 from clusters.models import (
     Cluster,
     ClusterConfig,
@@ -43,6 +35,14 @@ from clusters.models import (
     ClusterProduct,
     ClusterSource,
     OptionProduct,
+)
+from clusters.schemas import (
+    CLUSTER_BODY,
+    OPTION_BODY,
+    cluster_fields,
+    cluster_representation,
+    option_fields,
+    option_representation,
 )
 from clusters.search import cluster_search_text
 from clusters.services import CLUSTER, OPTION

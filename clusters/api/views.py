@@ -8,17 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 from catalogue import services as product_services
-from catalogue.api.serializers import (
+from catalogue.api.views import PRODUCT_FILTERS
+from catalogue.schemas import (
     ATTRIBUTES_BODY,
     PRODUCT_BODY,
     PRODUCT_PATCH,
     product_representation,
     product_schema,
 )
-from catalogue.api.views import PRODUCT_FILTERS
 from catalogue.selectors import PRODUCT_SORTS, product_get
 from clusters import selectors, services
-from clusters.api.serializers import (
+from clusters.models import ClusterConfigSetting
+from clusters.readiness import cluster_report
+from clusters.schemas import (
     ASSIGN_BODY,
     CLUSTER_BODY,
     CLUSTER_PATCH,
@@ -41,8 +43,6 @@ from clusters.api.serializers import (
     setting_representation,
     setting_schema,
 )
-from clusters.models import ClusterConfigSetting
-from clusters.readiness import cluster_report
 from config.api import errors
 from config.api.outcomes import errors_for
 from config.api.pagination import paginate_request

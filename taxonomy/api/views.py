@@ -22,7 +22,8 @@ from config.api.views import body, if_match, translation_removal_view
 from records.filters import check_query_params, parse_bool_param, parse_language_param
 from records.outcomes import count_actions
 from taxonomy import relationships, selectors, services
-from taxonomy.api.serializers import (
+from taxonomy.filtersets import MAX_DEPTH
+from taxonomy.schemas import (
     CATEGORY_BODY,
     CATEGORY_PATCH,
     MOVE_BODY,
@@ -34,7 +35,6 @@ from taxonomy.api.serializers import (
     tree_node_schema,
     tree_representation,
 )
-from taxonomy.filtersets import MAX_DEPTH
 
 READ, WRITE = ("categories:read",), ("categories:write",)
 LINKS_READ, LINKS_WRITE = ("relationships:read",), ("relationships:write",)

@@ -12,14 +12,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalogue.api.serializers import (
+from catalogue.filtersets import MAX_ATTRIBUTE_FILTERS
+from catalogue.models import Product, ProductAttribute
+from catalogue.schemas import (
     ATTRIBUTE_ARRAY_MAX_ITEMS,
     ATTRIBUTE_VALUE_MAX_LENGTH,
     ATTRIBUTES_MAX_BYTES,
     ATTRIBUTES_MAX_COUNT,
 )
-from catalogue.filtersets import MAX_ATTRIBUTE_FILTERS
-from catalogue.models import Product, ProductAttribute
 from catalogue.services import product_create
 from records.search import matching
 from tests.catalogue.factories import ProductFactory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalogue.api.serializers import (
+from catalogue.schemas import (
     ATTRIBUTES,
     CATEGORY_REF,
     PRODUCT_REF,
