@@ -15,8 +15,9 @@ from typing import Any
 
 import orjson
 
+from catalogue.api.representations import product_representation
 from catalogue.models import Product, ProductAttribute, ProductSource
-from catalogue.schemas import PRODUCT_BODY, PRODUCT_PATCH, product_representation
+from catalogue.schemas import PRODUCT_BODY, PRODUCT_PATCH
 from catalogue.search import product_search_text
 from catalogue.selectors import product_rows
 from catalogue.services import BLANK_WHEN_NULL, PRODUCT, SCALAR_FIELDS, attribute_text

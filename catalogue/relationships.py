@@ -11,10 +11,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from catalogue.api.representations import product_representation, product_schema
 from catalogue.api.views import EXPANDS, EXPANDS_PARAM, PRODUCT_FILTERS
 from catalogue.models import Product, ProductCategory
 from catalogue.querysets import in_categories
-from catalogue.schemas import PRODUCT_REF, product_representation, product_schema
+from catalogue.schemas import PRODUCT_REF
 from catalogue.selectors import PRODUCT_SORTS, product_list, resolve_products
 from config.api import errors
 from records.filters import parse_expands, parse_language_param

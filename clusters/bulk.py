@@ -28,6 +28,7 @@ from django.utils import timezone
 from catalogue.bulk import ProductBulk
 from catalogue.models import Product, ProductSource
 from catalogue.schemas import PRODUCT_PATCH
+from clusters.api.representations import cluster_representation, option_representation
 from clusters.models import (
     Cluster,
     ClusterConfig,
@@ -36,14 +37,7 @@ from clusters.models import (
     ClusterSource,
     OptionProduct,
 )
-from clusters.schemas import (
-    CLUSTER_BODY,
-    OPTION_BODY,
-    cluster_fields,
-    cluster_representation,
-    option_fields,
-    option_representation,
-)
+from clusters.schemas import CLUSTER_BODY, OPTION_BODY, cluster_fields, option_fields
 from clusters.search import cluster_search_text
 from clusters.services import CLUSTER, OPTION
 from config.api import errors

@@ -12,10 +12,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from clusters.api.representations import cluster_representation, cluster_schema
 from clusters.api.views import CLUSTER_EXPANDS_PARAM, CLUSTER_FILTERS
 from clusters.models import Cluster, ClusterCategory
 from clusters.querysets import in_categories
-from clusters.schemas import CLUSTER_REF, cluster_representation, cluster_schema
+from clusters.schemas import CLUSTER_REF
 from clusters.selectors import CLUSTER_EXPANDS, CLUSTER_SORTS, cluster_list, resolve_clusters
 from config.api import errors
 from records.filters import parse_expands, parse_language_param

@@ -39,9 +39,10 @@ from records.bulk_records import (
     source_key,
 )
 from records.bulk_sql import update_rows
+from taxonomy.api.representations import category_output
 from taxonomy.models import Category, CategorySource
 from taxonomy.relationships import link_kinds
-from taxonomy.schemas import CATEGORY_BODY, CATEGORY_PATCH, category_output
+from taxonomy.schemas import CATEGORY_BODY, CATEGORY_PATCH
 from taxonomy.search import category_search_text
 from taxonomy.selectors import category_row_fields
 from taxonomy.services import (

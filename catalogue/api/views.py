@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from catalogue import selectors, services
+from catalogue.api.representations import product_representation, product_schema
 from catalogue.models import Product
-from catalogue.schemas import (
-    ATTRIBUTES_BODY,
-    PRODUCT_BODY,
-    PRODUCT_PATCH,
-    product_representation,
-    product_schema,
-)
+from catalogue.schemas import ATTRIBUTES_BODY, PRODUCT_BODY, PRODUCT_PATCH
 from config.api import errors
 from config.api.pagination import paginate_request
 from config.api.params import (

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from clusters.api.representations import cluster_representation, cluster_schema
 from clusters.filtersets import ClusterFilterSet
 from clusters.models import Cluster
-from clusters.schemas import cluster_representation, cluster_schema
 from clusters.search import CODE_COLUMNS, refresh_cluster_search_text
 from clusters.selectors import CLUSTER_SORTS, clusters_for_output
 from config.api.search import SearchSurface

@@ -8,16 +8,23 @@ from __future__ import annotations
 from typing import Any
 
 from catalogue import services as product_services
+from catalogue.api.representations import product_representation, product_schema
 from catalogue.api.views import PRODUCT_FILTERS
-from catalogue.schemas import (
-    ATTRIBUTES_BODY,
-    PRODUCT_BODY,
-    PRODUCT_PATCH,
-    product_representation,
-    product_schema,
-)
+from catalogue.schemas import ATTRIBUTES_BODY, PRODUCT_BODY, PRODUCT_PATCH
 from catalogue.selectors import PRODUCT_SORTS, product_get
 from clusters import selectors, services
+from clusters.api.representations import (
+    assign_outcomes_schema,
+    cluster_representation,
+    cluster_schema,
+    config_representation,
+    config_schema,
+    option_representation,
+    option_schema,
+    report_schema,
+    setting_representation,
+    setting_schema,
+)
 from clusters.models import ClusterConfigSetting
 from clusters.readiness import cluster_report
 from clusters.schemas import (
@@ -32,16 +39,6 @@ from clusters.schemas import (
     SETTING_BODY,
     SETTING_PATCH,
     UNASSIGN_BODY,
-    assign_outcomes_schema,
-    cluster_representation,
-    cluster_schema,
-    config_representation,
-    config_schema,
-    option_representation,
-    option_schema,
-    report_schema,
-    setting_representation,
-    setting_schema,
 )
 from config.api import errors
 from config.api.outcomes import errors_for

@@ -9,9 +9,9 @@ from typing import Any
 from config.api.search import SearchSurface
 from records.filters import COMMON_SORTS, MAX_ROW_ID
 from records.validation import Int
+from taxonomy.api.representations import category_representation, category_schema
 from taxonomy.filtersets import CategoryFilterSet
 from taxonomy.models import Category
-from taxonomy.schemas import category_representation, category_schema
 from taxonomy.search import refresh_category_search_text
 from taxonomy.selectors import attach_paths, categories_for_output
 

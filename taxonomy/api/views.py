@@ -22,19 +22,16 @@ from config.api.views import body, if_match, translation_removal_view
 from records.filters import check_query_params, parse_bool_param, parse_language_param
 from records.outcomes import count_actions
 from taxonomy import relationships, selectors, services
-from taxonomy.filtersets import MAX_DEPTH
-from taxonomy.schemas import (
-    CATEGORY_BODY,
-    CATEGORY_PATCH,
-    MOVE_BODY,
+from taxonomy.api.representations import (
     ancestors_schema,
     category_representation,
     category_schema,
-    link_body,
     link_outcome_schema,
     tree_node_schema,
     tree_representation,
 )
+from taxonomy.filtersets import MAX_DEPTH
+from taxonomy.schemas import CATEGORY_BODY, CATEGORY_PATCH, MOVE_BODY, link_body
 
 READ, WRITE = ("categories:read",), ("categories:write",)
 LINKS_READ, LINKS_WRITE = ("relationships:read",), ("relationships:write",)
