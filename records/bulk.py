@@ -477,8 +477,8 @@ def _retryable(exc: Exception) -> bool:
 class Entity:
     """What ``import_catalogue`` / ``export_catalogue`` need to know about one entity type.
 
-    Each app registers its entities from its ``bulk`` module (found by autodiscovery), so a new
-    resource (clusters) plugs into both commands without touching them.
+    Each app registers its entities from its ``api.entities`` module (found by autodiscovery),
+    so a new resource (clusters) plugs into both commands without touching them.
     """
 
     name: str  # "products"
@@ -498,7 +498,7 @@ def register(entity: Entity) -> None:
 def entities() -> dict[str, Entity]:
     from django.utils.module_loading import autodiscover_modules
 
-    autodiscover_modules("bulk")
+    autodiscover_modules("api.entities")
     return dict(_ENTITIES)
 
 
