@@ -22,6 +22,7 @@ from config.api.views import body, if_match, translation_removal_view
 from records.filters import check_query_params, parse_bool_param, parse_language_param
 from records.outcomes import count_actions
 from taxonomy import relationships, selectors, services
+from taxonomy.api.links import linked_items
 from taxonomy.api.representations import (
     ancestors_schema,
     category_representation,
@@ -360,7 +361,7 @@ class LinkedItemsView(ApiView):
     def get(self, request, lookup_key, lookup_value):
         category = _parent(request, lookup_key, lookup_value)
         params = _list_params(request, lookup_key)
-        kind = relationships.link_kind(self.kind_key)
+        kind = linked_items(self.kind_key)
         scope = selectors.category_scope(
             category, include_descendants=parse_bool_param(params, "includeDescendants")
         )
@@ -371,10 +372,10 @@ class LinkedItemsView(ApiView):
 
 
 def linked_items_view(key: str) -> type[LinkedItemsView]:
-    kind = relationships.link_kind(key)
+    kind, items = relationships.link_kind(key), linked_items(key)
 
     def schema() -> dict:
-        item = kind.schema()
+        item = items.schema()
         item.setdefault("properties", {})["primary"] = {
             "type": "boolean",
             "description": "Whether this category (or, with includeDescendants, one below it) "
@@ -389,9 +390,9 @@ def linked_items_view(key: str) -> type[LinkedItemsView]:
         many=True,
         query=_unique(
             (
-                *paging_params(list(kind.sorts)),
+                *paging_params(list(items.sorts)),
                 INCLUDE_DESCENDANTS,
-                *kind.query,
+                *items.query,
                 language_param(),
                 *LOOKUP_QUERY,
             )
