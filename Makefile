@@ -49,6 +49,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache
 
 # mypy (django-stubs, djangorestframework-stubs) against mypy-baseline.txt, which only shrinks: a new
 # error fails, and so does a listed error that no longer occurs (tools/typecheck.py).

@@ -44,8 +44,8 @@ from django.utils import timezone  # noqa: E402
 from catalogue.bulk import PRODUCTS  # noqa: E402
 from catalogue.demo import seed_catalogue  # noqa: E402
 from catalogue.models import Product  # noqa: E402
-from config.api.bulk import run_bulk  # noqa: E402
 from integrations.oauth import create_api_client  # noqa: E402
+from records.bulk import run_bulk  # noqa: E402
 from taxonomy.bulk import CATEGORIES  # noqa: E402
 from taxonomy.models import Category, CategorySource  # noqa: E402
 

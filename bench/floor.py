@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from config.api.search import search_document
+from records.search.text import search_document
 from taxonomy.services import TREE_LOCK_KEY
 
 

@@ -18,8 +18,8 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 
-from catalogue.api.serializers import ATTRIBUTE, ATTRIBUTES
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
+from catalogue.schemas import ATTRIBUTE, ATTRIBUTES
 from catalogue.services import (
     SCALAR_FIELDS,
     ProductCreate,
@@ -43,7 +43,7 @@ from config.admin import (
     sources_data,
 )
 from config.api.errors import ApiError
-from config.api.validation import Ean
+from records.validation import Ean
 from taxonomy.admin import CategorySubtreeFilter
 from taxonomy.models import Category
 

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypedDict, TypeVar
 from django.db.models import Model
 
 from config.api import errors
-from config.api.records import check_if_match
+from records.rules import check_if_match
 
 Pair = tuple[str, Any]
 

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from catalogue.models import Product, ProductAttribute, ProductSource
 from catalogue.search import attribute_number, attribute_text, product_search_text
-from config.api.localized import slugify_text
+from records.localized import slugify_text
 from taxonomy.models import Category, CategorySource
 from taxonomy.search import refresh_category_search_text
 from taxonomy.services import lock_category_tree

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from catalogue.models import Product, ProductAttribute, ProductSource
 from catalogue.querysets import in_categories
 from config.api.errors import SchemaValidationException
-from config.api.filters import CommaCharFilter, IdFilter, RecordFilterSet, parse_bool_param
+from records.filters import CommaCharFilter, IdFilter, RecordFilterSet, parse_bool_param
 from taxonomy.models import Category
 from taxonomy.selectors import category_scope
 

@@ -6,8 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from config.api.models import CatalogueRecord, LocalizedContent, keyset_indexes
-from integrations.models import SourceLink
+from records.models import CatalogueRecord, LocalizedContent, SourceLink, keyset_indexes
 
 
 class Product(CatalogueRecord, LocalizedContent):

@@ -6,19 +6,14 @@ delete reach products only through this adapter.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from catalogue.api.serializers import PRODUCT_REF, product_representation, product_schema
-from catalogue.api.views import EXPANDS, EXPANDS_PARAM, PRODUCT_FILTERS
 from catalogue.models import Product, ProductCategory
-from catalogue.querysets import in_categories
-from catalogue.selectors import PRODUCT_SORTS, product_list, resolve_products
+from catalogue.schemas import PRODUCT_REF
+from catalogue.selectors import resolve_products
 from config.api import errors
-from config.api.filters import parse_expands, parse_language_param
-from taxonomy.querysets import primary_in
 from taxonomy.relationships import Found
 
 
@@ -28,8 +23,6 @@ class ProductLinks:
     label = "Product"
     not_found = errors.ProductNotFound
     lookup = PRODUCT_REF
-    sorts = PRODUCT_SORTS
-    query = (*PRODUCT_FILTERS, EXPANDS_PARAM)
 
     def resolve(self, lookups: Sequence[dict]) -> list[Found | errors.ApiError]:
         """At most three queries: ids, source pairs, skus."""
@@ -52,24 +45,6 @@ class ProductLinks:
     def count_linked(self, category_id: int) -> int:
         secondary = ProductCategory.objects.filter(category_id=category_id).values("product_id")
         return Product.objects.filter(Q(parent_id=category_id) | Q(pk__in=secondary)).count()
-
-    def linked(self, category_ids: QuerySet, params: Mapping[str, str]) -> QuerySet:
-        expands = parse_expands(params, EXPANDS)
-        return (
-            product_list(params, expands=expands)
-            .filter(in_categories(category_ids))
-            .annotate(is_primary=primary_in(category_ids))
-        )
-
-    def represent(self, item: Product, params: Mapping[str, str]) -> dict[str, Any]:
-        return product_representation(
-            item,
-            language=parse_language_param(params),
-            expands=parse_expands(params, EXPANDS),
-        )
-
-    def schema(self) -> dict[str, Any]:
-        return product_schema()
 
 
 PRODUCT_LINKS = ProductLinks()

@@ -1,5 +1,5 @@
 """Product search: the search document every write path keeps, attribute filters of the search
-body, and the ``product`` resolve type. The generic machinery is in ``config.api.search``; the
+body, and the ``product`` resolve type. The generic machinery is in ``records.search``; the
 API registration (body fields, representation) in ``catalogue.api.search``.
 """
 
@@ -12,13 +12,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from catalogue.models import Product, ProductAttribute, ProductSource
-from config.api.search import (
-    Resolver,
-    SearchText,
-    field_key,
-    id_key,
-    source_key,
-)
+from records.search.resolve import Resolver, field_key, id_key, source_key
+from records.search.text import SearchText
 
 _NUMERIC = re.compile(r"-?\d+(\.\d+)?")
 

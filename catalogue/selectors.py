@@ -12,13 +12,13 @@ from django.db.models import F, Prefetch, QuerySet
 from catalogue.filtersets import ATTRIBUTE_PREFIX, ProductFilterSet
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
 from config.api import errors
-from config.api.bulk import Prefetched
-from config.api.bulk_records import plain
-from config.api.filters import filter_queryset
-from config.api.lookups import LookupSpec, by_field, by_id, by_source
-from config.api.records import describe_ref
-from config.api.rows import RelatedRows, RowsIterable, decoded_rows
-from integrations.services import pairs_condition
+from records.bulk import Prefetched
+from records.bulk_records import plain
+from records.filters import filter_queryset
+from records.lookups import LookupSpec, by_field, by_id, by_source
+from records.rows import RelatedRows, RowsIterable, decoded_rows
+from records.rules import describe_ref
+from records.sources import pairs_condition
 from taxonomy.relationships import Found
 from taxonomy.translation import LOCALIZED_FIELDS
 

@@ -19,8 +19,8 @@ from catalogue.models import Product, ProductAttribute, ProductCategory, Product
 from catalogue.search import PRODUCT_TEXT, attribute_number, attribute_text
 from changes import outbox
 from config.api import errors
-from config.api.outcomes import Outcome
-from config.api.records import (
+from records.outcomes import Outcome
+from records.rules import (
     PageFields,
     RecordFields,
     RecordRef,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from config.api.context import client_id_var, request_id_var
+from records.context import client_id_var, request_id_var
 
 
 @dataclass(frozen=True)

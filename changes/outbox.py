@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from changes.context import current_actor, current_request_id, job_id_var
 from changes.models import ChangeEvent
-from config.api.bulk_sql import insert_rows
-from config.api.records import LOCALIZED_API_NAMES
+from records.bulk_sql import insert_rows
+from records.rules import LOCALIZED_API_NAMES
 
 Columns = Mapping[str, Any]
 

@@ -16,7 +16,6 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from modeltranslation.admin import TranslationTabularInline
 
 from catalogue.models import Product
-from clusters.api.serializers import SETTING_FIELDS, config_fields
 from clusters.models import (
     Cluster,
     ClusterCategory,
@@ -28,6 +27,7 @@ from clusters.models import (
     ClusterSource,
     OptionProduct,
 )
+from clusters.schemas import SETTING_FIELDS, config_fields
 from clusters.services import (
     RECORD_SCALARS,
     ClusterConfigPatch,
@@ -61,8 +61,8 @@ from config.admin import (
     sources_data,
 )
 from config.api import errors
-from config.api.outcomes import Outcome
-from config.api.validation import Str
+from records.outcomes import Outcome
+from records.validation import Str
 from taxonomy.admin import CategorySubtreeFilter
 from taxonomy.models import Category
 

@@ -18,49 +18,35 @@ or a selectable product of its option (appended in request order).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from catalogue.api.serializers import PRODUCT_PATCH
 from catalogue.bulk import ProductBulk
 from catalogue.models import Product, ProductSource
-from clusters.api.serializers import (
-    CLUSTER_BODY,
-    OPTION_BODY,
-    cluster_fields,
-    cluster_representation,
-    option_fields,
-    option_representation,
-)
+from catalogue.schemas import PRODUCT_PATCH
 from clusters.models import (
     Cluster,
     ClusterConfig,
     ClusterOption,
     ClusterProduct,
-    ClusterSource,
     OptionProduct,
 )
+from clusters.schemas import CLUSTER_BODY, OPTION_BODY, cluster_fields, option_fields
 from clusters.search import cluster_search_text
 from clusters.services import CLUSTER, OPTION
 from config.api import errors
-from config.api.bulk import (
+from records.bulk import (
     SKIP_CREATE,
     SKIP_UNCHANGED,
     BulkKey,
     BulkResult,
-    Entity,
     Item,
-    exportable,
-    most_links,
     parse_items,
-    register,
-    sorted_pairs,
 )
-from config.api.bulk_records import (
+from records.bulk_records import (
     RecordBulk,
     RecordPlan,
     id_key,
@@ -68,9 +54,10 @@ from config.api.bulk_records import (
     reference_text,
     source_key,
 )
-from config.api.bulk_sql import insert_rows, rows_by_pairs
-from config.api.records import check_sources
-from config.api.validation import Errors, Field, Obj, Str, add_error
+from records.bulk_sql import insert_rows, rows_by_pairs
+from records.outcomes import ErrorRenderer
+from records.rules import check_sources
+from records.validation import Errors, Field, Obj, Str, add_error
 from taxonomy.models import Category, CategorySource
 
 MAX_NESTED_PRODUCTS = 2000
@@ -713,8 +700,10 @@ class ClusterBulk(RecordBulk):
     def nested_failed(self, items: list[Item]) -> bool:
         return any(_failed(item) for item in items)
 
-    def nested_outcomes(self, item: Item, result: BulkResult, request: Any) -> dict[str, Any]:
-        return _nested_outcomes(item, result, request)
+    def nested_outcomes(
+        self, item: Item, result: BulkResult, render_error: ErrorRenderer
+    ) -> dict[str, Any]:
+        return _nested_outcomes(item, result, render_error)
 
 
 def _role_label(item: Item) -> str:
@@ -742,7 +731,7 @@ def _failed(item: Item) -> bool:
     return False
 
 
-def _nested_outcomes(item: Item, result: BulkResult, request: Any) -> dict[str, Any]:
+def _nested_outcomes(item: Item, result: BulkResult, render_error: ErrorRenderer) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for name, children in (item.scratch.get("nested") or {}).items():
         if not children and not item.data.get(name):
@@ -755,7 +744,10 @@ def _nested_outcomes(item: Item, result: BulkResult, request: Any) -> dict[str, 
             rolled_back=result.rolled_back,
         )
         body[name] = [
-            {**view.outcome(child, request), **_nested_outcomes(child, result, request)}
+            {
+                **view.outcome(child, render_error),
+                **_nested_outcomes(child, result, render_error),
+            }
             for child in children
         ]
     return body
@@ -842,103 +834,3 @@ def option_products_bulk(option: ClusterOption, *, products_write: bool) -> Owne
     existing products, neither create nor change them (SPEC §12)."""
     linked = LinkedProductBulk(products_write=products_write)
     return OwnedBulk(linked, SimpleNamespace(id=option.pk), SELECTABLE, "products", 2000)
-
-
-# --- export (export_catalogue --entity clusters) ------------------------------------------------
-
-EXPORT_CHUNK = 500
-
-
-def export_clusters() -> Iterator[dict[str, Any]]:
-    """Every cluster in the write shape, by id, a chunk at a time (constant memory).
-
-    ``clusterConfig`` by name and ``parent`` by the category's first source pair (when it has
-    one), so the file means the same after an import elsewhere. Members and options are nested:
-    products as references (their first source pair: import the products first), options with
-    their source pairs (the first one also flat, as the nested item's key) and selectable
-    products. ``defaultProduct`` (an id) is not exported, and
-    products without a source pair cannot be referenced: a database-independent file cannot
-    carry them.
-    """
-    from catalogue.bulk import _category_pairs
-
-    last = 0
-    while True:
-        clusters = list(
-            Cluster.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .select_related("cluster_config")
-            .prefetch_related("sources")[:EXPORT_CHUNK]
-        )
-        if not clusters:
-            return
-        ids = [c.pk for c in clusters]
-        parents = _category_pairs({c.parent_id for c in clusters if c.parent_id})
-        member_rows = list(
-            ClusterProduct.objects.filter(cluster_id__in=ids)
-            .order_by("product_id")
-            .values_list("cluster_id", "product_id")
-        )
-        options = list(
-            ClusterOption.objects.filter(cluster_id__in=ids)
-            .order_by("pk")
-            .prefetch_related("sources")
-        )
-        selectable = list(
-            OptionProduct.objects.filter(option__cluster_id__in=ids)
-            .order_by("option_id", "position")
-            .values_list("option_id", "product_id")
-        )
-        refs = _product_refs({p for _, p in member_rows} | {p for _, p in selectable})
-        members: dict[int, list[dict]] = defaultdict(list)
-        for cluster_id, product_id in member_rows:
-            if product_id in refs:
-                members[cluster_id].append(refs[product_id])
-        chosen: dict[int, list[dict]] = defaultdict(list)
-        for option_id, product_id in selectable:
-            if product_id in refs:
-                chosen[option_id].append(refs[product_id])
-        by_cluster: dict[int, list[dict]] = defaultdict(list)
-        for option in options:
-            data = exportable(option_representation(option), OPTION_ITEM)
-            data.pop("defaultProduct", None)
-            data["sources"] = sorted_pairs(data["sources"])
-            if data["sources"]:  # nested items carry the key: the first pair
-                data.update(data["sources"][0])
-            if chosen[option.pk]:
-                data["products"] = chosen[option.pk]
-            by_cluster[option.cluster_id].append(data)
-        for cluster in clusters:
-            data = exportable(cluster_representation(cluster), CLUSTER_ITEM)
-            data["clusterConfig"] = {"name": cluster.cluster_config.name}
-            data["sources"] = sorted_pairs(data["sources"])
-            data.pop("defaultProduct", None)
-            if cluster.parent_id in parents:
-                data["parent"] = parents[cluster.parent_id]
-            if members[cluster.pk]:
-                data["products"] = members[cluster.pk]
-            if by_cluster[cluster.pk]:
-                data["options"] = by_cluster[cluster.pk]
-            yield data
-        last = ids[-1]
-
-
-def _product_refs(ids: set[int]) -> dict[int, dict[str, str]]:
-    """Each product's first source pair (``sorted_pairs`` order) as a nested item key."""
-    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
-    rows = ProductSource.objects.filter(product_id__oneof=ids).values_list(
-        "product_id", "source", "source_id"
-    )
-    for product_id, source, source_id in rows:
-        pairs[product_id].append({"sourceId": source_id, "source": source})
-    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
-
-
-register(
-    Entity(
-        "clusters",
-        CLUSTERS,
-        export=export_clusters,
-        max_sources=lambda: most_links(ClusterSource, "cluster_id"),
-    )
-)

@@ -35,7 +35,7 @@ from clusters.models import (
     OptionProduct,
 )
 from clusters.search import refresh_cluster_search_text
-from config.api.localized import slugify_text
+from records.localized import slugify_text
 from taxonomy.models import Category
 
 #: name → settings (attribute name, display type, priority) of the demo configs

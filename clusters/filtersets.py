@@ -13,7 +13,7 @@ from clusters.models import (
 )
 from clusters.querysets import in_categories
 from config.api.errors import SchemaValidationException
-from config.api.filters import (
+from records.filters import (
     MAX_TERM_LENGTH,
     CommaIntegerFilter,
     DateRangeFilterSet,

@@ -7,8 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from config.api.models import CatalogueRecord, LocalizedContent, keyset_indexes
-from integrations.models import SourceLink
+from records.models import CatalogueRecord, LocalizedContent, SourceLink, keyset_indexes
 
 CONFIG_NAME_PATTERN = r"[A-Za-z0-9_]{2,35}"
 

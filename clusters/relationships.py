@@ -7,19 +7,14 @@ delete reach clusters only through this adapter. A cluster's primary category is
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from clusters.api.serializers import CLUSTER_REF, cluster_representation, cluster_schema
-from clusters.api.views import CLUSTER_EXPANDS_PARAM, CLUSTER_FILTERS
 from clusters.models import Cluster, ClusterCategory
-from clusters.querysets import in_categories
-from clusters.selectors import CLUSTER_EXPANDS, CLUSTER_SORTS, cluster_list, resolve_clusters
+from clusters.schemas import CLUSTER_REF
+from clusters.selectors import resolve_clusters
 from config.api import errors
-from config.api.filters import parse_expands, parse_language_param
-from taxonomy.querysets import primary_in
 from taxonomy.relationships import Found
 
 
@@ -29,8 +24,6 @@ class ClusterLinks:
     label = "Cluster"
     not_found = errors.ClusterNotFound
     lookup = CLUSTER_REF
-    sorts = CLUSTER_SORTS
-    query = (*CLUSTER_FILTERS, CLUSTER_EXPANDS_PARAM)
 
     def resolve(self, lookups: Sequence[dict]) -> list[Found | errors.ApiError]:
         """At most three queries: ids, source pairs, codes."""
@@ -53,24 +46,6 @@ class ClusterLinks:
     def count_linked(self, category_id: int) -> int:
         secondary = ClusterCategory.objects.filter(category_id=category_id).values("cluster_id")
         return Cluster.objects.filter(Q(parent_id=category_id) | Q(pk__in=secondary)).count()
-
-    def linked(self, category_ids: QuerySet, params: Mapping[str, str]) -> QuerySet:
-        expands = parse_expands(params, CLUSTER_EXPANDS)
-        return (
-            cluster_list(params, expands=expands)
-            .filter(in_categories(category_ids))
-            .annotate(is_primary=primary_in(category_ids))
-        )
-
-    def represent(self, item: Cluster, params: Mapping[str, str]) -> dict[str, Any]:
-        return cluster_representation(
-            item,
-            language=parse_language_param(params),
-            expands=parse_expands(params, CLUSTER_EXPANDS),
-        )
-
-    def schema(self) -> dict[str, Any]:
-        return cluster_schema()
 
 
 CLUSTER_LINKS = ClusterLinks()

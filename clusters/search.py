@@ -1,12 +1,13 @@
 """Cluster search: the search document every cluster write path keeps, and the ``cluster`` and
-``clusterOption`` resolve types. The generic machinery is in ``config.api.search``; the API
+``clusterOption`` resolve types. The generic machinery is in ``records.search``; the API
 registration in ``clusters.api.search``.
 """
 
 from __future__ import annotations
 
 from clusters.models import Cluster, ClusterOption, ClusterOptionSource, ClusterSource
-from config.api.search import Resolver, SearchText, field_key, id_key, source_key
+from records.search.resolve import Resolver, field_key, id_key, source_key
+from records.search.text import SearchText
 
 #: the codes whose exact match ranks a cluster first
 CODE_COLUMNS = ("code", "sku")

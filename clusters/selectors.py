@@ -27,11 +27,10 @@ from clusters.models import (
     OptionProduct,
 )
 from config.api import errors
-from config.api.filters import filter_queryset
-from config.api.lookups import LookupSpec, by_field, by_id, by_source
-from config.api.pagination import COMMON_SORTS
-from config.api.records import describe_ref
-from integrations.services import pairs_condition
+from records.filters import COMMON_SORTS, filter_queryset
+from records.lookups import LookupSpec, by_field, by_id, by_source
+from records.rules import describe_ref
+from records.sources import pairs_condition
 from taxonomy.relationships import Found
 
 CLUSTER_LOOKUP = LookupSpec(

@@ -51,8 +51,8 @@ from clusters.search import CLUSTER_TEXT
 from clusters.selectors import cluster_by_ref
 from clusters.translation import OPTION_LOCALIZED_FIELDS
 from config.api import errors
-from config.api.outcomes import Outcome
-from config.api.records import (
+from records.outcomes import Outcome
+from records.rules import (
     PageFields,
     RecordFields,
     RecordRef,
@@ -90,7 +90,7 @@ OPTION = RecordSpec(
 RECORD_SCALARS = ("language", "hidden", "priority")
 
 
-# What the writes take: request bodies as their schemas (clusters.api.serializers) clean them.
+# What the writes take: request bodies as their schemas (clusters.schemas) clean them.
 
 
 class SettingFields(TypedDict, total=False):

@@ -38,10 +38,10 @@ from django.utils.text import smart_split, unescape_string_literal
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from changes.admin import ChangeHistoryAdmin
-from config.api import validation
 from config.api.errors import ApiError, DefaultTranslationRequired
-from config.api.filters import MAX_ROW_ID, text_condition
-from config.api.localized import SlugValue, column
+from records import validation
+from records.filters import MAX_ROW_ID, text_condition
+from records.localized import SlugValue, column
 
 admin.site.site_header = "Catalogue back office"
 admin.site.site_title = "Catalogue back office"

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_filters",
     "mptt",
     "drf_spectacular_sidecar",
+    "records",
     "config.api",
     "changes",  # the outbox: kernel layer, below every domain app
     "integrations",

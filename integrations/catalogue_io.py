@@ -58,8 +58,8 @@ from typing import Any, BinaryIO
 import orjson
 from django.conf import settings
 
-from config.api.localized import Localized
-from config.api.validation import Bool, Field, Int, Obj
+from records.localized import Localized
+from records.validation import Bool, Field, Int, Obj
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,9 @@
-"""The boundary with upstream systems: source links and API client scopes."""
+"""API clients: the scopes each OAuth2 client may ask for."""
 
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
 from django.db import models
 from oauth2_provider.models import Application
-
-SOURCE_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
-
-
-class SourceLink(models.Model):
-    """A ``(source, sourceId)`` pair linking a record to an upstream system (SPEC §7).
-
-    Concrete subclasses add the foreign key to their record and a unique constraint on
-    ``(source, source_id)``, which makes a pair unique per resource type.
-    """
-
-    source = models.CharField(max_length=64, validators=[RegexValidator(SOURCE_PATTERN)])
-    source_id = models.CharField(max_length=255)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.source_id}"
 
 
 class ClientProfile(models.Model):

@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from config.api.errors import SchemaValidationException
-from config.api.filters import MAX_ROW_ID, IdFilter, RecordFilterSet
+from records.filters import MAX_ROW_ID, IdFilter, RecordFilterSet
 from taxonomy.models import Category, CategorySource
 from taxonomy.querysets import subtree_condition
 

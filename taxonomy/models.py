@@ -6,8 +6,7 @@ from django.conf import settings
 from django.db import models
 from mptt.models import MPTTModel, TreeForeignKey
 
-from config.api.models import CatalogueRecord, LocalizedContent, keyset_indexes
-from integrations.models import SourceLink
+from records.models import CatalogueRecord, LocalizedContent, SourceLink, keyset_indexes
 
 
 class Category(CatalogueRecord, LocalizedContent, MPTTModel):

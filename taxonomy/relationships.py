@@ -5,7 +5,8 @@ categories. The kinds of items are not known here (taxonomy sits below catalogue
 the dependency order), so each app registers a ``LinkKind`` for its items from its
 ``AppConfig.ready()``: catalogue registers ``products``, clusters registers ``clusters``. A kind
 the contract names but no app has registered yet answers as if no such item existed: every lookup
-is its ``…NotFound`` error, nothing is linked to any category.
+is its ``…NotFound`` error, nothing is linked to any category. How the API lists a kind's items
+(sorts, filters, representation) is the HTTP side's: ``taxonomy.api.links``.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from changes import outbox
 from config.api import errors
-from config.api.outcomes import Outcome
-from config.api.records import ID_REF, SOURCE_REF, describe_ref, ref_key
-from config.api.routing import QueryParam
-from config.api.validation import Errors, OneOfShapes
+from records.outcomes import Outcome
+from records.rules import ID_REF, SOURCE_REF, describe_ref, ref_key
+from records.validation import Errors, OneOfShapes
 from taxonomy.models import Category
 
 MAX_LINK_ITEMS = 100
@@ -49,8 +48,6 @@ class LinkKind(Protocol):
     label: str
     not_found: type[errors.ApiError]
     lookup: OneOfShapes  # the accepted item lookups ({"id"}, {"sourceId", "source"} …)
-    sorts: Mapping[str, str]  # the ``sort`` fields of the linked-items list
-    query: tuple[QueryParam, ...]  # extra query parameters of the linked-items list
 
     def resolve(self, lookups: Sequence[dict]) -> list[Found | errors.ApiError]:
         """One result per lookup, in order: the item, or its ``…NotFound``/``…MultipleFound``."""
@@ -68,16 +65,6 @@ class LinkKind(Protocol):
         """Items whose primary or secondary category is ``category_id``."""
         ...
 
-    def linked(self, category_ids: QuerySet, params: Mapping[str, str]) -> QuerySet | None:
-        """Items linked (primary or secondary) to any of ``category_ids`` (a ``values("pk")``
-        queryset), filtered by the list ``params``, ready to render, annotated with a boolean
-        ``is_primary``; ``None`` when the kind holds no items at all."""
-        ...
-
-    def represent(self, item: Any, params: Mapping[str, str]) -> dict[str, Any]: ...
-
-    def schema(self) -> dict[str, Any]: ...
-
 
 @dataclass
 class UnavailableKind:
@@ -88,16 +75,6 @@ class UnavailableKind:
     label: str
     not_found: type[errors.ApiError]
     lookup: OneOfShapes = field(default_factory=lambda: OneOfShapes([ID_REF, SOURCE_REF]))
-    sorts: Mapping[str, str] = field(
-        default_factory=lambda: {
-            "id": "id",
-            "createdAt": "created_at",
-            "lastModifiedAt": "last_modified_at",
-            "priority": "priority",
-            "name": "sort_name",
-        }
-    )
-    query: tuple[QueryParam, ...] = ()
 
     def resolve(self, lookups: Sequence[dict]) -> list[Found | errors.ApiError]:
         return [
@@ -116,15 +93,6 @@ class UnavailableKind:
 
     def count_linked(self, category_id: int) -> int:
         return 0
-
-    def linked(self, category_ids: QuerySet, params: Mapping[str, str]) -> QuerySet | None:
-        return None
-
-    def represent(self, item: Any, params: Mapping[str, str]) -> dict[str, Any]:
-        raise NotImplementedError("an unavailable kind has no items")
-
-    def schema(self) -> dict[str, Any]:
-        return {"type": "object", "properties": {"id": {"type": "integer"}}}
 
 
 # The kinds SPEC §10.1 names, in the order outcomes and delete messages list them.

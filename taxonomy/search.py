@@ -1,5 +1,5 @@
 """Category search: the search document every write path keeps and the ``category`` resolve
-type. The generic machinery is in ``config.api.search``; the API registration in
+type. The generic machinery is in ``records.search``; the API registration in
 ``taxonomy.api.search``.
 """
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from config.api.search import Resolver, SearchText, id_key, slug_key, source_key
+from records.search.resolve import Resolver, id_key, slug_key, source_key
+from records.search.text import SearchText
 from taxonomy.models import Category, CategorySource
 
 CATEGORY_TEXT = SearchText(Category, CategorySource, "category")

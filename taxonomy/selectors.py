@@ -20,11 +20,10 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from config.api import errors
-from config.api.bulk_records import plain
-from config.api.filters import filter_queryset
-from config.api.localized import column, languages
-from config.api.lookups import LookupSpec, by_id, by_source
-from config.api.pagination import COMMON_SORTS
+from records.bulk_records import plain
+from records.filters import COMMON_SORTS, filter_queryset
+from records.localized import column, languages
+from records.lookups import LookupSpec, by_id, by_source
 from taxonomy.filtersets import CategoryFilterSet
 from taxonomy.models import Category, CategorySource
 from taxonomy.querysets import ancestors_condition, subtree_condition

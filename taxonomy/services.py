@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from changes import outbox
 from config.api import errors
-from config.api.bulk_records import plain
-from config.api.records import (
+from records.bulk_records import plain
+from records.rules import (
     PageFields,
     RecordFields,
     RecordRef,

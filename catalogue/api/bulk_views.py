@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from catalogue.bulk import PRODUCTS
-from config.api.bulk import BulkView, bulk_operation, key_schemas
+from config.api.bulk_views import BulkView, bulk_operation, key_schemas
 
 
 class ProductBulkView(BulkView):

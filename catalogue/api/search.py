@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalogue.api.serializers import ATTRIBUTE, product_representation, product_schema
+from catalogue.api.representations import product_representation, product_schema
 from catalogue.filtersets import MAX_ATTRIBUTE_FILTERS, ProductFilterSet
 from catalogue.models import Product
+from catalogue.schemas import ATTRIBUTE
 from catalogue.search import CODE_COLUMNS, attributes_refine, refresh_product_search_text
 from catalogue.selectors import PRODUCT_SORTS, product_rows
 from config.api.search import SearchSurface
-from config.api.validation import (
+from records.validation import (
     TEXT,
     Bool,
     Choice,

@@ -5,17 +5,11 @@ from __future__ import annotations
 from typing import cast
 
 from catalogue import selectors, services
-from catalogue.api.serializers import (
-    ATTRIBUTES_BODY,
-    PRODUCT_BODY,
-    PRODUCT_PATCH,
-    product_representation,
-    product_schema,
-)
+from catalogue.api.representations import product_representation, product_schema
 from catalogue.models import Product
+from catalogue.schemas import ATTRIBUTES_BODY, PRODUCT_BODY, PRODUCT_PATCH
 from changes.api.views import history_view
 from config.api import errors
-from config.api.filters import parse_expands, parse_language_param
 from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
@@ -30,6 +24,7 @@ from config.api.params import (
 from config.api.responses import deleted, listing, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.views import attribute_views, body, if_match, translation_removal_view
+from records.filters import parse_expands, parse_language_param
 
 READ, WRITE = ("products:read",), ("products:write",)
 #: one status code in the ``status`` filter

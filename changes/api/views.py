@@ -10,13 +10,13 @@ from changes.feed import Position
 from changes.models import ChangeEvent
 from changes.outbox import BY_NAME, ENTITIES
 from config.api import errors
-from config.api.filters import UtcDateTimeField, check_query_params
 from config.api.pagination import Page, paginate_request
 from config.api.params import paging_params
 from config.api.permissions import has_scope
-from config.api.records import timestamp
 from config.api.responses import listing
 from config.api.routing import ApiView, Operation, QueryParam
+from records.filters import UtcDateTimeField, check_query_params
+from records.rules import timestamp
 
 MAX_FEED_PAGE = 1000
 DEFAULT_FEED_PAGE = 100

@@ -24,17 +24,11 @@ from clusters.bulk import (
     nested_key,
     option_products_bulk,
 )
-from config.api.bulk import (
-    BULK_QUERY,
-    BulkView,
-    bulk_operation,
-    bulk_response,
-    key_schemas,
-    run_bulk,
-)
-from config.api.filters import check_query_params, parse_bool_param
+from config.api.bulk_views import BULK_QUERY, BulkView, bulk_operation, bulk_response, key_schemas
 from config.api.permissions import has_scope
 from config.api.routing import ApiView
+from records.bulk import run_bulk
+from records.filters import check_query_params, parse_bool_param
 
 CLUSTERS_BULK = ("bulk:write", "clusters:write")
 OPTIONS_BULK = ("bulk:write", "cluster-options:write")

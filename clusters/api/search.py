@@ -9,13 +9,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from clusters.api.serializers import cluster_representation, cluster_schema
+from clusters.api.representations import cluster_representation, cluster_schema
 from clusters.filtersets import ClusterFilterSet
 from clusters.models import Cluster
 from clusters.search import CODE_COLUMNS, refresh_cluster_search_text
 from clusters.selectors import CLUSTER_SORTS, clusters_for_output
 from config.api.search import SearchSurface
-from config.api.validation import Bool, Str
+from records.validation import Bool, Str
 
 
 def _output_queryset() -> QuerySet:

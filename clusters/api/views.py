@@ -8,29 +8,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from catalogue import services as product_services
-from catalogue.api.serializers import (
-    ATTRIBUTES_BODY,
-    PRODUCT_BODY,
-    PRODUCT_PATCH,
-    product_representation,
-    product_schema,
-)
+from catalogue.api.representations import product_representation, product_schema
 from catalogue.api.views import PRODUCT_FILTERS
+from catalogue.schemas import ATTRIBUTES_BODY, PRODUCT_BODY, PRODUCT_PATCH
 from catalogue.selectors import PRODUCT_SORTS, product_by_id
 from changes.api.views import history_view
 from clusters import selectors, services
-from clusters.api.serializers import (
-    ASSIGN_BODY,
-    CLUSTER_BODY,
-    CLUSTER_PATCH,
-    CONFIG_BODY,
-    CONFIG_PATCH,
-    MAX_LINK_ITEMS,
-    OPTION_BODY,
-    OPTION_PATCH,
-    SETTING_BODY,
-    SETTING_PATCH,
-    UNASSIGN_BODY,
+from clusters.api.representations import (
     assign_outcomes_schema,
     cluster_representation,
     cluster_schema,
@@ -44,9 +28,21 @@ from clusters.api.serializers import (
 )
 from clusters.models import ClusterConfigSetting
 from clusters.readiness import cluster_report
+from clusters.schemas import (
+    ASSIGN_BODY,
+    CLUSTER_BODY,
+    CLUSTER_PATCH,
+    CONFIG_BODY,
+    CONFIG_PATCH,
+    MAX_LINK_ITEMS,
+    OPTION_BODY,
+    OPTION_PATCH,
+    SETTING_BODY,
+    SETTING_PATCH,
+    UNASSIGN_BODY,
+)
 from config.api import errors
-from config.api.filters import parse_expands, parse_language_param
-from config.api.outcomes import Outcome, count_actions
+from config.api.outcomes import errors_for
 from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
@@ -63,7 +59,6 @@ from config.api.params import (
 )
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
-from config.api.validation import Obj
 from config.api.views import (
     attribute_views,
     body,
@@ -71,6 +66,9 @@ from config.api.views import (
     nested_list_params,
     translation_removal_view,
 )
+from records.filters import parse_expands, parse_language_param
+from records.outcomes import Outcome, count_actions
+from records.validation import Obj
 
 CLUSTERS_READ, CLUSTERS_WRITE = ("clusters:read",), ("clusters:write",)
 CONFIGS_READ, CONFIGS_WRITE = ("cluster-configs:read",), ("cluster-configs:write",)
@@ -170,7 +168,7 @@ def _items(request, schema: Obj) -> dict[str, Any]:
 def _outcomes(request, outcomes: list[Outcome], verb: str):
     counts = count_actions(outcomes)
     return ok(
-        [o.as_dict(request) for o in outcomes],
+        [o.as_dict(errors_for(request)) for o in outcomes],
         f"{len(outcomes) - counts['error']} {verb}, {counts['error']} failed",
     )
 

@@ -5,7 +5,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-import config.api.models
+import records.models
 
 
 class Migration(migrations.Migration):
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "language",
-                    models.CharField(default=config.api.models.default_language, max_length=8),
+                    models.CharField(default=records.models.default_language, max_length=8),
                 ),
                 ("sort_name", models.CharField(default="", editable=False, max_length=255)),
                 ("hidden", models.BooleanField(default=False)),
@@ -204,7 +204,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "language",
-                    models.CharField(default=config.api.models.default_language, max_length=8),
+                    models.CharField(default=records.models.default_language, max_length=8),
                 ),
                 ("sort_name", models.CharField(default="", editable=False, max_length=255)),
                 ("hidden", models.BooleanField(default=False)),

@@ -21,9 +21,9 @@ from django.utils.dateparse import parse_datetime
 from oauth2_provider.models import AccessToken, Application
 from rest_framework.authentication import BaseAuthentication
 
-from config.api.context import client_id_var
 from config.api.errors import Unauthorized
 from config.api.exceptions import bearer_challenge
+from records.context import client_id_var
 
 
 def invalid_token(message: str) -> Unauthorized:

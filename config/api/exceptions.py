@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 
 from config.api import errors
-from config.api.context import request_id_var
 from config.api.negotiation import JSON, PROBLEM_JSON, not_acceptable, wants_problem_details
+from records.context import request_id_var
 
 logger = logging.getLogger("catalogue.errors")
 

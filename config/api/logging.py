@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from config.api.context import client_id_var, request_id_var
+from records.context import client_id_var, request_id_var
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 

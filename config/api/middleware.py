@@ -13,8 +13,8 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from config.api.context import client_id_var, request_id_var
 from config.api.errors import PayloadTooLarge
+from records.context import client_id_var, request_id_var
 
 logger = logging.getLogger("catalogue.access")
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -12,11 +12,11 @@ from typing import Any
 from django.conf import settings
 
 from config.api import errors
-from config.api.lookups import BY_COLLECTION
 from config.api.params import ID_PATH
 from config.api.routing import PATH_PATTERNS, ApiView, Operation, api_views
 from config.api.scopes import SCOPES
-from config.api.validation import NUL_FREE
+from records.lookups import BY_COLLECTION
+from records.validation import NUL_FREE
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}

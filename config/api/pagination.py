@@ -32,8 +32,8 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from config.api.errors import PaginatedResponseException, SchemaValidationException
-from config.api.filters import as_utc, parse_bool_param
-from config.api.validation import MAX_ID, MAX_JSON_DEPTH, NUL, nests_deeper
+from records.filters import as_utc, parse_bool_param
+from records.validation import MAX_ID, MAX_JSON_DEPTH, NUL, nests_deeper
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -44,13 +44,6 @@ MAX_OFFSET_ROWS = 10_000
 #: the query parameters of each paging mode (one request uses one mode)
 CURSOR_PARAMS = ("pageSize", "cursor")
 OFFSET_PARAMS = ("page", "offset")
-COMMON_SORTS = {
-    "id": "id",
-    "createdAt": "created_at",
-    "lastModifiedAt": "last_modified_at",
-    "priority": "priority",
-    "name": "sort_name",
-}
 
 
 @dataclass(frozen=True)

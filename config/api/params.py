@@ -6,10 +6,10 @@ from typing import Any
 
 from django.conf import settings
 
-from config.api.filters import MAX_ROW_ID, MAX_TERM_LENGTH, REFERENCE_EXPANDS
 from config.api.pagination import DEFAULT_OFFSET, DEFAULT_PAGE_SIZE, MAX_OFFSET_ROWS, MAX_PAGE_SIZE
 from config.api.routing import QueryParam
-from config.api.validation import MAX_ID
+from records.filters import MAX_ROW_ID, MAX_TERM_LENGTH, REFERENCE_EXPANDS
+from records.validation import MAX_ID
 
 STRING = {"type": "string"}
 #: one record id in a query parameter (``IdFilter``)

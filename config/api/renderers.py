@@ -7,7 +7,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
 from config.api.errors import InvalidJSONPayload, SchemaValidationException
-from config.api.validation import MAX_JSON_DEPTH, NUL_MESSAGE, nests_deeper, nul_path
+from records.validation import MAX_JSON_DEPTH, NUL_MESSAGE, nests_deeper, nul_path
 
 
 class FastJSONRenderer(BaseRenderer):

@@ -12,11 +12,11 @@ from django.urls import re_path
 from rest_framework.views import APIView
 
 from config.api import idempotency
-from config.api.context import client_id_var
 from config.api.errors import ApiError, SchemaValidationException
 from config.api.negotiation import JsonOnlyNegotiation
 from config.api.ratelimit import request_budget
-from config.api.validation import NUL, NUL_MESSAGE, Obj
+from records.context import client_id_var
+from records.validation import NUL, NUL_MESSAGE, Obj
 
 
 @dataclass(frozen=True)

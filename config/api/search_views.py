@@ -2,9 +2,10 @@
 ``GET /v2/search`` (quick search across surfaces) and ``POST /v2/resolve``.
 
 They live in ``config.api`` because they serve every resource without belonging to one: each
-app registers its surface and resolve types (``config.api.search.register``) from its
-``AppConfig.ready()``, so ``config.api`` never imports an app (the dependency direction holds) and
-a new resource, such as clusters, is one ``register`` call, not a new view.
+app registers its surface (``config.api.search.register_surface``) and resolve types
+(``records.search.resolve.register_resolvers``) from its ``AppConfig.ready()``, so ``config.api``
+never imports an app (the dependency direction holds) and a new resource, such as clusters, is
+two ``register`` calls, not a new view.
 """
 
 from __future__ import annotations
@@ -12,24 +13,22 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from config.api import errors
-from config.api.filters import MAX_TERM_LENGTH, check_query_params, parse_language_param
 from config.api.pagination import parse_page_size
 from config.api.params import language_param
 from config.api.responses import listing, ok
 from config.api.routing import ApiView, Operation, QueryParam, api_path
 from config.api.search import (
-    MAX_RESOLVE_ITEMS,
-    RESOLVE_BODY,
     SEARCH_SCOPES,
     SURFACE_NAMES,
     SearchSurface,
-    Term,
     quick_search,
-    resolve,
     run_search,
     surfaces,
 )
 from config.api.views import body
+from records.filters import MAX_TERM_LENGTH, check_query_params, parse_language_param
+from records.search.matching import Term
+from records.search.resolve import MAX_RESOLVE_ITEMS, RESOLVE_BODY, resolve
 
 SEARCH_ERRORS = (errors.SchemaValidationException, errors.PaginatedResponseException)
 

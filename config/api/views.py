@@ -9,7 +9,7 @@ from config.api import errors
 from config.api.errors import SchemaValidationException
 from config.api.responses import record
 from config.api.routing import ApiView, Operation
-from config.api.validation import Obj
+from records.validation import Obj
 
 
 def body(request, schema: Obj, *, partial: bool = False) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.api.bulk import BulkView, bulk_operation, key_schemas
+from config.api.bulk_views import BulkView, bulk_operation, key_schemas
 from taxonomy.bulk import CATEGORIES
 
 

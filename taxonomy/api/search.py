@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.api.filters import MAX_ROW_ID
-from config.api.pagination import COMMON_SORTS
 from config.api.search import SearchSurface
-from config.api.validation import Int
-from taxonomy.api.serializers import category_representation, category_schema
+from records.filters import COMMON_SORTS, MAX_ROW_ID
+from records.validation import Int
+from taxonomy.api.representations import category_representation, category_schema
 from taxonomy.filtersets import CategoryFilterSet
 from taxonomy.models import Category
 from taxonomy.search import refresh_category_search_text

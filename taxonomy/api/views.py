@@ -6,8 +6,7 @@ from typing import ClassVar, cast
 
 from changes.api.views import history_view
 from config.api import errors
-from config.api.filters import check_query_params, parse_bool_param, parse_language_param
-from config.api.outcomes import count_actions
+from config.api.outcomes import errors_for
 from config.api.pagination import paginate_request
 from config.api.params import (
     BOOL,
@@ -21,20 +20,20 @@ from config.api.params import (
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.views import body, if_match, nested_list_params, translation_removal_view
+from records.filters import check_query_params, parse_bool_param, parse_language_param
+from records.outcomes import count_actions
 from taxonomy import relationships, selectors, services
-from taxonomy.api.serializers import (
-    CATEGORY_BODY,
-    CATEGORY_PATCH,
-    MOVE_BODY,
+from taxonomy.api.links import linked_items
+from taxonomy.api.representations import (
     ancestors_schema,
     category_representation,
     category_schema,
-    link_body,
     link_outcome_schema,
     tree_node_schema,
     tree_representation,
 )
 from taxonomy.filtersets import MAX_DEPTH
+from taxonomy.schemas import CATEGORY_BODY, CATEGORY_PATCH, MOVE_BODY, link_body
 
 READ, WRITE = ("categories:read",), ("categories:write",)
 LINKS_READ, LINKS_WRITE = ("relationships:read",), ("relationships:write",)
@@ -362,7 +361,7 @@ class LinkedItemsView(ApiView):
     def get(self, request, lookup_key, lookup_value):
         category = _parent(request, lookup_key, lookup_value)
         params = nested_list_params(request, lookup_key)
-        kind = relationships.link_kind(self.kind_key)
+        kind = linked_items(self.kind_key)
         scope = selectors.category_scope(
             category, include_descendants=parse_bool_param(params, "includeDescendants")
         )
@@ -373,10 +372,10 @@ class LinkedItemsView(ApiView):
 
 
 def linked_items_view(key: str) -> type[LinkedItemsView]:
-    kind = relationships.link_kind(key)
+    kind, items = relationships.link_kind(key), linked_items(key)
 
     def schema() -> dict:
-        item = kind.schema()
+        item = items.schema()
         item.setdefault("properties", {})["primary"] = {
             "type": "boolean",
             "description": "Whether this category (or, with includeDescendants, one below it) "
@@ -391,9 +390,9 @@ def linked_items_view(key: str) -> type[LinkedItemsView]:
         many=True,
         query=_unique(
             (
-                *paging_params(list(kind.sorts)),
+                *paging_params(list(items.sorts)),
                 INCLUDE_DESCENDANTS,
-                *kind.query,
+                *items.query,
                 language_param(),
                 *LOOKUP_QUERY,
             )
@@ -419,7 +418,7 @@ class LinkItemsView(ApiView):
         counts = count_actions(outcomes)
         done = "added" if self.action == "add" else "removed"
         return ok(
-            [o.as_dict(request) for o in outcomes],
+            [o.as_dict(errors_for(request)) for o in outcomes],
             f"{counts[self.action]} {done}, {counts['error']} failed",
         )
 

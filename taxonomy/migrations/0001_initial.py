@@ -6,7 +6,7 @@ import django.utils.timezone
 import mptt.fields
 from django.db import migrations, models
 
-import config.api.models
+import records.models
 
 
 class Migration(migrations.Migration):
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "language",
-                    models.CharField(default=config.api.models.default_language, max_length=8),
+                    models.CharField(default=records.models.default_language, max_length=8),
                 ),
                 ("sort_name", models.CharField(default="", editable=False, max_length=255)),
                 ("hidden", models.BooleanField(default=False)),

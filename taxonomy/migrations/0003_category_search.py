@@ -4,7 +4,7 @@
 
 from django.db import migrations, models
 
-from config.api.search import set_column
+from records.search.text import set_column
 
 FORWARD = [
     "CREATE INDEX cat_search_fts ON taxonomy_category "

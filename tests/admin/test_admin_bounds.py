@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from catalogue.api.serializers import ATTRIBUTE_VALUE_MAX_LENGTH, ATTRIBUTES_MAX_BYTES
 from catalogue.models import Product
+from catalogue.schemas import ATTRIBUTE_VALUE_MAX_LENGTH, ATTRIBUTES_MAX_BYTES
 from tests.admin.test_products_admin import ADD, add_form
 from tests.catalogue.factories import ProductFactory
 from tests.taxonomy.factories import CategoryFactory

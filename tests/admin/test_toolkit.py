@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalogue.models import Product, ProductSource
 from config import admin as toolkit
-from config.api.validation import Ean
+from records.validation import Ean
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 
 pytestmark = pytest.mark.django_db

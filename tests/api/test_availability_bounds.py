@@ -12,16 +12,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalogue.api.serializers import (
+from catalogue.filtersets import MAX_ATTRIBUTE_FILTERS
+from catalogue.models import Product, ProductAttribute
+from catalogue.schemas import (
     ATTRIBUTE_ARRAY_MAX_ITEMS,
     ATTRIBUTE_VALUE_MAX_LENGTH,
     ATTRIBUTES_MAX_BYTES,
     ATTRIBUTES_MAX_COUNT,
 )
-from catalogue.filtersets import MAX_ATTRIBUTE_FILTERS
-from catalogue.models import Product, ProductAttribute
 from catalogue.services import product_create
-from config.api import search
+from records.search import matching
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import ClusterConfigFactory
 from tests.conftest import envelope_error
@@ -227,14 +227,18 @@ def jackets():
 
 
 def test_term_bounds_cap_words_and_typo_expansion():
-    long_word = search.Term.parse("a" * 200)
+    long_word = matching.Term.parse("a" * 200)
     assert long_word.words == ("a" * 200,) and long_word.fuzzy_words == ()
-    at_the_limit = search.Term.parse("b" * search.FUZZY_MAX_LENGTH)
-    assert at_the_limit.fuzzy_words == ("b" * search.FUZZY_MAX_LENGTH,)
-    many = search.Term.parse(WORST_TERMS["40-typo-tolerant-words"])
+    at_the_limit = matching.Term.parse("b" * matching.FUZZY_MAX_LENGTH)
+    assert at_the_limit.fuzzy_words == ("b" * matching.FUZZY_MAX_LENGTH,)
+    many = matching.Term.parse(WORST_TERMS["40-typo-tolerant-words"])
     assert many.fuzzy_words == ("jakcet", "trosuers", "shrit", "blazre")
-    assert len(search.Term.parse(WORST_TERMS["100-one-letter-words"]).words) == 16
-    assert (search.FUZZY_MAX_LENGTH, search.MAX_FUZZY_WORDS, search.MAX_TERM_WORDS) == (20, 4, 16)
+    assert len(matching.Term.parse(WORST_TERMS["100-one-letter-words"]).words) == 16
+    assert (matching.FUZZY_MAX_LENGTH, matching.MAX_FUZZY_WORDS, matching.MAX_TERM_WORDS) == (
+        20,
+        4,
+        16,
+    )
 
 
 @pytest.mark.parametrize("term", list(WORST_TERMS.values()), ids=list(WORST_TERMS))

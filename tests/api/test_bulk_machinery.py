@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from catalogue.bulk import PRODUCTS, ProductBulk
 from catalogue.models import Product, ProductAttribute, ProductSource
-from config.api import bulk as bulk_module
-from config.api.bulk import Directives, Retry, parse_directives, run_bulk
-from config.api.bulk_sql import delete_records, insert_rows, rows_by_pairs, update_rows
 from config.api.errors import SchemaValidationException
+from records import bulk as bulk_module
+from records.bulk import Directives, Retry, parse_directives, run_bulk
+from records.bulk_sql import delete_records, insert_rows, rows_by_pairs, update_rows
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.clusters.factories import ClusterFactory
 

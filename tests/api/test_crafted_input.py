@@ -12,7 +12,7 @@ import base64
 import pytest
 
 from clusters.models import ClusterProduct
-from config.api.validation import MAX_ID
+from records.validation import MAX_ID
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import (
     ClusterConfigSettingFactory,

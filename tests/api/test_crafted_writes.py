@@ -15,7 +15,7 @@ import orjson
 import pytest
 from django.apps import apps
 
-from config.api.bulk import BulkBody
+from config.api.bulk_views import BulkBody
 from config.api.routing import api_views
 from tests.api.test_mass_assignment import url_for, world  # noqa: F401  (fixture)
 from tests.catalogue.factories import ProductFactory
@@ -28,7 +28,7 @@ HUGE = 2**64
 _HUGE = "__HUGE__"
 NAMES = [{"language": "EN", "value": "Crafted"}]
 _LONG = "x" * 10_001  # one character past an attribute value's bound
-APPS = ("catalogue", "taxonomy", "clusters", "integrations", "api")
+APPS = ("catalogue", "taxonomy", "clusters", "integrations", "records", "api")
 #: routes answering one outcome per item (SPEC 10.1), where a bad item is that item's error
 PER_ITEM = {
     "/v2/categories/{lookup_key}/{lookup_value}/add-products-clusters",

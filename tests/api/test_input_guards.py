@@ -18,7 +18,7 @@ from django.test import Client
 from catalogue.models import Product
 from clusters.models import Cluster
 from config.api.routing import api_views
-from config.api.validation import NUL_MESSAGE
+from records.validation import NUL_MESSAGE
 from tests.api.documents import objects, operations
 from tests.api.test_mass_assignment import url_for, world  # noqa: F401  (fixture)
 from tests.catalogue.factories import ProductFactory

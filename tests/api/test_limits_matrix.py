@@ -10,7 +10,7 @@ import pytest
 from django.test import Client, override_settings
 
 from catalogue.models import Product
-from config.api.bulk import BulkBody
+from config.api.bulk_views import BulkBody
 from config.api.pagination import MAX_PAGE_SIZE
 from config.api.routing import api_views
 from taxonomy.models import Category

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from catalogue.models import Product
-from config.api.bulk import BulkBody
+from config.api.bulk_views import BulkBody
 from config.api.routing import api_views
 from taxonomy.models import Category
 from tests.catalogue.factories import ProductFactory

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from catalogue.models import Product, ProductAttribute, ProductCategory
 from catalogue.selectors import PRODUCT_LOOKUP, product_get, product_rows
 from config.api import errors
-from config.api.lookups import PREPARED
-from config.api.rows import PreparedRows
+from records.lookups import PREPARED
+from records.rows import PreparedRows
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.taxonomy.factories import CategoryFactory
 

@@ -21,8 +21,8 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.query import Query
 
 from catalogue.models import Product
-from config.api.bulk_records import plain
-from config.api.rows import RowsIterable
+from records.bulk_records import plain
+from records.rows import RowsIterable
 from tests.catalogue.factories import ProductFactory
 
 

@@ -23,10 +23,10 @@ from clusters.models import (
     ClusterProduct,
     OptionProduct,
 )
-from config.api.bulk import BulkBody
-from config.api.bulk_records import plain
+from config.api.bulk_views import BulkBody
 from config.api.routing import api_views
 from config.api.scopes import ALL_SCOPES
+from records.bulk_records import plain
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.clusters.factories import (
     ClusterFactory,

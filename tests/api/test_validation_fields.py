@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from config.api.validation import INVALID, Int, Str
+from records.validation import INVALID, Int, Str
 
 
 @pytest.mark.parametrize(

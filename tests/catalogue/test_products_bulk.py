@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalogue.bulk import PRODUCTS
 from catalogue.models import Product, ProductAttribute, ProductCategory, ProductSource
-from config.api.bulk import run_bulk
+from records.bulk import run_bulk
 from taxonomy.models import CategorySource
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.conftest import envelope_error

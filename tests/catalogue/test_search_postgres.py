@@ -12,8 +12,9 @@ from django.db import connection
 
 from catalogue.api.search import PRODUCT_SEARCH
 from catalogue.models import Product
-from config.api.models import SearchWord
-from config.api.search import Term, run_search, search_query, vocabulary_query
+from config.api.search import run_search, search_query
+from records.models import SearchWord
+from records.search.matching import Term, vocabulary_query
 from tests.catalogue.factories import ProductFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from catalogue.models import Product
 from clusters.bulk import CLUSTERS
 from clusters.models import Cluster, ClusterOption, ClusterProduct, OptionProduct
-from config.api.bulk import run_bulk
+from records.bulk import run_bulk
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.clusters.factories import (
     ClusterConfigFactory,

@@ -11,8 +11,8 @@ from django.db import connection
 
 from clusters.api.search import CLUSTER_SEARCH
 from clusters.models import Cluster, ClusterConfig
-from config.api.models import SearchWord
 from config.api.search import run_search, search_query
+from records.models import SearchWord
 from tests.clusters.factories import ClusterConfigFactory, ClusterFactory
 from tests.taxonomy.factories import CategoryFactory
 

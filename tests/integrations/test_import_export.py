@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from catalogue.demo import seed_catalogue
 from catalogue.models import Product, ProductAttribute, ProductSource
 from integrations.catalogue_io import BadRecord, CsvMapping, JsonArrayError, read_json_array
-from taxonomy.api.serializers import CATEGORY_PATCH
 from taxonomy.models import Category
+from taxonomy.schemas import CATEGORY_PATCH
 from tests.catalogue.factories import ProductFactory
 from tests.taxonomy.treecheck import assert_tree_consistent, outline
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalogue.models import Product, ProductCategory
-from config.api.bulk import run_bulk
+from records.bulk import run_bulk
 from taxonomy.bulk import CATEGORIES
 from taxonomy.models import Category, CategorySource
 from tests.catalogue.factories import ProductFactory

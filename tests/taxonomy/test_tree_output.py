@@ -9,7 +9,7 @@ import orjson
 import pytest
 from django.conf import settings
 
-from config.api.records import LOCALIZED_API_NAMES, timestamp
+from records.rules import LOCALIZED_API_NAMES, timestamp
 from taxonomy.models import Category
 from tests.taxonomy.factories import CategoryFactory, CategorySourceFactory
 

@@ -17,8 +17,8 @@ from typing import Any, BinaryIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from config.api.bulk import entities
 from integrations.catalogue_io import write_records
+from records.bulk import entities
 
 EXPORT_FORMATS = ("ndjson", "csv", "json")
 

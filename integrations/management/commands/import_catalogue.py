@@ -30,9 +30,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, reset_queries, transaction
 from tqdm import tqdm
 
-from config.api.bulk import ACTIONS, Entity, entities, run_bulk
 from config.api.errors import ApiError
+from config.api.outcomes import error_object
 from integrations.catalogue_io import FORMATS, BadRecord, JsonArrayError, guess_format, reader
+from records.bulk import ACTIONS, Entity, entities, run_bulk
 
 SHOWN_ERRORS = 20  # printed on stderr when there is no --errors file
 
@@ -184,7 +185,7 @@ class _Job:
             except ApiError as exc:  # a request-level problem (directives): stop here
                 raise CommandError(exc.message + _fields(exc)) from exc
             for item, (line, number) in zip(result.items, lines, strict=True):
-                outcome = result.outcome(item)
+                outcome = result.outcome(item, error_object)
                 if item.error is not None:
                     self.fail(line, outcome, outcome["error"], number)
                 else:

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from changes.bulk import record_bulk
 from config.api import errors
-from config.api.bulk import (
+from records.bulk import (
     REMOVE,
     SKIP_CREATE,
     SKIP_UNCHANGED,
@@ -40,16 +40,16 @@ from config.api.bulk import (
     Item,
     Retry,
 )
-from config.api.bulk_sql import (
+from records.bulk_sql import (
     advisory_lock,
     delete_records,
     insert_rows,
     rows_by_pairs,
     update_rows,
 )
-from config.api.localized import column, slugify_text
-from config.api.records import SOURCE_ITEM, RecordSpec
-from config.api.validation import Id
+from records.localized import column, slugify_text
+from records.rules import SOURCE_ITEM, RecordSpec
+from records.validation import Id
 
 Pair = tuple[str, str]
 BOOKKEEPING = ("id", "version", "created_at", "last_modified_at")

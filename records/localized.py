@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from config.api.validation import INVALID, NUL_FREE, Errors, Field, Language, Str, add_error, join
+from records.validation import INVALID, NUL_FREE, Errors, Field, Language, Str, add_error, join
 
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 

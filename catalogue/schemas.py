@@ -1,25 +1,22 @@
-"""Products in JSON: the request body schema and the representation (SPEC §9)."""
+"""Products in JSON requests: the body schemas a write accepts and the lookups (SPEC §9); the
+representation is the API's, in ``catalogue.api.representations``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from catalogue.attributes import MAX_ATTRIBUTES
 from catalogue.models import Product
-from config.api.localized import localized_plan, localized_row_output
-from config.api.records import (
+from records.rules import (
     ID_REF,
     LOCALIZED_API_NAMES,
     SOURCE_REF,
     SOURCES_RULES,
-    bookkeeping_output,
     check_sources,
     common_fields,
     default_name_rule,
     localized_fields,
     source_fields,
 )
-from config.api.validation import (
+from records.validation import (
     Choice,
     Ean,
     Errors,
@@ -32,7 +29,6 @@ from config.api.validation import (
     Str,
     add_error,
 )
-from integrations.services import sources_output
 
 #: Bounds of a product's attributes (SPEC §9, issue 15): a 15 MB value or a million-item array
 #: was accepted and one list page of eight such products was 36 MB. They are part of the
@@ -129,58 +125,3 @@ PRODUCT_BODY = Obj(
     rules=(*SOURCES_RULES, default_name_rule()),
 )
 PRODUCT_PATCH = Obj(product_fields(), check=_check_product, rules=SOURCES_RULES)
-
-
-def cluster_reference(product: Product) -> dict[str, int] | None:
-    """``{"id"}`` of the product's cluster, read from the joined ``cluster_membership``."""
-    membership = getattr(product, "cluster_membership", None)  # missing: AttributeError subclass
-    return {"id": membership.cluster_id} if membership is not None else None
-
-
-def product_representation(
-    product: Product, *, language: str | None = None, expands: set[str] = frozenset()
-) -> dict[str, Any]:
-    data: dict[str, Any] = bookkeeping_output(product)
-    data["language"] = product.language.upper()
-    row = vars(product)  # a product_rows namespace or an instance: column name → value
-    for api_name, columns in localized_plan(LOCALIZED_API_NAMES, language):
-        data[api_name] = localized_row_output(row, columns)
-    data.update(
-        {
-            "sku": product.sku or None,
-            "eanCode": product.ean_code or None,
-            "manufacturer": product.manufacturer or None,
-            "manufacturerCode": product.manufacturer_code or None,
-            "supplier": product.supplier or None,
-            "supplierCode": product.supplier_code or None,
-            "status": product.status,
-            "hidden": product.hidden,
-            "unit": product.unit,
-            "minimumQuantity": product.minimum_quantity,
-            "package": product.package or None,
-            "taxCode": product.tax_code,
-            "priority": product.priority,
-            "attributes": [{"name": a.name, "value": a.value} for a in product.attributes.all()],
-            "parent": {"id": product.parent_id} if product.parent_id else None,
-            "cluster": cluster_reference(product),
-            "sources": sources_output(product),
-        }
-    )
-    if "categories" in expands:
-        data["categories"] = [link.category_id for link in product.category_links.all()]
-    return data
-
-
-def product_schema() -> dict[str, Any]:
-    """The OpenAPI schema of a product as read."""
-    schema = Obj(product_fields()).openapi(for_write=False)
-    props = schema["properties"]
-    for name in ("source", "sourceId"):
-        props.pop(name)
-    props["parent"] = {
-        "type": "object",
-        "nullable": True,
-        "properties": {"id": {"type": "integer"}},
-    }
-    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "names"]
-    return schema

@@ -1,92 +1,19 @@
-"""Categories in JSON: the request body schemas and the representation (SPEC §10, §10.1)."""
+"""Categories as the API answers them: representations, tree nodes and their OpenAPI schemas."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from config.api.localized import localized_plan, localized_row_output
 from config.api.outcomes import outcome_schema
-from config.api.records import (
-    ID_REF,
-    LOCALIZED_API_NAMES,
-    SOURCE_REF,
-    SOURCES_RULES,
-    bookkeeping_row_output,
-    check_sources,
-    common_fields,
-    default_name_rule,
-    localized_fields,
-    source_fields,
-)
-from config.api.validation import Choice, Errors, Field, Int, ListOf, Obj, OneOfShapes, add_error
-from integrations.services import sources_output
+from records.localized import localized_plan, localized_row_output
+from records.rules import LOCALIZED_API_NAMES, bookkeeping_row_output
+from records.sources import sources_output
+from records.validation import Obj
 from taxonomy.models import Category
-from taxonomy.relationships import MAX_LINK_ITEMS, link_kinds
+from taxonomy.relationships import link_kinds
+from taxonomy.schemas import category_fields
 from taxonomy.selectors import category_row_fields
-from taxonomy.services import POSITIONS
-
-CATEGORY_REF = OneOfShapes(
-    [ID_REF, SOURCE_REF],
-    nullable=True,
-    description="A category: {id} or {sourceId, source}; null for none (a root).",
-)
-
-
-def category_fields() -> dict[str, Field]:
-    return {
-        **common_fields(),
-        **localized_fields(LOCALIZED_API_NAMES),
-        "parent": CATEGORY_REF,
-        "level": Int(minimum=0, read_only=True, description="Depth; a root is 0."),
-        "path": ListOf(Int(), read_only=True, description="Ids from the root down to the parent."),
-        "childCount": Int(minimum=0, read_only=True),
-        **source_fields(),
-    }
-
-
-def _check_category(cleaned: dict, path: str, errs: Errors) -> None:
-    check_sources(cleaned, path, errs)
-
-
-CATEGORY_BODY = Obj(
-    category_fields(),
-    required=("names",),
-    check=_check_category,
-    rules=(*SOURCES_RULES, default_name_rule()),
-)
-CATEGORY_PATCH = Obj(category_fields(), check=_check_category, rules=SOURCES_RULES)
-MOVE_BODY = Obj(
-    {
-        "target": CATEGORY_REF,
-        "position": Choice(POSITIONS, description="Default last-child."),
-    },
-    required=("target",),
-)
-
-
-class ItemLookups(ListOf):
-    """Raw item lookups: each item is validated on its own by the service, so that a malformed
-    item is that item's error outcome; the count is limited per request (413), not per list."""
-
-    def convert(self, value: Any, path: str, errors: Errors) -> Any:
-        if not isinstance(value, list):
-            return add_error(errors, path, "Expected an array of lookups.")
-        return value
-
-
-def link_body() -> Obj:
-    """``{"products": [lookup…], "clusters": [lookup…]}`` for every link kind."""
-    return Obj(
-        {
-            kind.key: ItemLookups(
-                kind.lookup,
-                max_items=MAX_LINK_ITEMS,
-                description=f"{kind.label} lookups; at most {MAX_LINK_ITEMS} items in total.",
-            )
-            for kind in link_kinds()
-        }
-    )
 
 
 def category_output(row: Mapping[str, Any], *, language: str | None = None) -> dict[str, Any]:

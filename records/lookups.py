@@ -13,8 +13,8 @@ from django.db.models import F, Lookup, Model, Q, QuerySet, Subquery
 from django.db.models.constants import LOOKUP_SEP
 
 from config.api.errors import ApiError, InvalidLookupKey
-from config.api.rows import PreparedRows
-from config.api.validation import MAX_ID
+from records.rows import PreparedRows
+from records.validation import MAX_ID
 
 KeyBuilder = Callable[[str, Mapping[str, str]], tuple[Q, str]]
 

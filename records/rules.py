@@ -18,14 +18,16 @@ from django.db.models import Model
 from django.utils import timezone
 
 from config.api import errors
-from config.api.localized import (
+from records.localized import (
     Localized,
     SlugValue,
     column,
     present_languages,
     slugify_text,
 )
-from config.api.validation import (
+from records.models import SOURCE_PATTERN
+from records.sources import sync_sources
+from records.validation import (
     TEXT,
     Bool,
     Errors,
@@ -39,8 +41,6 @@ from config.api.validation import (
     Url,
     add_error,
 )
-from integrations.models import SOURCE_PATTERN
-from integrations.services import sync_sources
 
 # API name → model base column of every localized field (SPEC §6).
 LOCALIZED_API_NAMES = {
@@ -237,7 +237,7 @@ def bookkeeping_row_output(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class SearchDocument(Protocol):
-    """What a record type's ``search_text`` is made of (``config.api.search.SearchText``)."""
+    """What a record type's ``search_text`` is made of (``records.search.text.SearchText``)."""
 
     def document(self, record: Any, source_ids: Iterable[str]) -> str: ...
 

@@ -15,11 +15,21 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
 from config.api.errors import SchemaValidationException
-from config.api.localized import column, languages
+from records.localized import column, languages
 
 PAGING_PARAMS = frozenset(
     {"pageSize", "cursor", "page", "offset", "sort", "withCount", "language", "expands"}
 )
+
+
+#: the ``sort`` fields every record list offers (API name → column)
+COMMON_SORTS = {
+    "id": "id",
+    "createdAt": "created_at",
+    "lastModifiedAt": "last_modified_at",
+    "priority": "priority",
+    "name": "sort_name",
+}
 
 
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):

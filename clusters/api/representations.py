@@ -1,0 +1,207 @@
+"""Cluster configs, clusters and options as the API answers them: representations and their
+OpenAPI schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalogue.api.representations import product_representation, product_schema
+from clusters.models import Cluster, ClusterConfig, ClusterConfigSetting, ClusterOption
+from clusters.readiness import PROBLEM_CODES
+from clusters.schemas import (
+    OPTION_API_NAMES,
+    SETTING_PATCH,
+    attribute_fields,
+    cluster_fields,
+    config_fields,
+    option_fields,
+)
+from config.api.outcomes import outcome_schema
+from records.localized import localized_output
+from records.rules import LOCALIZED_API_NAMES, bookkeeping_output
+from records.sources import sources_output
+from records.validation import Obj
+
+
+def _without_flat_sources(schema: dict[str, Any]) -> dict[str, Any]:
+    for name in ("source", "sourceId"):
+        schema["properties"].pop(name, None)
+    return schema
+
+
+def setting_representation(setting: ClusterConfigSetting) -> dict[str, Any]:
+    return {
+        "id": setting.pk,
+        "attributeName": setting.attribute_name,
+        "displayType": setting.display_type,
+        "priority": setting.priority,
+    }
+
+
+def config_representation(config: ClusterConfig) -> dict[str, Any]:
+    """Reads the prefetched ``settings`` (ordered by priority, then id)."""
+    data = bookkeeping_output(config)
+    data["name"] = config.name
+    data["settings"] = [setting_representation(s) for s in config.settings.all()]
+    return data
+
+
+def setting_schema() -> dict[str, Any]:
+    schema = SETTING_PATCH.openapi(for_write=False)
+    schema["required"] = ["id", "attributeName", "displayType", "priority"]
+    return schema
+
+
+def config_schema() -> dict[str, Any]:
+    schema = Obj(config_fields()).openapi(for_write=False)
+    schema["properties"]["settings"] = {"type": "array", "items": setting_schema()}
+    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "name", "settings"]
+    return schema
+
+
+def cluster_representation(
+    cluster: Cluster, *, language: str | None = None, expands: set[str] = frozenset()
+) -> dict[str, Any]:
+    """Reads what ``selectors.clusters_for_output(expands)`` prefetched."""
+    data: dict[str, Any] = bookkeeping_output(cluster)
+    config = cluster.cluster_config
+    data["code"] = cluster.code or None
+    data["sku"] = cluster.sku or None
+    data["attributes"] = list(cluster.attributes or [])
+    data["clusterConfig"] = (
+        config_representation(config)
+        if "clusterConfig" in expands
+        else {"id": config.pk, "name": config.name}
+    )
+    data["language"] = cluster.language.upper()
+    for api_name, base in LOCALIZED_API_NAMES.items():
+        data[api_name] = localized_output(cluster, base, language)
+    data["parent"] = {"id": cluster.parent_id} if cluster.parent_id else None
+    if "defaultProduct" in expands:
+        default = cluster.default_product
+        data["defaultProduct"] = (
+            product_representation(default, language=language) if default else None
+        )
+    else:
+        data["defaultProduct"] = (
+            {"id": cluster.default_product_id} if cluster.default_product_id else None
+        )
+    data["hidden"] = cluster.hidden
+    data["priority"] = cluster.priority
+    data["sources"] = sources_output(cluster)
+    if "products" in expands:
+        data["products"] = [
+            product_representation(m.product, language=language) for m in cluster.memberships.all()
+        ]
+    if "categories" in expands:
+        data["categories"] = [link.category_id for link in cluster.category_links.all()]
+    if "options" in expands:
+        data["options"] = [
+            option_representation(o, language=language, expands={"products"})
+            for o in cluster.options.all()
+        ]
+    return data
+
+
+def cluster_schema() -> dict[str, Any]:
+    schema = _without_flat_sources(
+        Obj({**cluster_fields(), **attribute_fields()}).openapi(for_write=False)
+    )
+    props = schema["properties"]
+    props["clusterConfig"] = {
+        "description": "{id, name}; the whole config with ?expands=clusterConfig",
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+            },
+            config_schema(),
+        ],
+    }
+    props["parent"] = {
+        "type": "object",
+        "nullable": True,
+        "properties": {"id": {"type": "integer"}},
+    }
+    props["defaultProduct"] = {
+        "description": "{id} or null; the whole product with ?expands=defaultProduct",
+        "nullable": True,
+        "oneOf": [
+            {"type": "object", "properties": {"id": {"type": "integer"}}},
+            product_schema(),
+        ],
+    }
+    props["products"] = {
+        "type": "array",
+        "items": product_schema(),
+        "description": "With ?expands=products.",
+    }
+    props["options"] = {
+        "type": "array",
+        "items": option_schema(),
+        "description": "With ?expands=options (each with its products).",
+    }
+    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "clusterConfig", "names"]
+    return schema
+
+
+def report_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["valid", "problems"],
+        "properties": {
+            "valid": {"type": "boolean"},
+            "problems": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "message", "productIds"],
+                    "properties": {
+                        "code": {"type": "string", "enum": list(PROBLEM_CODES)},
+                        "message": {"type": "string"},
+                        "productIds": {"type": "array", "items": {"type": "integer"}},
+                        "optionId": {"type": "integer", "description": "Option problems only."},
+                    },
+                },
+            },
+        },
+    }
+
+
+def assign_outcomes_schema() -> dict[str, Any]:
+    """``data`` of assign/unassign: one outcome per item, in request order."""
+    return {
+        "type": "array",
+        "items": outcome_schema({"type": {"type": "string", "enum": ["product"]}}),
+    }
+
+
+def option_representation(
+    option: ClusterOption, *, language: str | None = None, expands: set[str] = frozenset()
+) -> dict[str, Any]:
+    data: dict[str, Any] = bookkeeping_output(option)
+    data["cluster"] = {"id": option.cluster_id}
+    data["language"] = option.language.upper()
+    for api_name, base in OPTION_API_NAMES.items():
+        data[api_name] = localized_output(option, base, language)
+    data.update(
+        {
+            "isRequired": option.is_required,
+            "hidden": option.hidden,
+            "priority": option.priority,
+            "defaultProduct": (
+                {"id": option.default_product_id} if option.default_product_id else None
+            ),
+            "sources": sources_output(option),
+        }
+    )
+    if "products" in expands:
+        data["products"] = [link.product_id for link in option.product_links.all()]
+    return data
+
+
+def option_schema() -> dict[str, Any]:
+    schema = _without_flat_sources(Obj(option_fields()).openapi(for_write=False))
+    schema["properties"]["cluster"] = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "cluster", "names"]
+    return schema
