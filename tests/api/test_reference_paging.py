@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from changes.models import ChangeEvent
 from config.api.routing import api_views
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import (
@@ -21,10 +22,21 @@ from tests.taxonomy.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
 
-#: every list route of the service; the test below fails when a new one is not covered here
+#: every list route of the service; the test below fails when a new one is not covered here.
+#: The change feed is the one list without page paging: it is keyset-paged by event (``after``,
+#: SPEC §19), since positions in a log that grows at its head and is pruned at its tail shift.
 LIST_ROUTES = sorted(
-    path for path, view in api_views() if "GET" in view.operations and view.operations["GET"].many
+    path
+    for path, view in api_views()
+    if "GET" in view.operations and view.operations["GET"].many and path != "/v2/changes"
 )
+HISTORY_ENTITIES = {
+    "products": "product",
+    "categories": "category",
+    "clusters": "cluster",
+    "clusterconfigs": "clusterConfig",
+    "clusteroptions": "clusterOption",
+}
 
 
 @pytest.fixture
@@ -46,10 +58,22 @@ def lists():
         "clusterconfigs": config.pk,
         "clusters": cluster.pk,
         "clusteroptions": options[0].pk,
+        "products": ProductFactory(parent=category).pk,
     }
     paths = {}
     for route in LIST_ROUTES:
         collection = route.split("/")[2]
+        if route.endswith("/history"):  # factories write no events: give each record six
+            ChangeEvent.objects.bulk_create(
+                ChangeEvent(
+                    entity=HISTORY_ENTITIES[collection],
+                    action=ChangeEvent.Action.UPDATED,
+                    record_id=ids[collection],
+                    version=version,
+                    actor_kind="system",
+                )
+                for version in range(2, 8)
+            )
         paths[route] = route.replace("{lookup_key}", "id").replace(
             "{lookup_value}", str(ids.get(collection, 0))
         )
