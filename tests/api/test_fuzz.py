@@ -68,6 +68,7 @@ KNOWN_GAPS = {
     "create needs the default-language name, an update not: it depends on stored records",
     "POST /v2/categories/bulk/{lookupKey}": "the same as products",
     "POST /v2/clusters/bulk/{lookupKey}": "the same as products",
+    "GET /v2/changes": "recordId needs exactly one entity: a rule between two query parameters",
 }
 
 
