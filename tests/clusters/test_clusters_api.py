@@ -122,7 +122,7 @@ CLUSTER = Resource(
             **{"source": "ERP", "sourceId": f"B{i}", "names": localized(EN=f"Cluster {i}")},
             "clusterConfig": {"name": ctx.config.name},
         },
-        statements=12,  # PostgreSQL; SQLite runs 10
+        statements=13,  # PostgreSQL (the change events: one INSERT); SQLite runs 11
     ),
 )
 
