@@ -39,6 +39,7 @@ from records.bulk import (
     Directives,
     Item,
     Retry,
+    sorted_pairs,
 )
 from records.bulk_sql import (
     advisory_lock,
@@ -619,3 +620,14 @@ def reference_text(ref: dict[str, Any]) -> str:
     if "id" in ref:
         return f"id [{ref['id']}]"
     return f"sourceId [{ref['sourceId']}] and source [{ref['source']}]"
+
+
+def first_source_pairs(links: type[Model], owner: str, ids: Iterable[int]) -> dict[int, dict]:
+    """Each owner's first source pair (in ``sorted_pairs`` order), keyed by the owner's id: how
+    an export refers to another record so the file means the same in another database.
+    ``links`` is the owner's source-link model, ``owner`` its foreign key (``"product"``)."""
+    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
+    rows = plain(links).filter(**{f"{owner}_id__oneof": ids})
+    for owner_id, source, source_id in rows.values_list(f"{owner}_id", "source", "source_id"):
+        pairs[owner_id].append({"sourceId": source_id, "source": source})
+    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}

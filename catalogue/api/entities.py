@@ -3,7 +3,6 @@ the export in the API's own representation (found by ``records.bulk.entities()``
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ from catalogue.models import ProductSource
 from catalogue.schemas import PRODUCT_PATCH
 from catalogue.selectors import product_rows
 from records.bulk import Entity, exportable, most_links, register, sorted_pairs
-from records.bulk_records import plain
+from records.bulk_records import first_source_pairs
 from taxonomy.models import CategorySource
 
 EXPORT_CHUNK = 500
@@ -32,7 +31,9 @@ def export_products() -> Iterator[dict[str, Any]]:
         rows = list(product_rows().filter(pk__gt=last).order_by("pk")[:EXPORT_CHUNK])
         if not rows:
             return
-        parents = _category_pairs({row.parent_id for row in rows if row.parent_id})
+        parents = first_source_pairs(
+            CategorySource, "category", {row.parent_id for row in rows if row.parent_id}
+        )
         for product in rows:
             data = exportable(product_representation(product), PRODUCT_PATCH)
             data["sources"] = sorted_pairs(data["sources"])
@@ -40,15 +41,6 @@ def export_products() -> Iterator[dict[str, Any]]:
                 data["parent"] = parents[product.parent_id]
             yield data
         last = rows[-1].pk
-
-
-def _category_pairs(ids: set[int]) -> dict[int, dict[str, str]]:
-    """Each category's first source pair (in ``sorted_pairs`` order), as a reference."""
-    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
-    links = plain(CategorySource).filter(category_id__oneof=ids)
-    for category_id, source, source_id in links.values_list("category_id", "source", "source_id"):
-        pairs[category_id].append({"sourceId": source_id, "source": source})
-    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
 
 
 register(

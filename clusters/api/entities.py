@@ -12,6 +12,8 @@ from clusters.api.representations import cluster_representation, option_represen
 from clusters.bulk import CLUSTER_ITEM, CLUSTERS, OPTION_ITEM
 from clusters.models import Cluster, ClusterOption, ClusterProduct, ClusterSource, OptionProduct
 from records.bulk import Entity, exportable, most_links, register, sorted_pairs
+from records.bulk_records import first_source_pairs
+from taxonomy.models import CategorySource
 
 EXPORT_CHUNK = 500
 
@@ -27,8 +29,6 @@ def export_clusters() -> Iterator[dict[str, Any]]:
     products without a source pair cannot be referenced: a database-independent file cannot
     carry them.
     """
-    from catalogue.api.entities import _category_pairs
-
     last = 0
     while True:
         clusters = list(
@@ -40,7 +40,9 @@ def export_clusters() -> Iterator[dict[str, Any]]:
         if not clusters:
             return
         ids = [c.pk for c in clusters]
-        parents = _category_pairs({c.parent_id for c in clusters if c.parent_id})
+        parents = first_source_pairs(
+            CategorySource, "category", {c.parent_id for c in clusters if c.parent_id}
+        )
         member_rows = list(
             ClusterProduct.objects.filter(cluster_id__in=ids)
             .order_by("product_id")
@@ -56,7 +58,9 @@ def export_clusters() -> Iterator[dict[str, Any]]:
             .order_by("option_id", "position")
             .values_list("option_id", "product_id")
         )
-        refs = _product_refs({p for _, p in member_rows} | {p for _, p in selectable})
+        refs = first_source_pairs(
+            ProductSource, "product", {p for _, p in member_rows} | {p for _, p in selectable}
+        )
         members: dict[int, list[dict]] = defaultdict(list)
         for cluster_id, product_id in member_rows:
             if product_id in refs:
@@ -88,17 +92,6 @@ def export_clusters() -> Iterator[dict[str, Any]]:
                 data["options"] = by_cluster[cluster.pk]
             yield data
         last = ids[-1]
-
-
-def _product_refs(ids: set[int]) -> dict[int, dict[str, str]]:
-    """Each product's first source pair (``sorted_pairs`` order) as a nested item key."""
-    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
-    rows = ProductSource.objects.filter(product_id__oneof=ids).values_list(
-        "product_id", "source", "source_id"
-    )
-    for product_id, source, source_id in rows:
-        pairs[product_id].append({"sourceId": source_id, "source": source})
-    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
 
 
 register(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from records.bulk import Entity, exportable, most_links, register, sorted_pairs
-from records.bulk_records import plain
+from records.bulk_records import first_source_pairs, plain
 from taxonomy.api.representations import category_output
 from taxonomy.bulk import CATEGORIES
 from taxonomy.models import Category, CategorySource
@@ -38,7 +38,9 @@ def export_categories() -> Iterator[dict[str, Any]]:
         links = plain(CategorySource).filter(category_id__oneof=ids).order_by("pk")
         for owner, source, source_id in links.values_list("category_id", "source", "source_id"):
             sources[owner].append({"source": source, "sourceId": source_id})
-        parents = _first_pairs({row["parent_id"] for row in rows if row["parent_id"]})
+        parents = first_source_pairs(
+            CategorySource, "category", {row["parent_id"] for row in rows if row["parent_id"]}
+        )
         for row in rows:
             row.update(sources=sources[row["id"]], path_ids=[], child_count=0)
             data = exportable(category_output(row), CATEGORY_PATCH)
@@ -47,15 +49,6 @@ def export_categories() -> Iterator[dict[str, Any]]:
                 data["parent"] = parents[row["parent_id"]]
             yield data
         last = (rows[-1]["tree_id"], rows[-1]["lft"])
-
-
-def _first_pairs(ids: set[int]) -> dict[int, dict[str, str]]:
-    """Each category's first source pair (in ``sorted_pairs`` order), as a reference."""
-    pairs: dict[int, list[dict[str, str]]] = defaultdict(list)
-    links = plain(CategorySource).filter(category_id__oneof=ids)
-    for category_id, source, source_id in links.values_list("category_id", "source", "source_id"):
-        pairs[category_id].append({"sourceId": source_id, "source": source})
-    return {pk: sorted_pairs(found)[0] for pk, found in pairs.items()}
 
 
 register(
