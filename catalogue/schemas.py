@@ -49,11 +49,12 @@ ATTRIBUTE = Obj(
         "value": Scalar(max_length=ATTRIBUTE_VALUE_MAX_LENGTH, max_items=ATTRIBUTE_ARRAY_MAX_ITEMS),
     },
     required=("name", "value"),
+    name="Attribute",
 )
 #: a product's attribute list, as every write path checks it: single writes, bulk and nested
 #: items (their schemas are PRODUCT_BODY/PRODUCT_PATCH), import_catalogue and the admin form
 ATTRIBUTES = ListOf(ATTRIBUTE, max_items=ATTRIBUTES_MAX_COUNT, max_bytes=ATTRIBUTES_MAX_BYTES)
-SKU_REF = Obj({"sku": Str(max_length=128, min_length=1)}, required=("sku",))
+SKU_REF = Obj({"sku": Str(max_length=128, min_length=1)}, required=("sku",), name="SkuRef")
 #: a product in a request body: what ``catalogue.selectors.resolve_products`` resolves
 PRODUCT_REF = OneOfShapes(
     [ID_REF, SOURCE_REF, SKU_REF], description="{id}, {sourceId, source} or {sku}"
@@ -92,6 +93,7 @@ ATTRIBUTES_BODY = Obj(
     },
     required=("attributes",),
     check=check_attribute_names,
+    name="AttributesUpsert",
 )
 
 
@@ -123,5 +125,8 @@ PRODUCT_BODY = Obj(
     required=("names",),
     check=_check_product,
     rules=(*SOURCES_RULES, default_name_rule()),
+    name="ProductCreate",
 )
-PRODUCT_PATCH = Obj(product_fields(), check=_check_product, rules=SOURCES_RULES)
+PRODUCT_PATCH = Obj(
+    product_fields(), check=_check_product, rules=SOURCES_RULES, name="ProductPatch"
+)

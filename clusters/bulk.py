@@ -81,9 +81,7 @@ class Nested(Field):
 
     def openapi(self) -> dict:
         schema = super().openapi()
-        item = self.item_schema.openapi()
-        item.pop("required", None)
-        schema["items"] = item
+        schema["items"] = self.item_schema.openapi()  # bodies without required keys
         return schema
 
 
@@ -97,6 +95,7 @@ OPTION_ITEM = Obj(
         "products": Nested(PRODUCT_PATCH, description="Products made selectable in the option."),
     },
     check=_check,
+    name="ClusterOptionNestedItem",
 )
 CLUSTER_ITEM = Obj(
     {

@@ -59,8 +59,8 @@ SETTING_FIELDS: dict[str, Field] = {
     ),
     "priority": Int(),
 }
-SETTING_BODY = Obj(SETTING_FIELDS, required=("attributeName",))
-SETTING_PATCH = Obj(SETTING_FIELDS)
+SETTING_BODY = Obj(SETTING_FIELDS, required=("attributeName",), name="ClusterConfigSettingCreate")
+SETTING_PATCH = Obj(SETTING_FIELDS, name="ClusterConfigSettingPatch")
 
 
 def _check_config(cleaned: dict, path: str, errs: Errors) -> None:
@@ -105,18 +105,23 @@ def config_fields(*, patch: bool = False) -> dict[str, Field]:
     }
 
 
-CONFIG_BODY = Obj(config_fields(), required=("name",), check=_check_config)
-CONFIG_PATCH = Obj(config_fields(patch=True), check=_check_config)
+CONFIG_BODY = Obj(
+    config_fields(), required=("name",), check=_check_config, name="ClusterConfigCreate"
+)
+CONFIG_PATCH = Obj(config_fields(patch=True), check=_check_config, name="ClusterConfigPatch")
 
 
 # Clusters -----------------------------------------------------------------------------------
 
 CONFIG_REF = OneOfShapes(
-    [ID_REF, Obj({"name": Str(min_length=2, max_length=35)}, required=("name",))],
+    [
+        ID_REF,
+        Obj({"name": Str(min_length=2, max_length=35)}, required=("name",), name="NameRef"),
+    ],
     attr="cluster_config",
     description='{"id": n} or {"name": s}',
 )
-CODE_REF = Obj({"code": Str(min_length=1, max_length=64)}, required=("code",))
+CODE_REF = Obj({"code": Str(min_length=1, max_length=64)}, required=("code",), name="CodeRef")
 CLUSTER_REF = OneOfShapes(
     [ID_REF, SOURCE_REF, CODE_REF], description="{id}, {sourceId, source} or {code}"
 )
@@ -138,9 +143,7 @@ class _NoProductsYet(Obj):
 
     def openapi(self, *, for_write: bool = True) -> dict:
         return {
-            "type": "object",
-            "nullable": True,
-            "enum": [None],
+            "type": "null",
             "description": "Only null: a new cluster has no products yet (set it with PATCH).",
         }
 
@@ -177,9 +180,13 @@ CLUSTER_BODY = Obj(
     required=("names", "clusterConfig"),
     check=_check_cluster,
     rules=(*SOURCES_RULES, default_name_rule()),
+    name="ClusterCreate",
 )
 CLUSTER_PATCH = Obj(
-    {**cluster_fields(), **attribute_fields()}, check=_check_cluster, rules=SOURCES_RULES
+    {**cluster_fields(), **attribute_fields()},
+    check=_check_cluster,
+    rules=SOURCES_RULES,
+    name="ClusterPatch",
 )
 
 
@@ -204,11 +211,14 @@ TARGET = Obj(
     check=_check_target,
     description="Where the products go: a category (their primary home) or another cluster.",
 )
-ASSIGN_BODY = Obj({"products": PRODUCT_REFS}, required=("products",), check=_check_items)
+ASSIGN_BODY = Obj(
+    {"products": PRODUCT_REFS}, required=("products",), check=_check_items, name="ProductsAssign"
+)
 UNASSIGN_BODY = Obj(
     {"products": PRODUCT_REFS, "target": TARGET},
     required=("products", "target"),
     check=_check_items,
+    name="ProductsUnassign",
 )
 
 
@@ -227,5 +237,7 @@ def option_fields() -> dict[str, Field]:
     }
 
 
-OPTION_BODY = Obj(option_fields(), required=("names",), check=_check_cluster)
-OPTION_PATCH = Obj(option_fields(), check=_check_cluster)
+OPTION_BODY = Obj(
+    option_fields(), required=("names",), check=_check_cluster, name="ClusterOptionCreate"
+)
+OPTION_PATCH = Obj(option_fields(), check=_check_cluster, name="ClusterOptionPatch")

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from records.components import named, or_null
 from records.validation import INVALID, NUL_FREE, Errors, Field, Language, Str, add_error, join
 
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -32,12 +33,16 @@ class Localized(Field):
 
     json_type = "array"
 
-    def __init__(self, base: str, value: Str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, base: str, value: Str | None = None, *, name: str = "LocalizedText", **kwargs: Any
+    ) -> None:
         kwargs.setdefault("attr", base)
         super().__init__(**kwargs)
         self.base = base
         self.value = value or Str(max_length=65535)
         self.language = Language()
+        #: the OpenAPI component of one entry: one per kind of value (text, name, slug, URL)
+        self.name = name
 
     def convert(self, value: Any, path: str, errors: Errors) -> Any:
         if not isinstance(value, list):
@@ -80,21 +85,24 @@ class Localized(Field):
         return INVALID if len(errors) > before else cleaned
 
     def openapi(self) -> dict:
+        return {
+            "type": "array",
+            "description": self.description or "LocalizedString: one entry per language.",
+            "items": named(self.name, self.entry_schema),
+        }
+
+    def entry_schema(self) -> dict:
+        """``{"language", "value"}``; a null value clears the language in a write."""
         value = self.value.openapi()
-        value["nullable"] = True
         # a blank text is refused (null clears a language): at least one non-space character
         value["minLength"] = max(1, value.get("minLength", 0))
         if value.get("pattern") == NUL_FREE:
             value["pattern"] = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
         return {
-            "type": "array",
-            "description": self.description or "LocalizedString: one entry per language.",
-            "items": {
-                "type": "object",
-                "properties": {"language": self.language.openapi(), "value": value},
-                "required": ["language", "value"],
-                "additionalProperties": False,
-            },
+            "type": "object",
+            "properties": {"language": self.language.openapi(), "value": or_null(value)},
+            "required": ["language", "value"],
+            "additionalProperties": False,
         }
 
 

@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from config.api import errors
+from records.components import or_null
 from records.localized import (
     Localized,
     SlugValue,
@@ -40,6 +41,7 @@ from records.validation import (
     Str,
     Url,
     add_error,
+    any_case_pattern,
 )
 
 # API name → model base column of every localized field (SPEC §6).
@@ -58,14 +60,14 @@ SERVER_OWNED = ("id", "version", "createdAt", "lastModifiedAt")
 
 def localized_fields(names: Iterable[str]) -> dict[str, Field]:
     values: dict[str, Field] = {
-        "names": Localized("name", Str(max_length=255)),
+        "names": Localized("name", Str(max_length=255), name="LocalizedName"),
         "descriptions": Localized("description"),
         "shortDescriptions": Localized("short_description"),
-        "slugs": Localized("slug", SlugValue()),
-        "metadataTitles": Localized("metadata_title", Str(max_length=255)),
+        "slugs": Localized("slug", SlugValue(), name="LocalizedSlug"),
+        "metadataTitles": Localized("metadata_title", Str(max_length=255), name="LocalizedName"),
         "metadataDescriptions": Localized("metadata_description"),
         "metadataKeywords": Localized("metadata_keywords"),
-        "metadataCanonicalUrls": Localized("metadata_canonical_url", Url()),
+        "metadataCanonicalUrls": Localized("metadata_canonical_url", Url(), name="LocalizedUrl"),
     }
     return {name: values[name] for name in names}
 
@@ -81,14 +83,16 @@ SOURCE_ITEM = Obj(
         "sourceId": Str(max_length=255, min_length=1),
     },
     required=("source", "sourceId"),
+    name="Source",
 )
 
 
 # References to another record in a body: ``{"id": n}`` or ``{"sourceId": s, "source": s}``.
-ID_REF = Obj({"id": Id()}, required=("id",))
+ID_REF = Obj({"id": Id()}, required=("id",), name="IdRef")
 SOURCE_REF = Obj(
     {"sourceId": SOURCE_ITEM.fields["sourceId"], "source": SOURCE_ITEM.fields["source"]},
     required=("sourceId", "source"),
+    name="SourceRef",
 )
 #: the identifying key of a reference, in the order outcomes report it
 REF_KEYS = ("id", "sourceId", "sku", "code")
@@ -142,7 +146,7 @@ def _names_hold(language: str) -> dict[str, Any]:
     entry = {
         "type": "object",
         "required": ["language", "value"],
-        "properties": {"language": {"pattern": f"^(?i:{language})$"}, "value": TEXT},
+        "properties": {"language": {"pattern": any_case_pattern([language])}, "value": TEXT},
     }
     return {"required": ["names"], "properties": {"names": {"not": {"items": {"not": entry}}}}}
 
@@ -157,7 +161,7 @@ def default_name_rule() -> dict[str, Any]:
                     "allOf": [
                         {
                             "required": ["language"],
-                            "properties": {"language": {"pattern": f"^(?i:{code})$"}},
+                            "properties": {"language": {"pattern": any_case_pattern([code])}},
                         },
                         _names_hold(code),
                     ]
@@ -172,6 +176,29 @@ def default_name_rule() -> dict[str, Any]:
             },
         ]
     }
+
+
+def representation_schema(
+    fields: dict[str, Field],
+    *,
+    optional: Iterable[str] = (),
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The schema of a record as read, from the fields its bodies declare: without the flat
+    ``source``/``sourceId`` pair (reads answer ``sources``), ``properties`` replacing what a read
+    shows differently, and every key ``required`` but the ``optional`` ones (``?expands=``)."""
+    schema = Obj(fields).object_schema(for_write=False)
+    props = schema["properties"]
+    for name in ("source", "sourceId"):
+        props.pop(name, None)
+    props.update(properties or {})
+    schema["required"] = [name for name in props if name not in set(optional)]
+    return schema
+
+
+def related_schema() -> dict[str, Any]:
+    """``{"id": n}`` of a related record in a representation, or null."""
+    return or_null(ID_REF.openapi())
 
 
 def check_sources(cleaned: dict, path: str, errs: Errors) -> None:
@@ -201,8 +228,12 @@ def common_fields() -> dict[str, Field]:
     return {
         "id": Id(read_only=True),
         "version": Int(minimum=1, maximum=None, read_only=True),
-        "createdAt": Str(read_only=True, description="ISO 8601 UTC, milliseconds"),
-        "lastModifiedAt": Str(read_only=True, description="ISO 8601 UTC, milliseconds"),
+        "createdAt": Str(
+            read_only=True, format="date-time", description="ISO 8601 UTC, milliseconds"
+        ),
+        "lastModifiedAt": Str(
+            read_only=True, format="date-time", description="ISO 8601 UTC, milliseconds"
+        ),
         "language": Language(description="The record's default language."),
         "hidden": Bool(),
         "priority": Int(),

@@ -17,6 +17,7 @@ import orjson
 from django.conf import settings
 
 from config.api.errors import SchemaValidationException
+from records.components import named, or_null
 
 INVALID = object()  # returned by clean() when the value produced an error
 Errors = dict[str, list[str]]
@@ -117,13 +118,15 @@ class Field:
 
     def openapi(self) -> dict:
         schema: dict[str, Any] = {"type": self.json_type}
-        if self.nullable:
-            schema["nullable"] = True
         if self.description:
             schema["description"] = self.description
         if self.read_only:
             schema["readOnly"] = True
         return schema
+
+    def document(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """``schema`` as this field documents it: with null when the field takes null."""
+        return or_null(schema) if self.nullable else schema
 
 
 class Str(Field):
@@ -162,7 +165,7 @@ class Str(Field):
         schema["pattern"] = f"^(?:{self.pattern.pattern})$" if self.pattern else NUL_FREE
         if self.format:
             schema["format"] = self.format
-        return schema
+        return self.document(schema)
 
 
 class Int(Field):
@@ -191,7 +194,7 @@ class Int(Field):
         schema["minimum"] = self.minimum
         if self.maximum is not None:
             schema["maximum"] = self.maximum
-        return schema
+        return self.document(schema)
 
 
 class Id(Int):
@@ -236,8 +239,8 @@ class Choice(Field):
 
     def openapi(self) -> dict:
         schema = super().openapi()
-        schema["enum"] = list(self.choices) + ([None] if self.nullable else [])
-        return schema
+        schema["enum"] = list(self.choices)
+        return self.document(schema)
 
 
 class Language(Field):
@@ -250,9 +253,21 @@ class Language(Field):
 
     def openapi(self) -> dict:
         schema = super().openapi()
-        schema["pattern"] = "^(?i:" + "|".join(settings.CATALOGUE_LANGUAGES) + ")$"
-        schema["example"] = settings.CATALOGUE_DEFAULT_LANGUAGE.upper()
-        return schema
+        codes = ", ".join(code.upper() for code in settings.CATALOGUE_LANGUAGES)
+        schema["description"] = f"{schema.get('description', '')} {codes}, in any case.".strip()
+        schema["pattern"] = any_case_pattern(settings.CATALOGUE_LANGUAGES)
+        schema["examples"] = [settings.CATALOGUE_DEFAULT_LANGUAGE.upper()]
+        return self.document(schema)
+
+
+def any_case_pattern(words: Iterable[str]) -> str:
+    """An ECMA-262 pattern matching exactly ``words`` in any letter case (``^(?:[eE][nN])$``):
+    JSON Schema patterns have no case-insensitive flag."""
+    spelled = (
+        "".join(f"[{c.lower()}{c.upper()}]" if c.lower() != c.upper() else re.escape(c) for c in w)
+        for w in words
+    )
+    return f"^(?:{'|'.join(spelled)})$"
 
 
 class ListOf(Field):
@@ -296,7 +311,7 @@ class ListOf(Field):
         if self.max_bytes is not None:
             limit = f"At most {self.max_bytes:,} bytes as compact JSON."
             schema["description"] = f"{schema.get('description', '')} {limit}".strip()
-        return schema
+        return self.document(schema)
 
 
 class Obj(Field):
@@ -311,6 +326,7 @@ class Obj(Field):
         required: Iterable[str] = (),
         check: Callable[[dict, str, Errors], None] | None = None,
         rules: Iterable[dict[str, Any]] = (),
+        name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -319,6 +335,8 @@ class Obj(Field):
         self.check = check
         #: what ``check`` enforces, as far as JSON Schema can say it (OpenAPI ``allOf``)
         self.rules = tuple(rules)
+        #: the OpenAPI component this body is documented as (``records.components``)
+        self.name = name
 
     def convert(self, value: Any, path: str, errors: Errors, *, partial: bool = False) -> Any:
         if not isinstance(value, dict):
@@ -342,7 +360,19 @@ class Obj(Field):
         return INVALID if len(errors) > before else cleaned
 
     def openapi(self, *, for_write: bool = True) -> dict:
-        schema = super().openapi()
+        """The body's schema; a reference to its component when it is named (as written)."""
+        if self.name and for_write:
+            schema = named(self.name, self.object_schema, owner=self)
+            return self.document({**schema, **self._annotations()})
+        return self.document(self.object_schema(for_write=for_write))
+
+    def _annotations(self) -> dict[str, Any]:
+        notes: dict[str, Any] = {"description": self.description} if self.description else {}
+        return {**notes, "readOnly": True} if self.read_only else notes
+
+    def object_schema(self, *, for_write: bool = True) -> dict:
+        """The object itself, never a reference (a schema that extends this one starts here)."""
+        schema: dict[str, Any] = {"type": "object", **self._annotations()}
         schema["properties"] = {
             key: field.openapi()
             for key, field in self.fields.items()
@@ -384,9 +414,9 @@ class OneOfShapes(Field):
 
     def openapi(self) -> dict:
         schema: dict[str, Any] = {"oneOf": [s.openapi() for s in self.shapes]}
-        if self.nullable:
-            schema["nullable"] = True
-        return schema
+        if self.description:
+            schema["description"] = self.description
+        return self.document(schema)
 
 
 class Ean(Str):

@@ -48,14 +48,18 @@ CATEGORY_BODY = Obj(
     required=("names",),
     check=_check_category,
     rules=(*SOURCES_RULES, default_name_rule()),
+    name="CategoryCreate",
 )
-CATEGORY_PATCH = Obj(category_fields(), check=_check_category, rules=SOURCES_RULES)
+CATEGORY_PATCH = Obj(
+    category_fields(), check=_check_category, rules=SOURCES_RULES, name="CategoryPatch"
+)
 MOVE_BODY = Obj(
     {
         "target": CATEGORY_REF,
         "position": Choice(POSITIONS, description="Default last-child."),
     },
     required=("target",),
+    name="CategoryMove",
 )
 
 
@@ -79,5 +83,7 @@ def link_body() -> Obj:
                 description=f"{kind.label} lookups; at most {MAX_LINK_ITEMS} items in total.",
             )
             for kind in link_kinds()
-        }
+        },
+        rules=({"minProperties": 1},),  # at least one item (the service says so, 400)
+        name="CategoryLinks",
     )

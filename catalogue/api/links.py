@@ -38,7 +38,7 @@ class ProductItems:
         )
 
     def schema(self) -> dict[str, Any]:
-        return product_schema()
+        return product_schema.build()
 
 
 PRODUCT_ITEMS = ProductItems()

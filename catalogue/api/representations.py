@@ -6,10 +6,15 @@ from typing import Any
 
 from catalogue.models import Product
 from catalogue.schemas import product_fields
+from records.components import component
 from records.localized import localized_plan, localized_row_output
-from records.rules import LOCALIZED_API_NAMES, bookkeeping_output
+from records.rules import (
+    LOCALIZED_API_NAMES,
+    bookkeeping_output,
+    related_schema,
+    representation_schema,
+)
 from records.sources import sources_output
-from records.validation import Obj
 
 
 def cluster_reference(product: Product) -> dict[str, int] | None:
@@ -52,16 +57,11 @@ def product_representation(
     return data
 
 
+@component("Product")
 def product_schema() -> dict[str, Any]:
     """The OpenAPI schema of a product as read."""
-    schema = Obj(product_fields()).openapi(for_write=False)
-    props = schema["properties"]
-    for name in ("source", "sourceId"):
-        props.pop(name)
-    props["parent"] = {
-        "type": "object",
-        "nullable": True,
-        "properties": {"id": {"type": "integer"}},
-    }
-    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "names"]
-    return schema
+    return representation_schema(
+        product_fields(),
+        optional=("categories",),
+        properties={"parent": related_schema(), "cluster": related_schema()},
+    )

@@ -15,6 +15,7 @@ from config.api.params import paging_params
 from config.api.permissions import has_scope
 from config.api.responses import listing
 from config.api.routing import ApiView, Operation, QueryParam
+from records.components import component
 from records.filters import UtcDateTimeField, check_query_params
 from records.rules import timestamp
 
@@ -26,10 +27,15 @@ ACTIONS = tuple(ChangeEvent.Action.values)
 _CHANGE = {
     "type": "object",
     "required": ["before", "after"],
-    "properties": {"before": {"nullable": True}, "after": {"nullable": True}},
+    "properties": {
+        "before": {"description": "The field's value before the write (any JSON value, null)."},
+        "after": {"description": "The field's value after the write (any JSON value, null)."},
+    },
+    "additionalProperties": False,
 }
 
 
+@component("ChangeEvent")
 def event_schema() -> dict[str, Any]:
     return {
         "type": "object",
@@ -42,7 +48,7 @@ def event_schema() -> dict[str, Any]:
             "entity": {"type": "string", "enum": list(BY_NAME)},
             "action": {"type": "string", "enum": list(ACTIONS)},
             "recordId": {"type": "integer"},
-            "version": {"type": "integer", "nullable": True},
+            "version": {"type": ["integer", "null"]},
             "at": {"type": "string", "format": "date-time"},
             "keys": {"type": "object", "description": "The record's keys after the write "
                      "(the last ones for deleted): sources and sku / code / name."},
@@ -53,12 +59,14 @@ def event_schema() -> dict[str, Any]:
                 "required": ["kind", "id"],
                 "properties": {
                     "kind": {"type": "string", "enum": ["client", "user", "system"]},
-                    "id": {"type": "string", "nullable": True},
+                    "id": {"type": ["string", "null"]},
                 },
+                "additionalProperties": False,
             },
-            "requestId": {"type": "string", "nullable": True},
-            "jobId": {"type": "integer", "nullable": True},
+            "requestId": {"type": ["string", "null"]},
+            "jobId": {"type": ["integer", "null"]},
         },
+        "additionalProperties": False,
     }  # fmt: skip
 
 

@@ -38,7 +38,7 @@ class ClusterItems:
         )
 
     def schema(self) -> dict[str, Any]:
-        return cluster_schema()
+        return cluster_schema.build()
 
 
 CLUSTER_ITEMS = ClusterItems()

@@ -10,23 +10,25 @@ from clusters.models import Cluster, ClusterConfig, ClusterConfigSetting, Cluste
 from clusters.readiness import PROBLEM_CODES
 from clusters.schemas import (
     OPTION_API_NAMES,
-    SETTING_PATCH,
+    SETTING_FIELDS,
+    ConfigName,
     attribute_fields,
     cluster_fields,
     config_fields,
     option_fields,
 )
 from config.api.outcomes import outcome_schema
+from records.components import component, or_null
 from records.localized import localized_output
-from records.rules import LOCALIZED_API_NAMES, bookkeeping_output
+from records.rules import (
+    ID_REF,
+    LOCALIZED_API_NAMES,
+    bookkeeping_output,
+    related_schema,
+    representation_schema,
+)
 from records.sources import sources_output
-from records.validation import Obj
-
-
-def _without_flat_sources(schema: dict[str, Any]) -> dict[str, Any]:
-    for name in ("source", "sourceId"):
-        schema["properties"].pop(name, None)
-    return schema
+from records.validation import Id, Obj
 
 
 def setting_representation(setting: ClusterConfigSetting) -> dict[str, Any]:
@@ -46,17 +48,16 @@ def config_representation(config: ClusterConfig) -> dict[str, Any]:
     return data
 
 
+@component("ClusterConfigSetting")
 def setting_schema() -> dict[str, Any]:
-    schema = SETTING_PATCH.openapi(for_write=False)
-    schema["required"] = ["id", "attributeName", "displayType", "priority"]
-    return schema
+    return representation_schema(SETTING_FIELDS)
 
 
+@component("ClusterConfig")
 def config_schema() -> dict[str, Any]:
-    schema = Obj(config_fields()).openapi(for_write=False)
-    schema["properties"]["settings"] = {"type": "array", "items": setting_schema()}
-    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "name", "settings"]
-    return schema
+    return representation_schema(
+        config_fields(), properties={"settings": {"type": "array", "items": setting_schema()}}
+    )
 
 
 def cluster_representation(
@@ -103,48 +104,41 @@ def cluster_representation(
     return data
 
 
+@component("Cluster")
 def cluster_schema() -> dict[str, Any]:
-    schema = _without_flat_sources(
-        Obj({**cluster_fields(), **attribute_fields()}).openapi(for_write=False)
+    brief = Obj(
+        {"id": Id(), "name": ConfigName()}, required=("id", "name"), name="ClusterConfigRef"
     )
-    props = schema["properties"]
-    props["clusterConfig"] = {
-        "description": "{id, name}; the whole config with ?expands=clusterConfig",
-        "oneOf": [
-            {
-                "type": "object",
-                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+    return representation_schema(
+        {**cluster_fields(), **attribute_fields()},
+        optional=("products", "categories", "options"),
+        properties={
+            "clusterConfig": {
+                "description": "{id, name}; the whole config with ?expands=clusterConfig",
+                "oneOf": [brief.openapi(), config_schema()],
             },
-            config_schema(),
-        ],
-    }
-    props["parent"] = {
-        "type": "object",
-        "nullable": True,
-        "properties": {"id": {"type": "integer"}},
-    }
-    props["defaultProduct"] = {
-        "description": "{id} or null; the whole product with ?expands=defaultProduct",
-        "nullable": True,
-        "oneOf": [
-            {"type": "object", "properties": {"id": {"type": "integer"}}},
-            product_schema(),
-        ],
-    }
-    props["products"] = {
-        "type": "array",
-        "items": product_schema(),
-        "description": "With ?expands=products.",
-    }
-    props["options"] = {
-        "type": "array",
-        "items": option_schema(),
-        "description": "With ?expands=options (each with its products).",
-    }
-    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "clusterConfig", "names"]
-    return schema
+            "parent": related_schema(),
+            "defaultProduct": or_null(
+                {
+                    "description": "{id} or null; the whole product with ?expands=defaultProduct",
+                    "oneOf": [ID_REF.openapi(), product_schema()],
+                }
+            ),
+            "products": {
+                "type": "array",
+                "items": product_schema(),
+                "description": "With ?expands=products.",
+            },
+            "options": {
+                "type": "array",
+                "items": option_schema(),
+                "description": "With ?expands=options (each with its products).",
+            },
+        },
+    )
 
 
+@component("ClusterReadiness")
 def report_schema() -> dict[str, Any]:
     return {
         "type": "object",
@@ -168,12 +162,14 @@ def report_schema() -> dict[str, Any]:
     }
 
 
+@component("AssignOutcome")
+def assign_outcome_schema() -> dict[str, Any]:
+    return outcome_schema({"type": {"type": "string", "enum": ["product"]}})
+
+
 def assign_outcomes_schema() -> dict[str, Any]:
     """``data`` of assign/unassign: one outcome per item, in request order."""
-    return {
-        "type": "array",
-        "items": outcome_schema({"type": {"type": "string", "enum": ["product"]}}),
-    }
+    return {"type": "array", "items": assign_outcome_schema()}
 
 
 def option_representation(
@@ -200,8 +196,10 @@ def option_representation(
     return data
 
 
+@component("ClusterOption")
 def option_schema() -> dict[str, Any]:
-    schema = _without_flat_sources(Obj(option_fields()).openapi(for_write=False))
-    schema["properties"]["cluster"] = {"type": "object", "properties": {"id": {"type": "integer"}}}
-    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "cluster", "names"]
-    return schema
+    return representation_schema(
+        option_fields(),
+        optional=("products",),
+        properties={"cluster": ID_REF.openapi(), "defaultProduct": related_schema()},
+    )

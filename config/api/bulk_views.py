@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from config.api import errors
 from config.api.outcomes import errors_for
+from config.api.outcomes import outcome_schema as item_outcome_schema
 from config.api.params import BOOL
 from config.api.routing import ApiView, Operation, QueryParam
 from records.bulk import (
@@ -24,6 +25,7 @@ from records.bulk import (
     BulkResult,
     run_bulk,
 )
+from records.components import component, named, pascal
 from records.filters import check_query_params, parse_bool_param
 from records.validation import Obj
 
@@ -33,54 +35,104 @@ BULK_QUERY = (
 )
 
 
-def outcome_schema() -> dict[str, Any]:
+@component("BulkOutcome")
+def bulk_outcome_schema() -> dict[str, Any]:
+    """One item's outcome; the outcomes of items nested in it (a cluster's ``products`` and
+    ``options``, an option's ``products``: ``BulkResource.nested_outcomes``) are the same."""
+    nested = {
+        "type": "array",
+        "items": bulk_outcome_schema(),
+        "description": "Outcomes of the items nested in this one (cluster bulk), in order.",
+    }
+    return item_outcome_schema(
+        {
+            "reason": {"type": "string", "enum": [SKIP_UNCHANGED, SKIP_CREATE, ROLLED_BACK]},
+            "products": nested,
+            "options": nested,
+        },
+        actions=ACTIONS,
+    )
+
+
+@component("BulkSummary")
+def summary_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "required": ["index", "action", "id", "lookupKey", "key", "success"],
-        "properties": {
-            "index": {"type": "integer"},
-            "action": {"type": "string", "enum": [*ACTIONS, "error"]},
-            "id": {"type": "integer", "nullable": True},
-            "lookupKey": {"type": "string"},
-            "key": {"nullable": True, "description": "The item's lookup value as sent."},
-            "success": {"type": "boolean"},
-            "reason": {"type": "string", "enum": [SKIP_UNCHANGED, SKIP_CREATE, ROLLED_BACK]},
-            "error": {
-                "type": "object",
-                "description": "The §4 error object (without requestId).",
-                "required": ["status", "code", "type", "messages", "moreInfo"],
-                "properties": {
-                    "status": {"type": "integer"},
-                    "code": {"type": "integer"},
-                    "type": {"type": "string"},
-                    "messages": {"type": "array", "items": {"type": "string"}},
-                    "moreInfo": {"type": "string"},
-                    "fields": {
-                        "type": "object",
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-            },
-        },
+        "required": [*ACTIONS, "error"],
+        "properties": {name: {"type": "integer", "minimum": 0} for name in (*ACTIONS, "error")},
+        "additionalProperties": False,
     }
 
 
-SUMMARY_SCHEMA = {
-    "type": "object",
-    "required": [*ACTIONS, "error"],
-    "properties": {name: {"type": "integer"} for name in (*ACTIONS, "error")},
-}
+def directives_schema(field_names: list[str]) -> dict[str, Any]:
+    """Both forms of ``directives`` (``parse_directives``) over one resource's field names."""
+    field_list = {"type": "array", "items": {"type": "string", "enum": field_names}}
+    return {
+        "description": "[{operation, fields}] or {directive: fields | true}. skipIfNotEmpty "
+        "takes field names of the item; the others take no fields.",
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["operation"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "operation": {"type": "string", "enum": list(DIRECTIVES)},
+                        "fields": field_list,
+                    },
+                },
+            },
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    name: field_list
+                    if takes_fields
+                    else {
+                        "description": "true (or an empty array) turns it on, false off.",
+                        "oneOf": [
+                            {"type": "boolean"},
+                            {"type": "array", "maxItems": 0, "items": field_list["items"]},
+                        ],
+                    }
+                    for name, takes_fields in DIRECTIVES.items()
+                },
+            },
+        ],
+    }
 
 
 class BulkBody(Obj):
     """The OpenAPI shape of a bulk body; items are validated one by one by ``parse_items``."""
 
     def __init__(self, resource: BulkResource) -> None:
-        super().__init__({})
+        super().__init__(
+            {}, required=(resource.items_key,), name=f"{pascal(resource.label)}BulkRequest"
+        )
         self.resource = resource
 
-    def openapi(self, *, for_write: bool = True) -> dict[str, Any]:
-        item = self.resource.schema.openapi()
+    def object_schema(self, *, for_write: bool = True) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": [self.resource.items_key],
+            "additionalProperties": False,
+            "properties": {
+                self.resource.items_key: {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": self.resource.max_items,
+                    "items": named(f"{pascal(self.resource.label)}BulkItem", self.item_schema),
+                },
+                "directives": named(
+                    f"{pascal(self.resource.label)}BulkDirectives",
+                    lambda: directives_schema(list(self.resource.schema.fields)),
+                ),
+            },
+        }
+
+    def item_schema(self) -> dict[str, Any]:
+        item = self.resource.schema.object_schema()
         item.pop("required", None)
         props = item["properties"]
         props["action"] = {"type": "string", "enum": [UPSERT, REMOVE], "default": UPSERT}
@@ -97,49 +149,7 @@ class BulkBody(Obj):
             + "; ".join(f"{k.name}: {' + '.join(k.fields)}" for k in self.resource.keys.values())
             + ")."
         )
-        names = list(self.resource.schema.fields)
-        field_list = {"type": "array", "items": {"type": "string", "enum": names}}
-        return {
-            "type": "object",
-            "required": [self.resource.items_key],
-            "additionalProperties": False,
-            "properties": {
-                self.resource.items_key: {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": self.resource.max_items,
-                    "items": item,
-                },
-                "directives": {
-                    "oneOf": [
-                        {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["operation"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "operation": {"type": "string", "enum": list(DIRECTIVES)},
-                                    "fields": field_list,
-                                },
-                            },
-                        },
-                        {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {
-                                name: field_list
-                                if takes_fields
-                                else {
-                                    "oneOf": [{"type": "boolean"}, {"type": "array", "maxItems": 0}]
-                                }
-                                for name, takes_fields in DIRECTIVES.items()
-                            },
-                        },
-                    ]
-                },
-            },
-        }
+        return item
 
 
 def bulk_operation(resource: BulkResource, scopes: tuple[str, ...], summary: str) -> Operation:
@@ -147,14 +157,14 @@ def bulk_operation(resource: BulkResource, scopes: tuple[str, ...], summary: str
         scopes,
         summary,
         request=BulkBody(resource),
-        response=lambda: {"type": "array", "items": outcome_schema()},
+        response=lambda: {"type": "array", "items": bulk_outcome_schema()},
         query=BULK_QUERY,
         errors=(
             errors.InvalidLookupKey,
             errors.BulkLimitExceeded,
             errors.SchemaValidationException,
         ),
-        extra_response={"summary": SUMMARY_SCHEMA},
+        extra_response={"summary": summary_schema},
         also=((422, "?atomic=true and an item failed: nothing written, outcomes in data"),),
     )
 

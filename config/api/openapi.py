@@ -15,11 +15,10 @@ from config.api import errors
 from config.api.params import ID_PATH
 from config.api.routing import PATH_PATTERNS, ApiView, Operation, api_views
 from config.api.scopes import SCOPES
+from records.components import REF_PREFIX, collecting, component, named, pascal
 from records.lookups import BY_COLLECTION
 from records.validation import NUL_FREE
 
-ERROR_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
-PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 _PATH_PARAM = re.compile(r"{(\w+)}")
 # Every authenticated route can answer these besides its own errors.
 COMMON_ERRORS = (
@@ -32,6 +31,12 @@ COMMON_ERRORS = (
 )
 #: what a public route (no scopes) can answer besides its own errors
 PUBLIC_ERRORS = (errors.InternalError, errors.NotAcceptable)
+#: what an ``Idempotency-Key`` can answer (a key reused for another request, one still running)
+IDEMPOTENCY_ERRORS = (
+    errors.IdempotencyKeyReused,
+    errors.IdempotentRequestInProgress,
+    errors.SchemaValidationException,
+)
 BODY_ERRORS = (
     errors.InvalidJSONPayload,
     errors.UnsupportedMediaType,
@@ -39,10 +44,12 @@ BODY_ERRORS = (
 )
 
 
-def _error_schema() -> dict[str, Any]:
+@component("ErrorEnvelope")
+def error_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["error"],
+        "additionalProperties": False,
         "properties": {
             "error": {
                 "type": "object",
@@ -64,9 +71,10 @@ def _error_schema() -> dict[str, Any]:
     }
 
 
-def _problem_schema() -> dict[str, Any]:
+@component("ProblemDetails")
+def problem_schema() -> dict[str, Any]:
     """An error as RFC 9457 problem details (``Accept: application/problem+json``)."""
-    envelope = _error_schema()["properties"]["error"]["properties"]
+    envelope = error_schema.build()["properties"]["error"]["properties"]
     return {
         "type": "object",
         "required": ["type", "title", "status", "detail", "instance", "code", "requestId"],
@@ -83,9 +91,10 @@ def _problem_schema() -> dict[str, Any]:
     }
 
 
-def _pagination_schema() -> dict[str, Any]:
-    nullable = {"type": "string", "nullable": True}
-    cursor = {
+@component("CursorPagination")
+def cursor_pagination_schema() -> dict[str, Any]:
+    nullable = {"type": ["string", "null"]}
+    return {
         "type": "object",
         "required": ["pageSize", "nextCursor", "previousCursor", "next", "previous"],
         "properties": {
@@ -94,33 +103,78 @@ def _pagination_schema() -> dict[str, Any]:
             "previousCursor": nullable,
             "next": nullable,
             "previous": nullable,
-            "total": {"type": "integer"},
+            "total": {"type": "integer", "description": "With withCount=true."},
         },
+        "additionalProperties": False,
     }
-    # the reference API's paging (``page``/``offset``): positions, always counted, no cursors
-    offset = {
+
+
+@component("OffsetPagination")
+def offset_pagination_schema() -> dict[str, Any]:
+    """The reference API's paging (``page``/``offset``): positions, always counted."""
+    return {
         "type": "object",
         "required": ["page", "offset", "start", "end", "total"],
         "properties": {
             name: {"type": "integer", "minimum": 0}
             for name in ("page", "offset", "start", "end", "total")
         },
+        "additionalProperties": False,
     }
-    return {"oneOf": [cursor, offset]}
 
 
-def _success(op: Operation) -> dict[str, Any]:
-    data = op.response() if op.response else {"type": "object"}
+@component("Pagination")
+def pagination_schema() -> dict[str, Any]:
+    return {"oneOf": [cursor_pagination_schema(), offset_pagination_schema()]}
+
+
+def _component_name(schema: dict[str, Any]) -> str | None:
+    target = schema.get("$ref", "")
+    return target.removeprefix(REF_PREFIX) if target.startswith(REF_PREFIX) else None
+
+
+def _as_component(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    """``schema`` as a named component: kept when it already is one, else collected under
+    ``name`` (so an operation declared without names still documents its shapes once)."""
+    if _component_name(schema) is not None:
+        return schema
+    return named(name, lambda: schema, owner=None)
+
+
+def _success(op: Operation, base: str) -> dict[str, Any]:
+    """The success envelope, a component named for its ``data``: ``ProductResponse``,
+    ``ProductPage``, ``BulkOutcomeListResponse``; ``<Operation>Response`` when ``data`` is
+    no component."""
+    data = op.response() if op.response else {"type": "object", "maxProperties": 0}
+    if data.get("type") == "array" and isinstance(data.get("items"), dict):
+        data = {**data, "items": _as_component(data["items"], f"{base}Item")}
+        inner = _component_name(data["items"])
+        name = f"{inner}List" if inner and not op.many else None
+    elif data.get("type") == "object" and "properties" not in data:
+        name = "Empty"
+    else:
+        data = _as_component(data, f"{base}Data")
+        name = _component_name(data)
+    if name is None:
+        name = base
     properties: dict[str, Any] = {
         "data": {"type": "array", "items": data} if op.many else data,
         "messages": {"type": "array", "items": {"type": "string"}},
     }
     required = ["data", "messages"]
     if op.many:
-        properties["pagination"] = {"$ref": "#/components/schemas/Pagination"}
+        properties["pagination"] = pagination_schema()
         required.append("pagination")
-    properties.update(op.extra_response)
-    return {"type": "object", "required": required, "properties": properties}
+    for key, schema in op.extra_response.items():
+        properties[key] = schema()
+        required.append(key)
+    envelope = {
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    return named(f"{name}{'Page' if op.many else 'Response'}", lambda: envelope, owner=None)
 
 
 def _path_schema(view: type[ApiView], name: str, path: str = "") -> dict[str, Any]:
@@ -132,8 +186,7 @@ def _path_schema(view: type[ApiView], name: str, path: str = "") -> dict[str, An
     if spec is not None and name in ("lookup_key", "lookup_value"):
         return spec.path_schemas()[name]
     if name == "language":
-        codes = [v for c in settings.CATALOGUE_LANGUAGES for v in (c, c.upper())]
-        return {"type": "string", "enum": codes}
+        return {"type": "string", "enum": list(settings.CATALOGUE_LANGUAGES)}
     return {"type": "string", "minLength": 1, "pattern": r"^[^/\u0000]+$"}
 
 
@@ -145,8 +198,125 @@ def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return {"minLength": 1, "pattern": NUL_FREE, **schema}
 
 
+#: request headers the service reads, declared once
+REQUEST_HEADERS: dict[str, dict[str, Any]] = {
+    "IfMatch": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": 'The version you last read, quoted as its ETag ("3"); a stale one is '
+        "refused with 412 (10009) and nothing is written. * matches any version.",
+        "schema": {"type": "string", "minLength": 1, "pattern": NUL_FREE, "examples": ['"3"']},
+    },
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes a POST safe to retry: the first completed answer for the key is "
+        "replayed for 24 hours; the same key with another request is refused (422).",
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+        },
+    },
+    "RequestId": {
+        "name": "X-Request-ID",
+        "in": "header",
+        "required": False,
+        "description": "Your id for the request (1-64 of A-Za-z0-9._-), echoed in the answer "
+        "and the logs; any other value is replaced by one made for the request.",
+        "schema": {"type": "string", "pattern": NUL_FREE},
+    },
+}
+
+#: response headers, declared once (``#/components/headers``)
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "The request's id (yours, or one made for it).",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": 'The record\'s version, quoted ("3"): send it back in If-Match.',
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Location": {
+        "description": "The URL of the record the request created.",
+        "required": True,
+        "schema": {"type": "string", "format": "uri"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Limit": {
+        "description": "Requests the client may make per window.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests left in the current window.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until the window resets.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
+def _request_headers(method: str, op: Operation) -> list[dict[str, Any]]:
+    """What the service reads from the request's headers for this operation: ``If-Match``
+    where a stale version can be refused (412), ``Idempotency-Key`` on an authenticated POST."""
+    names = ["RequestId"]
+    if errors.PreconditionFailed in op.errors:
+        names.append("IfMatch")
+    if _takes_idempotency_key(method, op):
+        names.append("IdempotencyKey")
+    # written out, not referenced: tools that read parameters by ``name`` see them like any
+    return [REQUEST_HEADERS[name] for name in names]
+
+
+def _takes_idempotency_key(method: str, op: Operation) -> bool:
+    return method == "POST" and bool(op.scopes)  # ``idempotency.claim``, after authentication
+
+
+def _response_headers(op: Operation, status: int, data: dict[str, Any]) -> dict[str, Any]:
+    names = ["X-Request-ID"]
+    if op.scopes:
+        names += RATE_LIMIT_HEADERS  # once the token is known (not on a 401)
+    if status in (429, 503):
+        names.append("Retry-After")
+    if 200 <= status < 300 and _is_record(data):
+        names.append("ETag")
+    if status == 201:
+        names.append("Location")
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _is_record(envelope: dict[str, Any]) -> bool:
+    """Whether a success envelope carries one versioned record (``responses.record`` adds its
+    ``ETag``)."""
+    schemas = _components().schemas
+    body = schemas.get(_component_name(envelope) or "", {})
+    data = schemas.get(_component_name(body.get("properties", {}).get("data", {})) or "", {})
+    return "version" in data.get("required", ())
+
+
+def _components():
+    from records.components import _active
+
+    components = _active.get()
+    assert components is not None, "only while build_schema runs"
+    return components
+
+
 def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> dict[str, Any]:
-    params = [
+    operation_id = f"{view.__name__.removesuffix('View')}_{method.lower()}"
+    base = pascal(operation_id)
+    params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": _path_schema(view, name, path)}
         for name in _PATH_PARAM.findall(path)
     ]
@@ -165,36 +335,42 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
         failures |= set(BODY_ERRORS)
     if params:
         failures.add(errors.SchemaValidationException)
+    if _takes_idempotency_key(method, op):
+        failures |= set(IDEMPOTENCY_ERRORS)
+    success = _success(op, base)
     responses: dict[str, Any] = {
         str(op.status): {
             "description": op.summary,
-            "content": {"application/json": {"schema": _success(op)}},
+            "headers": _response_headers(op, op.status, success),
+            "content": {"application/json": {"schema": success}},
         }
     }
     for status in sorted({e.status for e in failures}):
         kinds = sorted((e for e in failures if e.status == status), key=lambda e: e.code)
         responses[str(status)] = {
             "description": "; ".join(f"{e.code} {e.type_name()}" for e in kinds),
+            "headers": _response_headers(op, status, {}),
             "content": {
-                "application/json": {"schema": ERROR_REF},
+                "application/json": {"schema": error_schema()},
                 # with ``Accept: application/problem+json`` (RFC 9457)
-                "application/problem+json": {"schema": PROBLEM_REF},
+                "application/problem+json": {"schema": problem_schema()},
             },
         }
     for status, description in op.also:
-        schema = _success(op)
+        schema = success
         if str(status) in responses:  # the same status also carries errors
             description = f"{description}; {responses[str(status)]['description']}"
-            schema = {"oneOf": [schema, ERROR_REF]}
+            schema = {"oneOf": [success, error_schema()]}
         responses[str(status)] = {
             "description": description,
+            "headers": _response_headers(op, status, {}),
             "content": {"application/json": {"schema": schema}},
         }
     operation: dict[str, Any] = {
-        "operationId": f"{view.__name__.removesuffix('View')}_{method.lower()}",
+        "operationId": operation_id,
         "summary": op.summary,
         "tags": [view.tag or "API"],
-        "parameters": params,
+        "parameters": params + _request_headers(method, op),
         "responses": responses,
         "security": (
             [{"oauth2": [scope]} for scope in op.scopes]
@@ -208,10 +384,13 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
         joined = " or ".join(op.scopes) if op.any_scope else ", ".join(op.scopes)
         operation["description"] = f"Scopes: {joined}."
     if op.request is not None:
+        needed = bool(op.request.required) or any("minProperties" in r for r in op.request.rules)
         operation["requestBody"] = {
             # a body whose fields are all optional may be left out (read as ``{}``)
-            "required": bool(op.request.required),
-            "content": {"application/json": {"schema": op.request.openapi()}},
+            "required": needed,
+            "content": {
+                "application/json": {"schema": _as_component(op.request.openapi(), f"{base}Body")}
+            },
         }
     return operation
 
@@ -242,31 +421,38 @@ def _add_links(paths: dict[str, Any]) -> None:
 
 def build_schema(base_url: str = "") -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for path, view in api_views():
-        item = paths.setdefault(path, {})
-        for method, op in view.operations.items():
-            item[method.lower()] = _operation(path, view, method, op)
+    tags: dict[str, None] = {}
+    with collecting() as components:
+        for path, view in api_views():
+            item = paths.setdefault(path, {})
+            tags[view.tag or "API"] = None
+            for method, op in view.operations.items():
+                item[method.lower()] = _operation(path, view, method, op)
     _add_links(paths)
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "Product Management API",
             "version": "2.4.4",
+            "summary": "System of record for a product catalogue.",
             "description": (
                 "System of record for a product catalogue. Every /v2/ call needs an OAuth2 "
                 "client-credentials bearer token; each operation lists the scopes it needs. "
                 f"Languages: {', '.join(c.upper() for c in settings.CATALOGUE_LANGUAGES)}. "
                 "Error codes: /docs/errors."
             ),
+            "contact": {
+                "name": "Catalogue API",
+                **({"url": f"{base_url}/docs/"} if base_url else {}),
+            },
+            "license": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"},
         },
         "servers": [{"url": base_url or "/"}],
+        "tags": [{"name": tag, "description": f"{tag} operations."} for tag in tags],
         "paths": paths,
         "components": {
-            "schemas": {
-                "ErrorEnvelope": _error_schema(),
-                "ProblemDetails": _problem_schema(),
-                "Pagination": _pagination_schema(),
-            },
+            "schemas": dict(sorted(components.schemas.items())),
+            "headers": RESPONSE_HEADERS,
             "securitySchemes": {
                 "oauth2": {
                     "type": "oauth2",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -9,7 +10,8 @@ from django.http import HttpRequest
 
 from config.api.errors import ApiError
 from config.api.exceptions import more_info_url
-from records.outcomes import ErrorRenderer
+from records.components import component
+from records.outcomes import ERROR, ErrorRenderer
 
 
 def error_object(exc: ApiError, request: HttpRequest | None = None) -> dict[str, Any]:
@@ -24,30 +26,47 @@ def errors_for(request: HttpRequest | None) -> ErrorRenderer:
     return partial(error_object, request=request)
 
 
-def outcome_schema(extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The OpenAPI schema of one outcome."""
+@component("ItemError")
+def item_error_schema() -> dict[str, Any]:
+    """An item's error: the §4 error object without ``requestId`` (the header carries it)."""
+    return {
+        "type": "object",
+        "required": ["status", "code", "type", "messages", "moreInfo"],
+        "properties": {
+            "status": {"type": "integer"},
+            "code": {"type": "integer"},
+            "type": {"type": "string"},
+            "messages": {"type": "array", "items": {"type": "string"}},
+            "moreInfo": {"type": "string"},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "additionalProperties": False,
+    }
+
+
+def outcome_schema(
+    extra: dict[str, Any] | None = None, *, actions: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The OpenAPI schema of one outcome: ``extra`` properties beside the common ones;
+    ``actions`` the values of ``action`` besides ``error`` (any string when not given)."""
+    action: dict[str, Any] = {"type": "string"}
+    if actions:
+        action["enum"] = [*actions, ERROR]
     return {
         "type": "object",
         "required": ["index", "lookupKey", "key", "id", "action", "success"],
         "properties": {
             "index": {"type": "integer"},
             **(extra or {}),
-            "lookupKey": {"type": "string", "nullable": True},
-            "key": {"nullable": True, "description": "The lookup value as sent."},
-            "id": {"type": "integer", "nullable": True},
-            "action": {"type": "string"},
+            "lookupKey": {"type": ["string", "null"]},
+            "key": {"description": "The lookup value as sent (any JSON value)."},
+            "id": {"type": ["integer", "null"]},
+            "action": action,
             "success": {"type": "boolean"},
-            "error": {
-                "type": "object",
-                "description": "The §4 error object without requestId.",
-                "properties": {
-                    "status": {"type": "integer"},
-                    "code": {"type": "integer"},
-                    "type": {"type": "string"},
-                    "messages": {"type": "array", "items": {"type": "string"}},
-                    "moreInfo": {"type": "string"},
-                    "fields": {"type": "object"},
-                },
-            },
+            "error": item_error_schema(),
         },
+        "additionalProperties": False,
     }

@@ -28,13 +28,9 @@ ID_PATH: dict[str, Any] = {"type": "integer", "format": "int64", "minimum": 1, "
 def language_param() -> QueryParam:
     return QueryParam(
         "language",
-        {
-            "type": "string",
-            "enum": [
-                variant for code in settings.CATALOGUE_LANGUAGES for variant in (code, code.upper())
-            ],
-        },
-        "Narrow every localized array to this language.",
+        {"type": "string", "enum": list(settings.CATALOGUE_LANGUAGES)},
+        "Narrow every localized array to this language (upper case accepted too).",
+        any_case=True,
     )
 
 

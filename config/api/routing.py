@@ -25,6 +25,13 @@ class QueryParam:
     schema: dict[str, Any]
     description: str = ""
     required: bool = False
+    #: an ``enum`` documented in one spelling that the service takes in any letter case
+    any_case: bool = False
+
+    def accepts(self, value: str) -> bool:
+        """Whether ``value`` is one of the ``enum`` (in any case when ``any_case``)."""
+        choices = self.schema["enum"]
+        return (value.lower() if self.any_case else value) in choices
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,8 @@ class Operation:
     status: int = 200
     errors: tuple[type[ApiError], ...] = ()
     query: tuple[QueryParam, ...] = ()
-    extra_response: dict[str, Any] = field(default_factory=dict)  # extra top-level keys
+    #: extra top-level keys of the answer: name → the function building its schema
+    extra_response: dict[str, Callable[[], dict[str, Any]]] = field(default_factory=dict)
     # other statuses answered with the success shape: ``((422, "why"),)`` (bulk ``?atomic=true``)
     also: tuple[tuple[int, str], ...] = ()
 
@@ -120,7 +128,7 @@ class ApiView(APIView):
             for param in operation.query
             if "enum" in param.schema
             and param.name in request.query_params
-            and request.query_params[param.name] not in param.schema["enum"]
+            and not param.accepts(request.query_params[param.name])
         }
         if bad:
             raise SchemaValidationException(fields=bad)

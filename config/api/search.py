@@ -14,6 +14,7 @@ from django.db.models import Model, QuerySet
 
 from config.api.errors import SchemaValidationException
 from config.api.pagination import Page, cursor_context, paginate
+from records.components import named
 from records.filters import (
     MAX_ROW_ID,
     MAX_TERM_LENGTH,
@@ -111,6 +112,7 @@ class SearchSurface:
                 "order": Choice(["asc", "desc"], description="Default: desc for relevance."),
             },
             required=("field",),
+            name=f"{self.label}SearchSort",
         )
         fields.update(
             {
@@ -126,7 +128,7 @@ class SearchSurface:
                 "language": Language(description="Narrow every localized array."),
             }
         )
-        return Obj(fields, rules=(self._relevance_needs_a_term(),))
+        return Obj(fields, rules=(self._relevance_needs_a_term(),), name=f"{self.label}Search")
 
     def _relevance_needs_a_term(self) -> dict[str, Any]:
         """Sorting by ``relevance`` needs a (non-blank) ``term``: either the term is there or
@@ -143,7 +145,11 @@ class SearchSurface:
         }
 
     def item_schema(self) -> dict[str, Any]:
-        schema = self.schema()
+        """A found record: the representation (``schema``, a named component) and ``relevance``."""
+        return named(f"{self.label}SearchResult", self._item_schema, owner=self)
+
+    def _item_schema(self) -> dict[str, Any]:
+        schema = self.schema.build()  # type: ignore[attr-defined]
         schema["properties"]["relevance"] = {
             "type": "number",
             "description": "Present when the search has a term; higher is better.",

@@ -26,6 +26,7 @@ from config.api.search import (
     surfaces,
 )
 from config.api.views import body
+from records.components import component
 from records.filters import MAX_TERM_LENGTH, check_query_params, parse_language_param
 from records.search.matching import Term
 from records.search.resolve import MAX_RESOLVE_ITEMS, RESOLVE_BODY, resolve
@@ -60,20 +61,23 @@ def surface_search_view(surface: SearchSurface) -> type[SurfaceSearchView]:
     )
 
 
-def _hit_schema() -> dict[str, Any]:
+@component("SearchHit")
+def _hit() -> dict[str, Any]:
     return {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["type", "id", "name", "score"],
-            "properties": {
-                "type": {"type": "string", "enum": ["product", "cluster", "category"]},
-                "id": {"type": "integer"},
-                "name": {"type": "string", "nullable": True},
-                "score": {"type": "number"},
-            },
+        "type": "object",
+        "required": ["type", "id", "name", "score"],
+        "properties": {
+            "type": {"type": "string", "enum": ["product", "cluster", "category"]},
+            "id": {"type": "integer"},
+            "name": {"type": ["string", "null"]},
+            "score": {"type": "number"},
         },
+        "additionalProperties": False,
     }
+
+
+def _hit_schema() -> dict[str, Any]:
+    return {"type": "array", "items": _hit()}
 
 
 GLOBAL_PARAMS = ("q", "types", "pageSize", "language")
@@ -131,24 +135,27 @@ class GlobalSearchView(ApiView):
         return ok(quick_search(term, selected, size, parse_language_param(params)))
 
 
-def _answer_schema() -> dict[str, Any]:
+@component("ResolveAnswer")
+def _answer() -> dict[str, Any]:
     return {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["index", "found"],
-            "properties": {
-                "index": {"type": "integer"},
-                "found": {"type": "boolean"},
-                "id": {"type": "integer", "description": "When exactly one record matches."},
-                "ids": {
-                    "type": "array",
-                    "items": {"type": "integer"},
-                    "description": "When several records match (ascending).",
-                },
+        "type": "object",
+        "required": ["index", "found"],
+        "properties": {
+            "index": {"type": "integer"},
+            "found": {"type": "boolean"},
+            "id": {"type": "integer", "description": "When exactly one record matches."},
+            "ids": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "When several records match (ascending).",
             },
         },
+        "additionalProperties": False,
     }
+
+
+def _answer_schema() -> dict[str, Any]:
+    return {"type": "array", "items": _answer()}
 
 
 class ResolveView(ApiView):

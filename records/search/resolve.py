@@ -219,7 +219,9 @@ class ResolveItem(Field):
 
 MAX_RESOLVE_ITEMS = 1000
 RESOLVE_BODY = Obj(
-    {"items": ListOf(ResolveItem(), max_items=MAX_RESOLVE_ITEMS, min_items=1)}, required=("items",)
+    {"items": ListOf(ResolveItem(), max_items=MAX_RESOLVE_ITEMS, min_items=1)},
+    required=("items",),
+    name="Resolve",
 )
 
 

@@ -6,10 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from config.api.outcomes import outcome_schema
+from records.components import component
 from records.localized import localized_plan, localized_row_output
-from records.rules import LOCALIZED_API_NAMES, bookkeeping_row_output
+from records.rules import (
+    LOCALIZED_API_NAMES,
+    bookkeeping_row_output,
+    related_schema,
+    representation_schema,
+)
 from records.sources import sources_output
-from records.validation import Obj
 from taxonomy.models import Category
 from taxonomy.relationships import link_kinds
 from taxonomy.schemas import category_fields
@@ -59,27 +64,18 @@ def tree_representation(node: Mapping[str, Any], *, language: str | None = None)
     return top
 
 
+@component("Category")
 def category_schema() -> dict[str, Any]:
     """The OpenAPI schema of a category as read."""
-    schema = Obj(category_fields()).openapi(for_write=False)
-    props = schema["properties"]
-    for name in ("source", "sourceId"):
-        props.pop(name)
-    props["parent"] = {
-        "type": "object",
-        "nullable": True,
-        "properties": {"id": {"type": "integer"}},
-    }
-    schema["required"] = ["id", "version", "createdAt", "lastModifiedAt", "names", "path"]
-    return schema
+    return representation_schema(category_fields(), properties={"parent": related_schema()})
 
 
+@component("CategoryTreeNode")
 def tree_node_schema() -> dict[str, Any]:
-    schema = category_schema()
-    schema["properties"]["children"] = {
-        "type": "array",
-        "items": {"type": "object", "description": "A node of the same shape."},
-    }
+    """A category with its ``children``, nodes of the same component all the way down."""
+    schema = category_schema.build()
+    schema["properties"]["children"] = {"type": "array", "items": tree_node_schema()}
+    schema["required"].append("children")
     return schema
 
 
@@ -87,6 +83,7 @@ def ancestors_schema() -> dict[str, Any]:
     return {"type": "array", "items": category_schema()}
 
 
+@component("CategoryLinkOutcome")
 def link_outcome_schema() -> dict[str, Any]:
     return outcome_schema(
         {"type": {"type": "string", "enum": [kind.item_type for kind in link_kinds()]}}

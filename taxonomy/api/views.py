@@ -20,6 +20,7 @@ from config.api.params import (
 from config.api.responses import deleted, listing, ok, record
 from config.api.routing import ApiView, Operation, QueryParam
 from config.api.views import body, if_match, nested_list_params, translation_removal_view
+from records.components import named
 from records.filters import check_query_params, parse_bool_param, parse_language_param
 from records.outcomes import count_actions
 from taxonomy import relationships, selectors, services
@@ -374,14 +375,18 @@ class LinkedItemsView(ApiView):
 def linked_items_view(key: str) -> type[LinkedItemsView]:
     kind, items = relationships.link_kind(key), linked_items(key)
 
-    def schema() -> dict:
+    def linked() -> dict:
         item = items.schema()
         item.setdefault("properties", {})["primary"] = {
             "type": "boolean",
             "description": "Whether this category (or, with includeDescendants, one below it) "
             "is the item's primary category.",
         }
+        item.setdefault("required", []).append("primary")
         return item
+
+    def schema() -> dict:
+        return named(f"Linked{kind.label}", linked, owner=kind)
 
     operation = Operation(
         LINKS_READ,
