@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run demo test lint typecheck typecheck-baseline format clean bench fuzz soak serve
+.PHONY: install run demo test lint typecheck typecheck-baseline format clean bench fuzz soak serve openapi-check
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -68,6 +68,9 @@ clean:
 
 bench: install  ## the benchmark harness (PostgreSQL); BENCH_ARGS=--quick for the CI-sized run
 	$(PY) -m bench $(BENCH_ARGS)
+
+openapi-check: install  ## independent tools judge /v2/schema/ (pinned in tools/openapi; needs node/npm)
+	bash tools/openapi/check
 
 fuzz: install  ## schemathesis, >=100 examples per operation (FUZZ_EXAMPLES to change, FUZZ_RANDOM=1 for new seeds)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} FUZZ_STATEFUL_EXAMPLES=$${FUZZ_STATEFUL_EXAMPLES:-100} \
