@@ -10,6 +10,7 @@ from django.test import Client
 
 from config.api.scopes import ALL_SCOPES
 from integrations.oauth import create_api_client
+from tests.api.documents import check_response
 
 
 class ApiClient:
@@ -25,13 +26,17 @@ class ApiClient:
         return merged
 
     def get(self, path: str, params: dict | None = None, headers: dict | None = None):
-        return self.http.get(path, params or {}, headers=self._headers(headers))
+        response = self.http.get(path, params or {}, headers=self._headers(headers))
+        check_response("get", response)
+        return response
 
     def _send(self, method: str, path: str, data: Any, headers: dict | None):
         payload = data if isinstance(data, bytes | str) else orjson.dumps(data)
-        return getattr(self.http, method)(
+        response = getattr(self.http, method)(
             path, payload, content_type="application/json", headers=self._headers(headers)
         )
+        check_response(method, response)
+        return response
 
     def post(self, path: str, data: Any = None, headers: dict | None = None):
         return self._send("post", path, {} if data is None else data, headers)
@@ -40,7 +45,9 @@ class ApiClient:
         return self._send("patch", path, {} if data is None else data, headers)
 
     def delete(self, path: str, headers: dict | None = None):
-        return self.http.delete(path, headers=self._headers(headers))
+        response = self.http.delete(path, headers=self._headers(headers))
+        check_response("delete", response)
+        return response
 
 
 def issue_token(client_id: str, secret: str, scope: str | None = None) -> dict:

@@ -22,6 +22,7 @@ from catalogue.schemas import (
 )
 from catalogue.services import product_create
 from records.search import matching
+from tests.api.documents import inlined
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import ClusterConfigFactory
 from tests.conftest import envelope_error
@@ -194,7 +195,7 @@ def test_import_catalogue_reports_attributes_over_the_bounds(tmp_path):
 
 
 def test_the_document_shows_the_attribute_bounds(anonymous):
-    schema = anonymous.get("/v2/schema/").json()
+    schema = inlined(anonymous.get("/v2/schema/").json())
     body = schema["paths"]["/v2/products"]["post"]["requestBody"]["content"]["application/json"]
     attributes = body["schema"]["properties"]["attributes"]
     assert attributes["maxItems"] == ATTRIBUTES_MAX_COUNT

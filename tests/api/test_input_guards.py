@@ -19,7 +19,7 @@ from catalogue.models import Product
 from clusters.models import Cluster
 from config.api.routing import api_views
 from records.validation import NUL_MESSAGE
-from tests.api.documents import objects, operations
+from tests.api.documents import inlined, objects, operations
 from tests.api.test_mass_assignment import url_for, world  # noqa: F401  (fixture)
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import ClusterConfigFactory
@@ -49,7 +49,7 @@ def test_no_write_happens_under_a_bad_language(api):
     config = ClusterConfigFactory()
     body = {"names": [{"language": "EN", "value": "Shirt"}], "clusterConfig": {"id": config.pk}}
     error = envelope_error(api.post("/v2/clusters?language=xx", body), 400, 10007)
-    assert error["fields"]["language"][0].startswith("Must be one of: en, EN, nl, NL")
+    assert error["fields"]["language"][0].startswith("Must be one of: en, nl")
     assert not Cluster.objects.exists()
     assert api.post("/v2/clusters?language=nl", body).status_code == 201
 
@@ -103,7 +103,7 @@ def test_the_nul_character_is_refused_where_it_is(api, method, url, payload, whe
 def test_the_document_refuses_the_nul_character_in_every_string_input():
     """Every string a client sends (query, path, body) is an enum or has a pattern refusing
     U+0000, so a client (or a fuzzer) reading the document never sends one."""
-    document = json.loads(Client().get("/v2/schema/").content)
+    document = inlined(json.loads(Client().get("/v2/schema/").content))
     inputs = [[op.get("parameters", []), op.get("requestBody", {})] for op in operations(document)]
     strings = [
         node
@@ -179,7 +179,7 @@ def test_a_bound_past_the_years_python_has_still_selects_rows(api, params, found
 )
 def test_search_bodies_bound_one_id_filters_like_the_query(api, path, name, value):
     """A search body's number filters take the bounds of the list filter they become."""
-    document = json.loads(Client().get("/v2/schema/").content)
+    document = inlined(json.loads(Client().get("/v2/schema/").content))
     body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
     schema = body["schema"]["properties"][name]
     assert not schema["minimum"] <= value <= schema["maximum"]

@@ -36,7 +36,7 @@ def products():
     for product in (first, second):
         ProductSourceFactory(product=product, source="ERP")
         ProductSourceFactory(product=product, source="PIM", source_id=f"pim-{product.pk}")
-        ProductAttribute.objects.create(product=product, name="colour", value="red", position=0)
+        ProductAttribute.objects.create(product=product, name="COLOUR", value="red", position=0)
     ProductCategory.objects.create(product=first, category=CategoryFactory())
     return first, second
 

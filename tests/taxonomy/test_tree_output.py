@@ -66,8 +66,11 @@ def varied_forest() -> list[Category]:
         for base in LOCALIZED_API_NAMES.values():
             for code in settings.CATALOGUE_LANGUAGES:
                 roll = rng.random()
-                if roll < 0.3:
-                    values[f"{base}_{code}"] = f"{base} {code} {number} ✓"
+                if roll < 0.3:  # each kind's value as a write could store it (the hook checks)
+                    values[f"{base}_{code}"] = {
+                        "slug": f"slug-{code}-{number}",
+                        "metadata_canonical_url": f"https://example.com/{code}/{number}/✓",
+                    }.get(base, f"{base} {code} {number} ✓")
                 elif roll < 0.4 and base != "slug":  # slugs are unique
                     values[f"{base}_{code}"] = ""
         values.pop("slug_en", None)  # the factory's unique slug
