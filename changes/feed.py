@@ -1,9 +1,9 @@
 """Reading the outbox: the change feed and a record's history (SPEC §19).
 
 Ordering guarantee. Events are ordered by ``(txid, id)``: the writing transaction's id, then the
-event's own id. On PostgreSQL the feed exposes only events of transactions below
-``pg_snapshot_xmin(pg_current_snapshot())`` — the oldest transaction still in flight, evaluated
-in the same statement that reads the page — so every transaction whose events are exposed has
+event's own id. On PostgreSQL the feed exposes only events of transactions below the oldest
+transaction of this database still in flight (``_HORIZON_SQL``, from the snapshot of the same
+statement that reads the page) — so every transaction whose events are exposed has
 finished, and every transaction that may still add events has a txid at or above that horizon,
 which sorts after everything already handed out. A cursor ``(txid, id)`` therefore never steps
 over an event that commits later: a reader that follows ``nextCursor`` sees every committed
@@ -27,7 +27,21 @@ from config.api import errors
 
 #: the largest id: a cursor "after everything of transaction t"
 MAX_ID = 2**63 - 1
-_HORIZON_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+#: The oldest transaction in flight in THIS database, as of the statement's snapshot: the
+#: smallest in-progress txid of the snapshot that is not known to belong to another database
+#: (``pg_stat_activity``; an xid it cannot place, e.g. one that committed meanwhile or a prepared
+#: transaction, counts as ours), else the snapshot's xmax. ``pg_snapshot_xmin`` alone would be
+#: cluster-wide: a long transaction in any other database on the server would stall the feed.
+#: (``backend_xid`` is a 32-bit xid; the snapshot's xids are 64-bit with the epoch on top.)
+_HORIZON_SQL = (
+    "(SELECT COALESCE("
+    "(SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snap) AS x"
+    " WHERE x::text::bigint %% 4294967296 NOT IN ("
+    "SELECT backend_xid::text::bigint FROM pg_stat_activity"
+    " WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),"
+    " pg_snapshot_xmax(s.snap)::text::bigint)"
+    " FROM (SELECT pg_current_snapshot() AS snap) AS s)"
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,7 @@ def _horizon() -> Position:
         last = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first()
         return Position(0, last or 0, now)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_HORIZON_SQL}")
+        cursor.execute(f"SELECT {_HORIZON_SQL}", [])
         (horizon,) = cursor.fetchone()
     return Position(horizon - 1, MAX_ID, now)
 

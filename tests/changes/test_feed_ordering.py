@@ -98,3 +98,30 @@ def test_concurrent_writers_and_a_following_reader_see_every_event_exactly_once(
     ids = [e["id"] for e in seen]
     assert len(ids) == len(set(ids)) == rounds * writers
     assert sorted(e["recordId"] for e in seen) == sorted(created)
+
+
+def test_a_transaction_in_another_database_does_not_hold_the_feed(client_with_scopes):
+    """The horizon is this database's oldest transaction in flight: a long transaction of
+    another database on the same server (a report, another service) must not stall the feed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the horizon is PostgreSQL's")
+    import psycopg
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname="postgres",
+    )
+    reader = client_with_scopes(*ALL_SCOPES)
+    cursor = feed(reader)["pagination"]["nextCursor"]
+    try:
+        other.execute("SELECT pg_current_xact_id()")  # holds an xid, older than the write below
+        created = create("while another database waits")
+        seen, _ = follow(reader, cursor)
+        assert [e["recordId"] for e in seen] == [created]
+    finally:
+        other.rollback()
+        other.close()
