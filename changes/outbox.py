@@ -2,7 +2,7 @@
 
 Services call these helpers inside their own transaction, so an event commits or rolls back with
 the write it describes; views and tasks never write events. A write that changes nothing appends
-nothing. Every helper appends its events with ONE statement (``insert_rows``: the rows travel as
+nothing. Every helper appends its events with ONE statement (``append_rows``: the rows travel as
 one JSON parameter), so a bulk of 2000 items costs one extra statement, not 2000.
 
 Values are described in the API's words: columns become camelCase fields, localized columns
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from changes.context import current_actor, current_request_id, job_id_var
 from changes.models import ChangeEvent
-from records.bulk_sql import insert_rows
+from records.bulk_sql import append_rows
 from records.rules import LOCALIZED_API_NAMES
 
 Columns = Mapping[str, Any]
@@ -132,28 +132,63 @@ def _translated(columns: tuple[str, ...]) -> frozenset[str]:
     return frozenset(column.rsplit("_", 1)[0] for column in columns if column in localized)
 
 
-def describe(columns: Columns) -> dict[str, Any]:
-    """A row's columns in the API's words (see the module docstring)."""
+@functools.cache
+def _plan(columns: tuple[str, ...]) -> tuple[tuple, tuple]:
+    """How ``describe`` turns rows with these columns into API fields, worked out once per column
+    set (a bulk describes thousands of rows with the same columns): the plain and foreign-key
+    columns in column order as ``(column, API name, is_foreign_key)``, then each localized field
+    once, in order of first appearance, with its columns in language order."""
     localized = _localized_columns()
-    out: dict[str, Any] = {}
-    per_language: dict[str, list[dict[str, Any]]] = {}
-    translated = _translated(tuple(columns))
-    for column, value in columns.items():
+    translated = _translated(columns)
+    plain: list[tuple[str, str, bool]] = []
+    per_field: dict[str, list[tuple[str, str]]] = {}
+    for column in columns:
         if column in IGNORED or column in translated:
             continue
         if column in localized:
             api, language = localized[column]
-            entries = per_language.setdefault(api, [])
-            if value is not None:
-                entries.append({"language": language.upper(), "value": value})
+            per_field.setdefault(api, []).append((column, language.upper()))
         elif column.endswith("_id") and column != "source_id":
-            out[_camel(column[:-3])] = None if value is None else {"id": value}
+            plain.append((column, _camel(column[:-3]), True))
         else:
-            out[_camel(column)] = value
-    for api, entries in per_language.items():
-        entries.sort(key=lambda e: settings.CATALOGUE_LANGUAGES.index(e["language"].lower()))
-        out[api] = entries
+            plain.append((column, _camel(column), False))
+    order = {language.upper(): i for i, language in enumerate(settings.CATALOGUE_LANGUAGES)}
+    fields = tuple(
+        (api, tuple(sorted(entries, key=lambda e: order[e[1]])))
+        for api, entries in per_field.items()
+    )
+    return tuple(plain), fields
+
+
+def describe(columns: Columns) -> dict[str, Any]:
+    """A row's columns in the API's words (see the module docstring)."""
+    plain, localized = _plan(tuple(columns))
+    out: dict[str, Any] = {}
+    for column, name, foreign in plain:
+        value = columns[column]
+        out[name] = ({"id": value} if value is not None else None) if foreign else value
+    for api, entries in localized:
+        out[api] = [
+            {"language": language, "value": columns[column]}
+            for column, language in entries
+            if columns[column] is not None
+        ]
     return out
+
+
+def _changed_columns(before: Columns, after: Columns) -> tuple[str, ...]:
+    """The columns whose raw value differs, widened to every language of a changed localized
+    field (its API value is the whole array), in ``after``'s column order."""
+    localized = _localized_columns()
+    stored = before.get
+    changed = [c for c, value in after.items() if stored(c) != value]
+    changed += [c for c in before if c not in after and before[c] is not None]
+    fields = {localized[c][0] for c in changed if c in localized}
+    if fields:
+        siblings = [c for c in after if c in localized and localized[c][0] in fields]
+        changed = list(dict.fromkeys([*changed, *siblings]))
+    skipped = IGNORED | _translated(tuple(after))  # modeltranslation's copies are no change
+    return tuple(c for c in changed if c not in skipped)
 
 
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -222,10 +257,9 @@ APPENDED_COLUMNS = (
 
 
 def append(rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert the events in one statement (nothing for no rows). ``txid`` is the database's
+    """Append the events with one statement (nothing for no rows). ``txid`` is the database's
     default: the writing transaction's id (see ``ChangeEvent``)."""
-    if rows:
-        insert_rows(ChangeEvent, APPENDED_COLUMNS, rows)
+    append_rows(ChangeEvent, APPENDED_COLUMNS, rows)
 
 
 # -- single records ------------------------------------------------------------------------------
@@ -337,6 +371,14 @@ def sources_by_owner(entity: Entity, ids: Iterable[int]) -> dict[int, list[dict[
     return out
 
 
+def _row_keys(entity: Entity, row: Columns, sources: list[dict[str, str]]) -> dict[str, Any]:
+    """``keys_of`` for a raw row: key columns are plain columns, named as the API names them."""
+    keys: dict[str, Any] = {"sources": sources} if entity.has_sources else {}
+    for column in entity.key_columns:
+        keys[_camel(column)] = row.get(column)
+    return keys
+
+
 def row_event(
     entity: Entity,
     action: str,
@@ -350,8 +392,13 @@ def row_event(
 ) -> dict[str, Any] | None:
     """The event of one row whose columns were ``before`` and are ``after`` (None: created /
     deleted), with ``extra`` changes the columns cannot show; None when nothing changed."""
-    described_before = describe(before) if before is not None else None
-    described_after = describe(after) if after is not None else None
+    if before is not None and after is not None:  # only the changed columns are described
+        changed = _changed_columns(before, after)
+        described_before = describe({c: before.get(c) for c in changed})
+        described_after = describe({c: after.get(c) for c in changed})
+    else:
+        described_before = describe(before) if before is not None else None
+        described_after = describe(after) if after is not None else None
     changes = diff(described_before, described_after)
     if action == ChangeEvent.Action.CREATED and described_after is not None:
         changes.setdefault("sources", {"before": None, "after": sources})
@@ -359,7 +406,7 @@ def row_event(
     if not changes:
         return None
     current = after if after is not None else before
-    keys = keys_of(entity, {**(described_after or described_before), "sources": sources})
+    keys = _row_keys(entity, current, sources)
     return event_row(
         entity, action, current["id"], current.get("version"), keys, changes, at=at, actor=actor
     )

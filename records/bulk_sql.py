@@ -175,6 +175,43 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Row])
     return ids
 
 
+def append_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Row]) -> None:
+    """Append rows nobody reads back (no ids returned, column defaults fill the rest): one
+    ``COPY … FROM STDIN`` on PostgreSQL — half the time of ``insert_rows`` for a bulk's change
+    events, which are large JSON documents parsed once instead of twice — ``insert_rows``
+    elsewhere. The COPY runs through Django's execute wrappers and query log, so statement
+    counts (tests, the bench's ``X-Query-Count``) see it like any other statement."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        insert_rows(model, columns, rows)
+        return
+    qn = connection.ops.quote_name
+    fields = _fields(model, columns)
+    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) FROM STDIN"
+    names = [f.attname for f in fields]
+    json_columns = [i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
+
+    with connection.cursor() as cursor:
+
+        def copy(sql: str, params: Any, many: bool, context: Any) -> None:
+            with cursor.cursor.copy(sql) as stream:
+                for row in rows:
+                    values = [row[name] for name in names]
+                    for i in json_columns:
+                        if values[i] is not None:
+                            values[i] = orjson.dumps(values[i]).decode()
+                    stream.write_row(values)
+
+        # Django 5.2's cursor wrapper: the execute wrappers, then (when queries are logged) the log
+        log = getattr(cursor, "debug_sql", None)
+        if log is None:
+            cursor._execute_with_wrappers(sql, None, False, copy)
+        else:
+            with log(sql):
+                cursor._execute_with_wrappers(sql, None, False, copy)
+
+
 def update_rows(
     model: type[Model],
     columns: Sequence[str],

@@ -65,7 +65,11 @@ def test_product_bulk(api):
 
 
 def insert_statements(queries) -> int:
-    return sum("changes_changeevent" in q["sql"] and q["sql"].startswith("INSERT") for q in queries)
+    """Statements appending events: an INSERT (SQLite) or a COPY (PostgreSQL)."""
+    return sum(
+        '"changes_changeevent"' in q["sql"] and q["sql"].startswith(("INSERT", "COPY"))
+        for q in queries
+    )
 
 
 @pytest.mark.parametrize("count", [10, 300])
