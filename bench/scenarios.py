@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import statistics
 import subprocess
 import tempfile
 import time
@@ -237,6 +238,54 @@ def bulk_upsert(http: Http, args) -> list[Result]:
     return [result, counts]
 
 
+def change_events(http: Http, args) -> list[Result]:
+    """The outbox's price (issue 18): the 2000-product bulk of ``bulk_upsert`` with its change
+    events against the same route with them switched off, timed alternately; and a feed page of
+    1000 events read with the statements of a page of one."""
+    (parent_id,) = _sample(args, "SELECT min(id) FROM taxonomy_category")
+    runs = itertools.count()
+    tag = f"e{time.time_ns() % 10**9}"
+
+    def timed(path: str) -> float:
+        run = f"{tag}-{next(runs)}"
+        existing = [item for i, item in enumerate(_bulk_items(run, 1, parent_id)) if i % 2]
+        http.timed("POST", path, orjson.dumps({"products": existing}))
+        body = orjson.dumps({"products": _bulk_items(run, 2, parent_id)})
+        return http.timed("POST", path, body)[0]
+
+    with_events, without = [], []
+    timed("/v2/products/bulk/sourceId")  # warm-up
+    for _ in range(max(3, args.reps)):
+        with_events.append(timed("/v2/products/bulk/sourceId"))
+        without.append(timed("/bench/without-change-events/products/bulk/sourceId"))
+    ours, baseline = statistics.median(with_events), statistics.median(without)
+    result = Result(
+        "Bulk upsert of 2000 products, change events on/off",
+        ours,
+        {"no events": baseline},
+        {"no events": "ours/no-events <= 1.25"},
+    )
+    ratio_check(result, "ours/no-events", ours / baseline, "<=", 1.25)
+
+    def page(size: int) -> tuple[int, int]:
+        status, content, headers = http.request("GET", f"/v2/changes?pageSize={size}")
+        if status != 200:
+            raise RuntimeError(f"GET /v2/changes -> {status}: {content[:300]!r}")
+        return len(orjson.loads(content)["data"]), int(headers["X-Query-Count"])
+
+    (one, one_statements), (full, full_statements) = page(1), page(1000)
+    feed = Result(
+        "Change feed: a page of 1000 events == a page of 1 in statements",
+        float(full_statements),
+        {"page of 1": float(one_statements)},
+        {"equal": "one read whatever the page size"},
+        deterministic=True,
+        notes=f"{full} events read",
+    )
+    feed.passed = one == 1 and full == 1000 and full_statements == one_statements
+    return [result, feed]
+
+
 def bulk_unchanged(http: Http, args) -> Result:
     """2000 existing products sent again unchanged: every item is a ``skip``."""
     (parent_id,) = _sample(args, "SELECT min(id) FROM taxonomy_category")
@@ -439,6 +488,7 @@ def run_all(http: Http, args) -> list[Result]:
         ("auth", auth_overhead),
         ("bulk", bulk_upsert),
         ("unchanged", bulk_unchanged),
+        ("events", change_events),
         ("search", search),
         ("tree", category_tree),
     ]

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from bench import floor, naive
-from bench.views import AuthenticatedNoop, PublicNoop
+from bench.views import AuthenticatedNoop, PublicNoop, without_change_events
 from config import urls as service_urls
 
 router = SimpleRouter()
@@ -22,6 +22,7 @@ urlpatterns = [
     path("floor/noop", floor.noop),
     path("bench/noop", AuthenticatedNoop.as_view()),
     path("bench/public-noop", PublicNoop.as_view()),
+    path("bench/without-change-events/<path:route>", without_change_events),
     *service_urls.urlpatterns,
 ]
 handler404 = service_urls.handler404

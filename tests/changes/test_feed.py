@@ -130,3 +130,22 @@ def test_history_needs_the_entity_read_scope(client_with_scopes, api):
         403,
         10002,
     )
+
+
+def test_a_page_of_1000_events_is_one_statement(api):
+    """SPEC §19 performance: the page is read with one statement whatever its size (the
+    visibility horizon is evaluated inside it), not one per event or per field."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    body = {
+        "products": [
+            {"names": name(f"P{i}"), "source": "ERP", "sourceId": f"S{i}"} for i in range(1000)
+        ]
+    }
+    assert api.post("/v2/products/bulk/sourceId", body).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        page = feed(api, pageSize=1000)
+    assert len(page["data"]) == 1000
+    reads = [q["sql"] for q in queries.captured_queries if "changes_changeevent" in q["sql"]]
+    assert len(reads) == 1, reads
