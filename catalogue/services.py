@@ -192,7 +192,7 @@ def product_attribute_delete(*, product_id: int, name: str, if_match: str | None
 @transaction.atomic
 def product_delete(*, product_id: int, if_match: str | None = None) -> None:
     """Delete a product with its links (sources, attributes, category links)."""
-    delete_record(_locked(product_id), if_match=if_match, before=outbox.deleted)
+    delete_record(_locked(product_id), if_match=if_match, events=outbox.deleting_record)
 
 
 @transaction.atomic

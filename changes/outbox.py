@@ -13,18 +13,19 @@ columns (version, timestamps, sort name, search text, tree numbering) are never 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import F, Model, QuerySet
+from django.db.models import SET_NULL, F, Model, QuerySet
 from django.utils import timezone
 
 from changes.context import current_actor, current_request_id, job_id_var
 from changes.models import ChangeEvent
-from records.bulk_sql import append_rows
+from records.bulk_sql import append_rows, reverse_relations
 from records.rules import LOCALIZED_API_NAMES
 
 Columns = Mapping[str, Any]
@@ -482,3 +483,141 @@ def links_changed(entity_name: str, category_id: int, ids: Sequence[int], *, add
             for row in rows
         ]
     )
+
+
+def _referencing(model: type[Model], ids: Sequence[int]) -> list[tuple[type[Model], set[int]]]:
+    """The records of other entities that change when records of ``model`` are deleted: those
+    pointing at them with a ``SET_NULL`` reference (a cluster's or option's default product) and
+    those holding them in a related list (an option's products); one query per relation."""
+    found: dict[type[Model], set[int]] = {}
+    for relation in reverse_relations(model):
+        related = relation.related_model
+        if relation.many_to_many or relation.on_delete is not SET_NULL or related is model:
+            continue
+        if related._meta.label_lower in _BY_MODEL:
+            rows = related._base_manager.filter(**{f"{relation.field.attname}__oneof": ids})
+            found.setdefault(related, set()).update(rows.values_list("pk", flat=True))
+    for entity in ENTITIES:
+        if entity.model is model:
+            continue
+        for listed in entity.related:
+            relation = entity.model._meta.get_field(listed.accessor)
+            link = relation.related_model
+            pointing = [
+                f for f in link._meta.concrete_fields if f.is_relation and f.related_model is model
+            ]
+            for field in pointing:
+                rows = link._base_manager.filter(**{f"{field.attname}__oneof": ids})
+                owners = rows.values_list(relation.field.attname, flat=True)
+                found.setdefault(entity.model, set()).update(owners)
+    return [(m, pks) for m, pks in found.items() if pks]
+
+
+@contextmanager
+def deleting(model: type[Model], ids: Iterable[int]) -> Iterator[None]:
+    """Around the delete of records of ``model``: the records of other entities it changes
+    (``_referencing``) get one ``updated`` event each once it is done — set-based, a constant
+    number of statements. A ``SET_NULL`` reference is cleared here first with a new version
+    (the referencing record's representation changes, SPEC §8), so the delete's own
+    ``SET_NULL`` finds nothing left to clear silently. The tombstones are the caller's."""
+    ids = sorted(set(ids))
+    referencing = _referencing(model, ids) if ids else []
+    snapshots = [Snapshot(related, pks) for related, pks in referencing]
+    now = timezone.now()
+    for relation in reverse_relations(model) if referencing else ():
+        related = relation.related_model
+        if relation.many_to_many or relation.on_delete is not SET_NULL:
+            continue
+        if related._meta.label_lower in _BY_MODEL:
+            related._base_manager.filter(**{f"{relation.field.attname}__oneof": ids}).update(
+                **{relation.field.attname: None}, version=F("version") + 1, last_modified_at=now
+            )
+    yield
+    for snapshot in snapshots:
+        snapshot.record()
+
+
+@contextmanager
+def deleting_record(instance: Model) -> Iterator[None]:
+    """Around one record's delete: its tombstone first, then ``deleting``."""
+    deleted(instance)
+    with deleting(type(instance), [instance.pk]):
+        yield
+
+
+def _related_states(entity: Entity, ids: Sequence[int]) -> dict[int, dict[str, list]]:
+    """Every record's related lists (one query per list), as ``state`` describes them."""
+    model = entity.model
+    out: dict[int, dict[str, list]] = {pk: {r.name: [] for r in entity.related} for pk in ids}
+    for related in entity.related:
+        relation = model._meta.get_field(related.accessor)
+        owner = relation.field.attname
+        columns = [column for column, _ in related.fields]
+        rows = (
+            relation.related_model._base_manager.filter(**{f"{owner}__oneof": list(ids)})
+            .order_by(owner, related.order)
+            .values_list(owner, *columns)
+        )
+        for owner_id, *values in rows:
+            out[owner_id][related.name].append(
+                {api: value for (_, api), value in zip(related.fields, values, strict=True)}
+            )
+    return out
+
+
+def states(model: type[Model], ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """``state`` of many records at once: one query for the rows, one per related list. Each
+    state keeps the row's ``version`` under ``"_version"`` (``describe`` leaves it out)."""
+    entity = entity_of(model)
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = model._base_manager.filter(pk__oneof=ids).values(*_columns(model))
+    related = _related_states(entity, ids)
+    return {
+        row["id"]: {**describe(row), **related[row["id"]], "_version": row["version"]}
+        for row in rows
+    }
+
+
+def deleted_many(model: type[Model], ids: Iterable[int]) -> None:
+    """``deleted`` for many records about to go with their owner (a cluster's options in a bulk
+    remove): their tombstones, set-based; call it BEFORE the delete."""
+    entity = entity_of(model)
+    now = timezone.now()
+    rows = []
+    for pk, before in states(model, ids).items():
+        version = before.pop("_version")
+        rows.append(
+            event_row(
+                entity, ChangeEvent.Action.DELETED, pk, version, keys_of(entity, before),
+                diff(before, None), at=now,
+            )
+        )  # fmt: skip
+    append(rows)
+
+
+class Snapshot:
+    """``Watch`` for many records of one entity, set-based: their states before a write (a
+    constant number of statements whatever their number); ``record()`` appends one event per
+    record that changed (records deleted meanwhile record their own tombstones)."""
+
+    def __init__(self, model: type[Model], ids: Iterable[int]) -> None:
+        self.model = model
+        self.entity = entity_of(model)
+        self.before = states(model, ids)
+
+    def record(self, action: str = ChangeEvent.Action.UPDATED) -> int:
+        after = states(self.model, self.before)
+        now = timezone.now()
+        rows = []
+        for pk, state_after in after.items():
+            state_before = self.before[pk]
+            version = state_after.pop("_version")
+            state_before = {k: v for k, v in state_before.items() if k != "_version"}
+            changes = diff(state_before, state_after)
+            if changes:
+                keys = keys_of(self.entity, state_after)
+                rows.append(event_row(self.entity, action, pk, version, keys, changes, at=now))
+        append(rows)
+        return len(rows)

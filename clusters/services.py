@@ -763,7 +763,7 @@ def option_update(
 @transaction.atomic
 def option_delete(*, option_id: int, if_match: str | None = None) -> None:
     """Delete the option; its selectable products stay in the catalogue."""
-    delete_record(_locked_option(option_id), if_match=if_match, before=outbox.deleted)
+    delete_record(_locked_option(option_id), if_match=if_match, events=outbox.deleting_record)
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from changes.bulk import record_bulk
+from changes.outbox import deleting
 from config.api import errors
 from records.bulk import (
     REMOVE,
@@ -586,7 +587,8 @@ class RecordBulk(BulkResource):
         self.write_extra(plan)
         removes = self.records_to_delete(plan)
         if removes:
-            delete_records(self.model, removes)
+            with deleting(self.model, removes):  # a default product's cluster changes too
+                delete_records(self.model, removes)
         record_bulk(self, plan)  # the change events, one statement
 
     def _write_links(self, plan: RecordPlan) -> None:

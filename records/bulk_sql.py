@@ -283,7 +283,7 @@ def delete_records(model: type[Model], pks: Iterable[int]) -> None:
     pks = sorted(set(pks))
     if not pks:
         return
-    for relation in _reverse_relations(model):
+    for relation in reverse_relations(model):
         related = relation.related_model
         if relation.many_to_many:
             through = relation.through
@@ -309,7 +309,7 @@ def delete_records(model: type[Model], pks: Iterable[int]) -> None:
     _delete_pks(model, pks)
 
 
-def _reverse_relations(model: type[Model]) -> list:
+def reverse_relations(model: type[Model]) -> list:
     """Every relation pointing at ``model``, including hidden ones (``related_name="+"``, such as
     a cluster's ``default_product``), which ``_meta.related_objects`` leaves out: their
     ``on_delete`` holds all the same (a missed SET_NULL fails the delete on the foreign key)."""

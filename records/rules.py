@@ -8,6 +8,7 @@ re-implements a rule that lives here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypedDict, TypeVar
@@ -539,14 +540,18 @@ def remove_record_translation(instance: Model, spec: RecordSpec, language: str) 
 
 
 def delete_record(
-    instance: Model, *, if_match: str | None, before: Callable[[Model], None]
+    instance: Model,
+    *,
+    if_match: str | None,
+    events: Callable[[Model], AbstractContextManager[None]],
 ) -> None:
     """Delete a locked record (its links go with it); PreconditionFailed on a stale
-    ``If-Match``. ``before`` runs once the precondition holds, while the row still exists: the
-    service's change event (the tombstone, ``changes.outbox.deleted``)."""
+    ``If-Match``. ``events`` wraps the delete once the precondition holds: the service's change
+    events (``changes.outbox.deleting_record``: the tombstone while the row still exists, the
+    events of the records the delete changes once it is done)."""
     check_if_match(if_match, instance)
-    before(instance)
-    instance.delete()
+    with events(instance):
+        instance.delete()
 
 
 # What the services of every record type take: a request body once its schema has cleaned it

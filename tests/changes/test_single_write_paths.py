@@ -15,6 +15,7 @@ from tests.clusters.factories import (
     ClusterFactory,
     ClusterOptionFactory,
     ClusterProductFactory,
+    OptionProductFactory,
 )
 from tests.taxonomy.factories import CategoryFactory
 
@@ -343,3 +344,57 @@ def test_config_setting_factory_state_is_described(api):
     ok(api.delete(f"/v2/clusterconfigs/id/{config.pk}"))
     event = only(api)
     assert [s["attributeName"] for s in event["changes"]["settings"]["before"]] == ["SIZE"]
+
+
+def test_product_delete_clears_the_default_of_its_cluster(api):
+    """The delete's SET_NULL is a change of the cluster: a new version and its event."""
+    from tests.clusters.factories import ClusterFactory, members
+
+    cluster = ClusterFactory()
+    [product] = members(cluster, 1)
+    cluster.default_product = product
+    cluster.save()
+    version = cluster.version
+    start = cursor(api)
+    assert api.delete(f"/v2/products/id/{product.pk}").status_code == 200
+    found = {e["entity"]: e for e in events(api, after=start)}
+    assert found["product"]["action"] == "deleted"
+    assert found["cluster"]["changes"]["defaultProduct"] == {
+        "before": {"id": product.pk},
+        "after": None,
+    }
+    cluster.refresh_from_db()
+    assert cluster.version == version + 1 == found["cluster"]["version"]
+
+
+def test_product_delete_changes_the_options_that_held_it(api):
+    """An option holding the product loses it from its products (and as its default): one event
+    with both changes."""
+    option = ClusterOptionFactory()
+    product, other = ProductFactory(), ProductFactory()
+    OptionProductFactory(option=option, product=other, position=1)
+    OptionProductFactory(option=option, product=product, position=2)
+    option.default_product = product
+    option.save()
+    start = cursor(api)
+    assert api.delete(f"/v2/products/id/{product.pk}").status_code == 200
+    found = {e["entity"]: e for e in events(api, after=start)}
+    assert set(found) == {"product", "clusterOption"}
+    assert found["clusterOption"]["changes"] == {
+        "defaultProduct": {"before": {"id": product.pk}, "after": None},
+        "products": {"before": [{"id": other.pk}, {"id": product.pk}], "after": [{"id": other.pk}]},
+    }
+
+
+def test_rebuild_category_tree_appends_nothing(api):
+    """The repair renumbers the nested sets only (parent and sibling order are kept): no
+    record's representation changes, so no event (a write that changes nothing)."""
+    from taxonomy.models import Category
+    from taxonomy.services import rebuild_category_tree
+
+    root = CategoryFactory()
+    CategoryFactory(parent=root)
+    start = cursor(api)
+    Category.objects.filter(pk=root.pk).update(rght=999)  # a broken numbering to repair
+    assert rebuild_category_tree() > 0
+    assert events(api, after=start) == []

@@ -128,7 +128,8 @@ def test_get_patch_delete_a_product_of_the_cluster(api, cluster):
     assert not Product.objects.filter(pk=product.pk).exists()
     cluster.refresh_from_db()
     assert cluster.default_product_id is None
-    assert cluster.version == 1  # the product's deletion bumps nothing else
+    # its defaultProduct changed: a new version (SPEC §8) and an event, as an unassign gives it
+    assert cluster.version == 2
     assert cluster_of(other.pk) == cluster.pk
 
 
@@ -326,8 +327,9 @@ def test_deleting_a_product_clears_defaults_that_pointed_at_it(api, cluster):
     assert api.delete(f"/v2/products/id/{product.pk}").status_code == 200
     cluster.refresh_from_db()
     option.refresh_from_db()
-    assert cluster.default_product_id is None and cluster.version == 1
-    assert option.default_product_id is None
+    # both representations changed: a new version each (SPEC §8), as an unassign gives them
+    assert cluster.default_product_id is None and cluster.version == 2
+    assert option.default_product_id is None and option.version == 2
     assert not option.product_links.exists()
     assert Cluster.objects.filter(pk=cluster.pk).exists()
 
