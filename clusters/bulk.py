@@ -27,6 +27,7 @@ from django.utils import timezone
 from catalogue.bulk import ProductBulk
 from catalogue.models import Product, ProductSource
 from catalogue.schemas import PRODUCT_PATCH
+from changes import outbox
 from clusters.models import (
     Cluster,
     ClusterConfig,
@@ -328,6 +329,47 @@ class LinkedProductBulk(ProductBulk):
 
     def rows_to_update(self, plan: RecordPlan) -> list[Item]:
         return [i for i in plan.live("update") if not i.scratch.get("link_only")]
+
+    def event_changes(self, plan: RecordPlan, item: Item) -> tuple[str | None, dict[str, Any]]:
+        """A member that gets its home here: ``cluster`` before and after (an existing product
+        coming from elsewhere, or from nowhere, is ``moved``), as a single assign says it."""
+        action, extra = super().event_changes(plan, item)
+        if item.scratch.get("role") != MEMBER or not item.scratch.get("link"):
+            return action, extra
+        old = item.scratch.get("old_home")
+        change = {"before": None if old is None else {"id": old}}
+        change["after"] = {"id": item.scratch["owner"].id}
+        return ("moved" if item.result == "update" else action), {**extra, "cluster": change}
+
+    def write(self, plan: RecordPlan) -> None:
+        """The owners this write changes besides the products — clusters and options whose
+        default product leaves, options whose selectable products change — get their events
+        from set-based snapshots taken before it (a constant number of statements)."""
+        clusters, options = self._owners_changed(plan)
+        snapshots = [outbox.Snapshot(Cluster, clusters)] if clusters else []
+        if options:
+            snapshots.append(outbox.Snapshot(ClusterOption, options))
+        super().write(plan)
+        for snapshot in snapshots:
+            snapshot.record()
+
+    @staticmethod
+    def _owners_changed(plan: RecordPlan) -> tuple[set[int], set[int]]:
+        """Clusters whose default product may leave (a member removed or brought elsewhere),
+        options whose selectable products change. (The options a deleted member leaves get
+        their events from the delete itself: ``outbox.deleting``.)"""
+        clusters: set[int] = set()
+        options: set[int] = set()
+        for item in plan.live("create", "update", "remove"):
+            owner = item.scratch["owner"].id
+            if item.scratch["role"] == SELECTABLE:
+                if item.scratch.get("link") or item.scratch.get("unselect"):
+                    options.add(owner)
+            elif item.result == "remove":
+                clusters.add(owner)
+            elif item.scratch.get("old_home"):
+                clusters.add(item.scratch["old_home"])
+        return clusters - {None}, options - {None}
 
     def records_to_delete(self, plan: RecordPlan) -> list[int]:
         return [i.id for i in plan.live("remove") if i.scratch["role"] == MEMBER]
@@ -689,9 +731,22 @@ class ClusterBulk(RecordBulk):
         OPTIONS.write(plan.extra["options"])
         self.linked.write(plan.extra["products"])
         removed = [i.id for i in plan.live("remove")]
-        if removed:  # their products stay, homeless, with a new version
-            Product.objects.filter(cluster_membership__cluster_id__in=removed).update(
-                version=F("version") + 1, last_modified_at=timezone.now()
+        if removed:  # their options go with them (tombstones first) …
+            outbox.deleted_many(
+                ClusterOption,
+                plain(ClusterOption).filter(cluster_id__oneof=removed).values_list("pk", flat=True),
+            )
+        if removed:  # … their products stay, homeless, with a new version and a ``moved`` event
+            homes = dict(
+                ClusterProduct.objects.filter(cluster_id__in=removed).values_list(
+                    "product_id", "cluster_id"
+                )
+            )
+            moved = {
+                pk: {"cluster": {"before": {"id": c}, "after": None}} for pk, c in homes.items()
+            }
+            outbox.updated_rows(
+                Product.objects.filter(pk__in=list(homes)), {}, action="moved", extra=moved
             )
 
     # --- outcomes ----------------------------------------------------------------------------
