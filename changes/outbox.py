@@ -20,7 +20,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import SET_NULL, F, Model, QuerySet
+from django.db.models import SET_NULL, F, ForeignObjectRel, Model, QuerySet
 from django.utils import timezone
 
 from changes.context import current_actor, current_request_id, job_id_var
@@ -393,6 +393,8 @@ def row_event(
 ) -> dict[str, Any] | None:
     """The event of one row whose columns were ``before`` and are ``after`` (None: created /
     deleted), with ``extra`` changes the columns cannot show; None when nothing changed."""
+    described_before: dict[str, Any] | None
+    described_after: dict[str, Any] | None
     if before is not None and after is not None:  # only the changed columns are described
         changed = _changed_columns(before, after)
         described_before = describe({c: before.get(c) for c in changed})
@@ -407,6 +409,7 @@ def row_event(
     if not changes:
         return None
     current = after if after is not None else before
+    assert current is not None  # a created or a deleted row has one side
     keys = _row_keys(entity, current, sources)
     return event_row(
         entity, action, current["id"], current.get("version"), keys, changes, at=at, actor=actor
@@ -485,6 +488,13 @@ def links_changed(entity_name: str, category_id: int, ids: Sequence[int], *, add
     )
 
 
+def _listed(model: type[Model], related: Related) -> tuple[type[Model], str]:
+    """The model of a record's related list and the column naming its owner."""
+    relation = model._meta.get_field(related.accessor)
+    assert isinstance(relation, ForeignObjectRel) and isinstance(relation.related_model, type)
+    return relation.related_model, relation.field.attname
+
+
 def _referencing(model: type[Model], ids: Sequence[int]) -> list[tuple[type[Model], set[int]]]:
     """The records of other entities that change when records of ``model`` are deleted: those
     pointing at them with a ``SET_NULL`` reference (a cluster's or option's default product) and
@@ -501,15 +511,13 @@ def _referencing(model: type[Model], ids: Sequence[int]) -> list[tuple[type[Mode
         if entity.model is model:
             continue
         for listed in entity.related:
-            relation = entity.model._meta.get_field(listed.accessor)
-            link = relation.related_model
+            link, owner = _listed(entity.model, listed)
             pointing = [
                 f for f in link._meta.concrete_fields if f.is_relation and f.related_model is model
             ]
             for field in pointing:
                 rows = link._base_manager.filter(**{f"{field.attname}__oneof": ids})
-                owners = rows.values_list(relation.field.attname, flat=True)
-                found.setdefault(entity.model, set()).update(owners)
+                found.setdefault(entity.model, set()).update(rows.values_list(owner, flat=True))
     return [(m, pks) for m, pks in found.items() if pks]
 
 
@@ -550,11 +558,10 @@ def _related_states(entity: Entity, ids: Sequence[int]) -> dict[int, dict[str, l
     model = entity.model
     out: dict[int, dict[str, list]] = {pk: {r.name: [] for r in entity.related} for pk in ids}
     for related in entity.related:
-        relation = model._meta.get_field(related.accessor)
-        owner = relation.field.attname
+        link, owner = _listed(model, related)
         columns = [column for column, _ in related.fields]
         rows = (
-            relation.related_model._base_manager.filter(**{f"{owner}__oneof": list(ids)})
+            link._base_manager.filter(**{f"{owner}__oneof": list(ids)})
             .order_by(owner, related.order)
             .values_list(owner, *columns)
         )
