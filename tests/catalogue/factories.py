@@ -1,9 +1,10 @@
 import factory
 
 from catalogue.models import Product, ProductSource
+from tests.factory_types import ModelFactory
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(ModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -13,7 +14,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
 
 
-class ProductSourceFactory(factory.django.DjangoModelFactory):
+class ProductSourceFactory(ModelFactory[ProductSource]):
     class Meta:
         model = ProductSource
 

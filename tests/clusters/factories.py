@@ -11,17 +11,18 @@ from clusters.models import (
     OptionProduct,
 )
 from tests.catalogue.factories import ProductFactory
+from tests.factory_types import ModelFactory
 from tests.taxonomy.factories import CategoryFactory
 
 
-class ClusterConfigFactory(factory.django.DjangoModelFactory):
+class ClusterConfigFactory(ModelFactory[ClusterConfig]):
     class Meta:
         model = ClusterConfig
 
     name = factory.Sequence(lambda n: f"config_{n}")
 
 
-class ClusterConfigSettingFactory(factory.django.DjangoModelFactory):
+class ClusterConfigSettingFactory(ModelFactory[ClusterConfigSetting]):
     class Meta:
         model = ClusterConfigSetting
 
@@ -29,7 +30,7 @@ class ClusterConfigSettingFactory(factory.django.DjangoModelFactory):
     attribute_name = factory.Sequence(lambda n: f"ATTR_{n}")
 
 
-class ClusterFactory(factory.django.DjangoModelFactory):
+class ClusterFactory(ModelFactory[Cluster]):
     class Meta:
         model = Cluster
 
@@ -39,7 +40,7 @@ class ClusterFactory(factory.django.DjangoModelFactory):
     sort_name = factory.LazyAttribute(lambda c: c.name_en.lower())
 
 
-class ClusterSourceFactory(factory.django.DjangoModelFactory):
+class ClusterSourceFactory(ModelFactory[ClusterSource]):
     class Meta:
         model = ClusterSource
 
@@ -48,7 +49,7 @@ class ClusterSourceFactory(factory.django.DjangoModelFactory):
     source_id = factory.Sequence(lambda n: f"C-{n}")
 
 
-class ClusterCategoryFactory(factory.django.DjangoModelFactory):
+class ClusterCategoryFactory(ModelFactory[ClusterCategory]):
     """A secondary category link of a cluster."""
 
     class Meta:
@@ -58,7 +59,7 @@ class ClusterCategoryFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory(CategoryFactory)
 
 
-class ClusterProductFactory(factory.django.DjangoModelFactory):
+class ClusterProductFactory(ModelFactory[ClusterProduct]):
     class Meta:
         model = ClusterProduct
 
@@ -66,7 +67,7 @@ class ClusterProductFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
 
 
-class ClusterOptionFactory(factory.django.DjangoModelFactory):
+class ClusterOptionFactory(ModelFactory[ClusterOption]):
     class Meta:
         model = ClusterOption
 
@@ -75,7 +76,7 @@ class ClusterOptionFactory(factory.django.DjangoModelFactory):
     sort_name = factory.LazyAttribute(lambda o: o.name_en.lower())
 
 
-class OptionProductFactory(factory.django.DjangoModelFactory):
+class OptionProductFactory(ModelFactory[OptionProduct]):
     class Meta:
         model = OptionProduct
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 import factory
 
 from taxonomy.models import Category, CategorySource
+from tests.factory_types import ModelFactory
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
+class CategoryFactory(ModelFactory[Category]):
     class Meta:
         model = Category
 
@@ -15,7 +16,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     parent = None
 
 
-class CategorySourceFactory(factory.django.DjangoModelFactory):
+class CategorySourceFactory(ModelFactory[CategorySource]):
     class Meta:
         model = CategorySource
 
