@@ -61,3 +61,56 @@ def test_import_catalogue_writes_events_as_system(tmp_path):
     call_command("import_catalogue", str(path), "--entity", "products", "--lookup-key", "sourceId")
     event = ChangeEvent.objects.get()
     assert (event.action, event.actor_kind, event.entity) == ("created", "system", "product")
+
+
+def test_admin_inlines_write_one_event_with_sources_and_attributes(admin_client):
+    """The change form's inlines are part of the record's write: one event, as its user."""
+    product = ProductFactory()
+    product.sources.create(source="ERP", source_id="1")
+    data = changeform_data(admin_client.get(change_url(product)))
+    data.update(
+        {
+            "sources-0-DELETE": "on",
+            "sources-TOTAL_FORMS": "2",
+            "sources-1-source": "PIM",
+            "sources-1-source_id": "9",
+            "attributes-TOTAL_FORMS": "1",
+            "attributes-0-name": "SIZES",
+            "attributes-0-value": '["S", "M"]',
+        }
+    )
+    assert admin_client.post(change_url(product), data).status_code == 302
+    event = ChangeEvent.objects.get()
+    assert (event.action, event.actor_kind, event.version) == ("updated", "user", 2)
+    assert event.changes["sources"] == {
+        "before": [{"source": "ERP", "sourceId": "1"}],
+        "after": [{"source": "PIM", "sourceId": "9"}],
+    }
+    assert event.changes["attributes"]["after"] == [{"name": "SIZES", "value": ["S", "M"]}]
+    assert event.keys["sources"] == [{"source": "PIM", "sourceId": "9"}]
+
+
+def test_admin_category_links_inline_is_linked_and_unlinked(admin_client):
+    from catalogue.models import ProductCategory
+
+    product = ProductFactory(parent=CategoryFactory())
+    dropped, added = CategoryFactory(), CategoryFactory()
+    ProductCategory.objects.create(product=product, category=dropped)
+    page = admin_client.get(change_url(product))
+    data = changeform_data(page)
+    data.update(
+        {
+            "category_links-0-DELETE": "on",
+            "category_links-TOTAL_FORMS": "2",
+            "category_links-1-category": str(added.pk),
+        }
+    )
+    response = admin_client.post(change_url(product), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    found = {(e.action, e.record_id, e.actor_kind): e.changes for e in ChangeEvent.objects.all()}
+    assert found == {
+        ("unlinked", product.pk, "user"): {
+            "categories": {"before": {"id": dropped.pk}, "after": None}
+        },
+        ("linked", product.pk, "user"): {"categories": {"before": None, "after": {"id": added.pk}}},
+    }
