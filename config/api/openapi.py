@@ -28,9 +28,11 @@ COMMON_ERRORS = (
     errors.TooManyRequests,
     errors.InternalError,
     errors.NotAcceptable,
+    errors.ServiceUnavailable,
 )
-#: what a public route (no scopes) can answer besides its own errors
-PUBLIC_ERRORS = (errors.InternalError, errors.NotAcceptable)
+#: what a public route (no scopes) can answer besides its own errors (any route may find the
+#: database away: 503 with Retry-After, SPEC §18)
+PUBLIC_ERRORS = (errors.InternalError, errors.NotAcceptable, errors.ServiceUnavailable)
 #: what an ``Idempotency-Key`` can answer (a key reused for another request, one still running)
 IDEMPOTENCY_ERRORS = (
     errors.IdempotencyKeyReused,
