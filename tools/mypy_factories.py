@@ -32,10 +32,8 @@ def _made(ctx: FunctionContext) -> Type:
 class FactoriesPlugin(Plugin):
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         symbol = self.lookup_fully_qualified(fullname)
-        if symbol is not None and isinstance(symbol.node, TypeInfo):
-            if symbol.node.has_base(BASE):
-                return _made
-        return None
+        node = symbol.node if symbol is not None else None
+        return _made if isinstance(node, TypeInfo) and node.has_base(BASE) else None
 
 
 def plugin(version: str) -> type[Plugin]:
