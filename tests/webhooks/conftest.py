@@ -2,8 +2,21 @@ from __future__ import annotations
 
 import pytest
 
+import time
+from collections.abc import Callable
+
 from tests.webhooks.receivers import Receiver
 from webhooks import dispatch
+from webhooks.tasks import sweep
+
+
+def until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Run beat's sweep (dispatch, due retries) until ``predicate()`` holds."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        sweep()
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -14,7 +27,7 @@ def allow_private(settings):
 
 @pytest.fixture
 def receiver():
-    made = Receiver().start()
+    made = Receiver(tick=sweep).start()
     yield made
     made.stop()
 
@@ -24,7 +37,7 @@ def make_receiver():
     made: list[Receiver] = []
 
     def make(**kwargs) -> Receiver:
-        one = Receiver(**kwargs).start()
+        one = Receiver(tick=sweep, **kwargs).start()
         made.append(one)
         return one
 
