@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import pytest
-
 import time
 from collections.abc import Callable
+
+import pytest
 
 from tests.webhooks.receivers import Receiver
 from webhooks import dispatch

@@ -13,9 +13,9 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import ClientProfile
+from tests.webhooks.conftest import until
 from webhooks import delivery, services
 from webhooks.models import Delivery, Subscription
-from tests.webhooks.conftest import until
 from webhooks.tasks import sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
