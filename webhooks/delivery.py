@@ -23,10 +23,12 @@ from datetime import datetime, timedelta
 import urllib3
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from config.api.errors import WebhookUrlRefused
+from records.bulk_sql import update_rows
 from webhooks import signing, targets
 from webhooks.models import Delivery, Subscription
 
@@ -38,6 +40,8 @@ LEASE = timedelta(seconds=120)
 #: a drainer hands over (re-queues itself) after this long, so workers rotate fairly
 DRAIN_BUDGET_SECONDS = 60.0
 MAX_RESPONSE_BYTES = 64 * 1024
+#: deliveries picked per round, per parallel sender (one query picks them, one UPDATE records)
+BATCH_PER_SENDER = 8
 USER_AGENT = "product-management-api-webhooks/1"
 
 
@@ -147,20 +151,23 @@ class Sender:
 
 
 def due(subscription_id: int, now: datetime, limit: int) -> list[Delivery]:
-    """Due pending deliveries, each the earliest pending one of its record, in event order."""
-    earlier = Delivery.objects.filter(
-        subscription_id=subscription_id,
-        status=Status.PENDING,
-        record_key=OuterRef("record_key"),
-        id__lt=OuterRef("id"),
+    """Due pending deliveries, each the earliest pending one of its record, in event order.
+
+    One scan of the subscription's pending rows with a window (the first of each record): the
+    plan cannot turn into a nested loop over them, even on a burst the statistics have not seen.
+    Whether a head is due is decided after the window, so a record whose head waits for a retry
+    hands out nothing behind it.
+    """
+    first = Window(RowNumber(), partition_by=[F("record_key")], order_by=F("id").asc())
+    heads = (
+        Delivery.objects.filter(subscription_id=subscription_id, status=Status.PENDING)
+        .annotate(place=first)
+        .filter(place=1)
+        .order_by("id")
+        .values_list("id", "next_attempt_at")
     )
-    return list(
-        Delivery.objects.filter(
-            subscription_id=subscription_id, status=Status.PENDING, next_attempt_at__lte=now
-        )
-        .exclude(Exists(earlier))
-        .order_by("id")[:limit]
-    )
+    ids = [pk for pk, when in heads if when is not None and when <= now][:limit]
+    return list(Delivery.objects.filter(id__in=ids).order_by("id")) if ids else []
 
 
 def has_due(subscription_id: int, now: datetime | None = None) -> bool:
@@ -168,39 +175,52 @@ def has_due(subscription_id: int, now: datetime | None = None) -> bool:
     return bool(due(subscription_id, now or timezone.now(), 1))
 
 
-def record(delivery: Delivery, attempt: Attempt, now: datetime) -> None:
-    """Store one attempt's outcome and what it means for the delivery and its subscription."""
-    first = delivery.first_attempt_at or now
-    fields = {
-        "attempts": F("attempts") + 1,
-        "first_attempt_at": first,
-        "last_attempt_at": now,
-        "last_status_code": attempt.status_code,
-        "last_duration_ms": attempt.duration_ms,
-        "last_error": attempt.error,
-    }
-    subscriptions = Subscription.objects.filter(pk=delivery.subscription_id)
-    if attempt.ok:
-        Delivery.objects.filter(pk=delivery.pk).update(
-            **fields, status=Status.SUCCEEDED, delivered_at=now, next_attempt_at=None
-        )
-        subscriptions.exclude(failing_since=None).update(failing_since=None)
-        return
+RECORDED_FIELDS = (
+    "status", "attempts", "first_attempt_at", "last_attempt_at", "next_attempt_at",
+    "delivered_at", "last_status_code", "last_duration_ms", "last_error",
+)  # fmt: skip
+
+
+def record(subscription_id: int, outcomes: list[tuple[Delivery, Attempt]], now: datetime) -> None:
+    """Store a batch of attempts (one UPDATE for the deliveries) and what they mean for the
+    subscription: a success ends its failing streak; a failure starts one, and a streak of
+    ``WEBHOOK_DEACTIVATE_AFTER_SECONDS`` deactivates it. Only the lease holder writes these rows
+    (a replay touches finished deliveries only), so the in-memory counts are current."""
     window = timedelta(seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS)
-    if now - first >= window:
-        fields.update(status=Status.FAILED, next_attempt_at=None)
-    else:
-        fields["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(delivery.attempts + 1))
-    Delivery.objects.filter(pk=delivery.pk).update(**fields)
-    subscriptions.filter(failing_since=None).update(failing_since=now)
-    limit = now - timedelta(seconds=settings.WEBHOOK_DEACTIVATE_AFTER_SECONDS)
-    gone = subscriptions.filter(active=True, failing_since__lte=limit).update(
-        active=False,
-        deactivated_at=now,
-        deactivated_reason=f"Every delivery failed since {first.isoformat()} (3 days or more).",
-    )
-    if gone:
-        log.warning("webhook subscription %s deactivated after failing", delivery.subscription_id)
+    for delivery, attempt in outcomes:
+        delivery.attempts += 1
+        delivery.first_attempt_at = delivery.first_attempt_at or now
+        delivery.last_attempt_at = now
+        delivery.last_status_code = attempt.status_code
+        delivery.last_duration_ms = attempt.duration_ms
+        delivery.last_error = attempt.error
+        if attempt.ok:
+            delivery.status, delivery.delivered_at = Status.SUCCEEDED, now
+            delivery.next_attempt_at = None
+        elif now - delivery.first_attempt_at >= window:
+            delivery.status, delivery.next_attempt_at = Status.FAILED, None
+        else:
+            wait = backoff_seconds(delivery.attempts)
+            delivery.next_attempt_at = now + timedelta(seconds=wait)
+    with transaction.atomic():
+        update_rows(
+            Delivery,
+            RECORDED_FIELDS,
+            [{"id": d.pk, **{f: getattr(d, f) for f in RECORDED_FIELDS}} for d, _ in outcomes],
+        )
+        subscription = Subscription.objects.filter(pk=subscription_id)
+        if any(attempt.ok for _, attempt in outcomes):
+            subscription.exclude(failing_since=None).update(failing_since=None)
+        elif outcomes:
+            subscription.filter(failing_since=None).update(failing_since=now)
+            limit = now - timedelta(seconds=settings.WEBHOOK_DEACTIVATE_AFTER_SECONDS)
+            gone = subscription.filter(active=True, failing_since__lte=limit).update(
+                active=False,
+                deactivated_at=now,
+                deactivated_reason="No delivery succeeded for 3 days or more.",
+            )
+            if gone:
+                log.warning("webhook subscription %s deactivated after failing", subscription_id)
 
 
 def _lease(subscription_id: int, now: datetime) -> bool:
@@ -234,16 +254,14 @@ def drain(subscription_id: int, *, budget: float = DRAIN_BUDGET_SECONDS) -> tupl
                 subscription = Subscription.objects.filter(pk=subscription_id, active=True).first()
                 if subscription is None:
                     break
-                batch = due(subscription_id, timezone.now(), parallel * 4)
+                batch = due(subscription_id, timezone.now(), parallel * BATCH_PER_SENDER)
                 if not batch:
                     break
                 secret = signing.decrypt(subscription.secret_encrypted)
                 results = pool.map(
                     functools.partial(_send, sender, subscription.url, secret), batch
                 )
-                for delivery, attempt in zip(batch, results, strict=True):
-                    with transaction.atomic():
-                        record(delivery, attempt, timezone.now())
+                record(subscription_id, list(zip(batch, results, strict=True)), timezone.now())
                 made += len(batch)
                 Subscription.objects.filter(pk=subscription_id).update(
                     lease_until=timezone.now() + LEASE
