@@ -78,29 +78,34 @@ class Sender:
 
     def _pool(self, target: targets.Target) -> urllib3.HTTPConnectionPool:
         key = (target.scheme, target.host, target.address, target.port)
-        pool = self.pools.get(key)
-        if pool is None:
+        known = self.pools.get(key)
+        if known is None:
             seconds = settings.WEBHOOK_TIMEOUT_SECONDS
             timeout = urllib3.Timeout(connect=min(5.0, seconds), read=seconds, total=seconds)
-            common = {
-                "timeout": timeout,
-                "retries": False,
-                "maxsize": self.parallel,
-                "block": False,
-            }
+            pool: urllib3.HTTPConnectionPool
             if target.scheme == "https":
                 pool = urllib3.HTTPSConnectionPool(
                     target.address,
                     target.port,
+                    timeout=timeout,
+                    retries=False,
+                    maxsize=self.parallel,
+                    block=False,
                     server_hostname=target.host,
                     assert_hostname=target.host,
                     cert_reqs="CERT_REQUIRED",
-                    **common,
                 )
             else:
-                pool = urllib3.HTTPConnectionPool(target.address, target.port, **common)
-            self.pools[key] = pool
-        return pool
+                pool = urllib3.HTTPConnectionPool(
+                    target.address,
+                    target.port,
+                    timeout=timeout,
+                    retries=False,
+                    maxsize=self.parallel,
+                    block=False,
+                )
+            self.pools[key] = known = pool
+        return known
 
     def send(self, url: str, secret: str, message_id: str, body: bytes) -> Attempt:
         started = time.monotonic()

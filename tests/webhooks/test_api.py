@@ -103,7 +103,7 @@ def test_deliveries_are_paged_and_a_failed_one_is_replayed(api, allow_private, r
         f"/v2/webhooks/{made['id']}/deliveries", {"cursor": page["pagination"]["nextCursor"]}
     ).json()["data"]
     assert len(rest) == 1
-    first = Delivery.objects.order_by("id").first()
+    first = Delivery.objects.order_by("id")[0]
     Delivery.objects.filter(pk=first.pk).update(status="failed", last_error="HTTP 500")
     path = f"/v2/webhooks/{made['id']}/deliveries/{first.pk}/replay"
     response = api.post(path)
