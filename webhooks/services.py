@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from config.api.errors import InsufficientScope, PayloadValidationError, WebhookNotFound
 from records.rules import timestamp
+from records.validation import MAX_ID
 from webhooks import dispatch, events, signing, targets
 from webhooks.models import Delivery, Subscription
 
@@ -27,7 +28,9 @@ class SubscriptionData(TypedDict, total=False):
 
 
 def subscription_for(client_id: str, subscription_id: int) -> Subscription:
-    found = Subscription.objects.filter(pk=subscription_id, client_id=client_id).first()
+    found = None
+    if 1 <= subscription_id <= MAX_ID:  # a larger number names no row (and binds nowhere)
+        found = Subscription.objects.filter(pk=subscription_id, client_id=client_id).first()
     if found is None:
         raise WebhookNotFound(f"No webhook subscription {subscription_id} for this client.")
     return found
@@ -135,7 +138,9 @@ def send_test(*, client_id: str, subscription_id: int) -> Delivery:
 
 def delivery_for(client_id: str, subscription_id: int, delivery_id: int) -> Delivery:
     subscription = subscription_for(client_id, subscription_id)
-    found = Delivery.objects.filter(pk=delivery_id, subscription=subscription).first()
+    found = None
+    if 1 <= delivery_id <= MAX_ID:
+        found = Delivery.objects.filter(pk=delivery_id, subscription=subscription).first()
     if found is None:
         raise WebhookNotFound(f"No delivery {delivery_id} of webhook {subscription_id}.")
     return found

@@ -47,6 +47,8 @@ FIELDS = {
     "active": Bool(),
 }
 CREATE = Obj(FIELDS, required=("url", "events"), name="WebhookCreate")
+#: the test and replay routes take no fields: send no body or ``{}``
+NO_FIELDS = Obj({}, name="WebhookNoFields", description="No fields: send no body or {}.")
 PATCH = Obj(FIELDS, name="WebhookPatch")
 
 _STAMP = {"type": "string", "format": "date-time"}
@@ -259,6 +261,7 @@ class WebhookTestView(ApiView):
         "POST": Operation(
             WRITE,
             "Send a webhook.test event to the subscription (answers with its delivery)",
+            request=NO_FIELDS,
             response=delivery_schema,
             status=202,
             errors=(errors.WebhookNotFound, errors.PayloadValidationError),
@@ -266,6 +269,7 @@ class WebhookTestView(ApiView):
     }
 
     def post(self, request, webhook_id):
+        body(request, NO_FIELDS)
         made = services.send_test(client_id=client_id_var.get(), subscription_id=int(webhook_id))
         return ok(delivery_representation(made), "Test event queued", status=202)
 
@@ -306,6 +310,7 @@ class WebhookReplayView(ApiView):
         "POST": Operation(
             WRITE,
             "Send a failed (or succeeded) delivery again, with a fresh cycle of retries",
+            request=NO_FIELDS,
             response=delivery_schema,
             status=202,
             errors=(errors.WebhookNotFound, errors.PayloadValidationError),
@@ -313,6 +318,7 @@ class WebhookReplayView(ApiView):
     }
 
     def post(self, request, webhook_id, delivery_id):
+        body(request, NO_FIELDS)
         again = services.replay_for(
             client_id=client_id_var.get(),
             subscription_id=int(webhook_id),
