@@ -406,6 +406,12 @@ CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {
     "task": "webhooks.tasks.sweep",
     "schedule": WEBHOOK_SWEEP_SECONDS,
 }
+#: finished (succeeded or failed) deliveries are kept this long in the deliveries log
+WEBHOOK_DELIVERY_RETENTION_DAYS = env_int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE["webhooks-prune-deliveries"] = {
+    "task": "webhooks.tasks.prune_deliveries",
+    "schedule": 3600,
+}
 
 # A ping every N seconds through beat and the worker, off by default: the smoke suite turns it on
 # to see that beat schedules and the worker executes (CELERY_HEARTBEAT_SECONDS=2).

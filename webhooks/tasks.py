@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from webhooks import delivery, dispatch
@@ -44,6 +47,15 @@ def sweep() -> int:
     for subscription_id in ids:
         drain_subscription.delay(subscription_id)
     return len(ids)
+
+
+@shared_task(name="webhooks.tasks.prune_deliveries")
+def prune_deliveries() -> int:
+    """Delete finished deliveries older than ``WEBHOOK_DELIVERY_RETENTION_DAYS`` (hourly)."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
+    finished = Delivery.objects.exclude(status=Delivery.Status.PENDING)
+    deleted, _ = finished.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def start_drain(subscription: Subscription) -> None:

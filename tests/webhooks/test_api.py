@@ -235,3 +235,20 @@ def test_the_delivered_body_is_the_stored_one(api, allow_private, receiver):
     assert request.body == Delivery.objects.get().payload.encode()
     assert orjson.loads(request.body)["data"]["entity"] == "product"
     assert made["id"] == Delivery.objects.get().subscription_id
+
+
+def test_a_replayed_create_does_not_keep_the_secret_in_clear(api, allow_private, receiver):
+    from config.api.models import IdempotencyRecord
+
+    body = {"url": receiver.url, "events": ["product.*"]}
+    headers = {"Idempotency-Key": "create-hook-1"}
+    first = api.post("/v2/webhooks", body, headers=headers)
+    again = api.post("/v2/webhooks", body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    secret = first.json()["data"]["secret"]
+    assert secret.startswith("whsec_")
+    assert again.json()["data"] == {**first.json()["data"], "secret": None}
+    assert again["Location"] == first["Location"]
+    assert Subscription.objects.count() == 1
+    stored = bytes(IdempotencyRecord.objects.get().content)
+    assert secret.encode() not in stored and secret[6:].encode() not in stored

@@ -16,7 +16,7 @@ from integrations.models import ClientProfile
 from tests.webhooks.conftest import until
 from webhooks import delivery, services
 from webhooks.models import Delivery, Subscription
-from webhooks.tasks import sweep
+from webhooks.tasks import prune_deliveries, sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -201,3 +201,22 @@ def test_events_before_the_subscription_are_not_delivered(api, allow_private, re
     new = product(api, "new")
     receiver.wait_for(1)
     assert types_and_records(receiver.received) == [("product.created", new)]
+
+
+def test_finished_deliveries_are_pruned_after_the_retention(api, hook, receiver, settings):
+    settings.WEBHOOK_DELIVERY_RETENTION_DAYS = 30
+    old = timezone.now() - timedelta(days=31)
+    rows = [
+        Delivery(
+            subscription=hook, event_id=f"e{status}{age}", event_type="product.created",
+            record_key=f"product:{status}{age}", payload="{}", status=status,
+            created_at=old if age == "old" else timezone.now(),
+            next_attempt_at=timezone.now() + timedelta(days=1),
+        )
+        for status in ("succeeded", "failed", "pending")
+        for age in ("old", "new")
+    ]  # fmt: skip
+    Delivery.objects.bulk_create(rows)
+    assert prune_deliveries.delay().get() == 2
+    left = set(Delivery.objects.values_list("status", "created_at"))
+    assert ("pending", old) in left and len(left) == 4

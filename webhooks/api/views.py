@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from config.api import errors
+import orjson
+from django.http import HttpResponse
+
+from config.api import errors, idempotency
 from config.api.pagination import paginate_request
 from config.api.params import ID_PATH, paging_params
 from config.api.responses import deleted, listing, ok
@@ -86,9 +89,10 @@ def webhook_created_schema() -> dict[str, Any]:
     properties = {
         **_webhook_properties(),
         "secret": {
-            "type": "string",
+            "type": ["string", "null"],
             "pattern": "^whsec_[A-Za-z0-9+/=]+$",
-            "description": "The signing secret (Standard Webhooks), shown in this answer only.",
+            "description": "The signing secret (Standard Webhooks), shown in this answer only; "
+            "null in a replay of it (Idempotency-Key): the secret is never kept in clear.",
         },
     }
     return {
@@ -206,12 +210,20 @@ class WebhookCollectionView(ApiView):
         subscription, secret = services.subscription_create(
             client_id=client_id_var.get(), data=data, granted=_granted(request)
         )
-        return ok(
-            {**webhook_representation(subscription), "secret": secret},
-            "Webhook created; keep the secret, it is not shown again",
-            status=201,
-            headers={"Location": _location(request, subscription)},
-        )
+        message = "Webhook created; keep the secret, it is not shown again"
+        headers = {"Location": _location(request, subscription)}
+        shown = webhook_representation(subscription)
+        if self.idempotency_claim is not None:
+            # the kept answer a retry replays must not hold the secret in clear: keep it without
+            claim, self.idempotency_claim = self.idempotency_claim, None
+            kept = HttpResponse(
+                orjson.dumps({"data": {**shown, "secret": None}, "messages": [message]}),
+                status=201,
+                content_type="application/json",
+                headers=headers,
+            )
+            idempotency.store(claim, kept)
+        return ok({**shown, "secret": secret}, message, status=201, headers=headers)
 
 
 class WebhookDetailView(ApiView):
