@@ -75,6 +75,7 @@ class Sender:
     def __init__(self, parallel: int) -> None:
         self.parallel = parallel
         self.pools: dict[tuple[str, str, str, int], urllib3.HTTPConnectionPool] = {}
+        self.targets: dict[str, targets.Target] = {}
 
     def _pool(self, target: targets.Target) -> urllib3.HTTPConnectionPool:
         key = (target.scheme, target.host, target.address, target.port)
@@ -107,6 +108,14 @@ class Sender:
             self.pools[key] = known = pool
         return known
 
+    def resolve(self, url: str) -> targets.Target:
+        """The checked target, resolved and checked again for every drain (a drain lasts at
+        most ``DRAIN_BUDGET_SECONDS``), not once per delivery."""
+        known = self.targets.get(url)
+        if known is None:
+            known = self.targets[url] = targets.resolve(url)
+        return known
+
     def send(self, url: str, secret: str, message_id: str, body: bytes) -> Attempt:
         started = time.monotonic()
 
@@ -114,7 +123,7 @@ class Sender:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            target = targets.resolve(url)  # checked again at every attempt, after resolution
+            target = self.resolve(url)
         except WebhookUrlRefused as exc:
             return Attempt(None, took(), f"refused: {exc.message}")
         stamp = int(time.time())

@@ -16,6 +16,7 @@ from config.api.routing import ApiView, Operation, QueryParam
 from config.api.views import body
 from records.components import component
 from records.context import client_id_var
+from records.filters import check_query_params
 from records.rules import timestamp
 from records.validation import Bool, Choice, ListOf, Obj, Str
 from webhooks import events, services
@@ -165,6 +166,11 @@ def delivery_representation(delivery: Delivery) -> dict[str, Any]:
     }
 
 
+def _check_params(request, operation: Operation) -> None:
+    """Unknown or empty query parameters are 400 (10007), as on every list."""
+    check_query_params(request.query_params, {param.name for param in operation.query})
+
+
 def _granted(request) -> list[str]:
     return request.auth.scope.split() if request.auth is not None else []
 
@@ -201,6 +207,7 @@ class WebhookCollectionView(ApiView):
     }
 
     def get(self, request):
+        _check_params(request, self.operations["GET"])
         queryset = Subscription.objects.filter(client_id=client_id_var.get())
         page = paginate_request(request, queryset, WEBHOOK_SORTS)
         return listing(page, [webhook_representation(s) for s in page.rows])
@@ -306,6 +313,7 @@ class WebhookDeliveriesView(ApiView):
     }
 
     def get(self, request, webhook_id):
+        _check_params(request, self.operations["GET"])
         subscription = services.subscription_for(client_id_var.get(), int(webhook_id))
         queryset = Delivery.objects.filter(subscription=subscription)
         status = request.query_params.get("status")
