@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from changes.models import ChangeEvent
 from config.api import errors
+from records.rules import timestamp
 
 #: the largest id: a cursor "after everything of transaction t"
 MAX_ID = 2**63 - 1
@@ -152,6 +154,25 @@ def feed(
     if events:  # committed between the two reads: hand them out now
         return events, Position.of(events[-1])
     return [], horizon
+
+
+def render(event: ChangeEvent) -> dict[str, Any]:
+    """An event as the API renders it (``ChangeEvent`` component): the feed, a record's history
+    and the ``data`` of a webhook delivery."""
+    return {
+        "id": Position.of(event).token(),
+        "entity": event.entity,
+        "action": event.action,
+        "recordId": event.record_id,
+        "version": event.version,
+        "at": timestamp(event.at),
+        "keys": event.keys,
+        "changedFields": event.changed_fields,
+        "changes": event.changes,
+        "actor": {"kind": event.actor_kind, "id": event.actor_id or None},
+        "requestId": event.request_id or None,
+        "jobId": event.job_id,
+    }
 
 
 def history(entity: str, record_id: int) -> QuerySet:

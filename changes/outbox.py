@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from changes.context import current_actor, current_request_id, job_id_var
 from changes.models import ChangeEvent
+from changes.signals import events_appended
 from records.bulk_sql import append_rows, reverse_relations
 from records.rules import LOCALIZED_API_NAMES
 
@@ -260,7 +261,9 @@ APPENDED_COLUMNS = (
 def append(rows: Sequence[Mapping[str, Any]]) -> None:
     """Append the events with one statement (nothing for no rows). ``txid`` is the database's
     default: the writing transaction's id (see ``ChangeEvent``)."""
-    append_rows(ChangeEvent, APPENDED_COLUMNS, rows)
+    if rows:
+        append_rows(ChangeEvent, APPENDED_COLUMNS, rows)
+        events_appended.send(sender=ChangeEvent, count=len(rows))
 
 
 # -- single records ------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "taxonomy",
     "catalogue",
     "clusters",
+    "webhooks",  # deliveries of the change events (SPEC §20): above every domain app
 ]
 
 MIDDLEWARE = [
@@ -382,6 +383,36 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 3600,
     },
 }
+# Webhooks (SPEC §20). Secrets are stored encrypted with WEBHOOK_SECRET_KEY (Fernet keys, comma
+# separated: the first encrypts, all decrypt, for rotation); unset, a key is derived from SECRET_KEY
+# (docs/api-notes/webhooks.md). WEBHOOK_ALLOW_PRIVATE=1 (development, tests) admits http:// and
+# private, loopback and link-local targets, at subscribe and at delivery time.
+WEBHOOK_SECRET_KEY = os.environ.get("WEBHOOK_SECRET_KEY", "")
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+#: a receiver answers within this or the attempt failed (SPEC §20: 10 s)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS") or 10)
+#: retries (exponential backoff from BASE up to MAX, with jitter) stop this long after the first
+#: attempt: the delivery is then failed (24 h)
+WEBHOOK_RETRY_WINDOW_SECONDS = env_int("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600)
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 5)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600)
+#: a subscription whose deliveries failed without a success for this long is deactivated (3 days)
+WEBHOOK_DEACTIVATE_AFTER_SECONDS = env_int("WEBHOOK_DEACTIVATE_AFTER_SECONDS", 3 * 24 * 3600)
+#: deliveries of different records of one subscription sent at once (one record's stay in order)
+WEBHOOK_PARALLEL_PER_SUBSCRIPTION = env_int("WEBHOOK_PARALLEL_PER_SUBSCRIPTION", 8)
+#: beat's safety net: read the outbox and send due retries every N seconds
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 5)
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {
+    "task": "webhooks.tasks.sweep",
+    "schedule": WEBHOOK_SWEEP_SECONDS,
+}
+#: finished (succeeded or failed) deliveries are kept this long in the deliveries log
+WEBHOOK_DELIVERY_RETENTION_DAYS = env_int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE["webhooks-prune-deliveries"] = {
+    "task": "webhooks.tasks.prune_deliveries",
+    "schedule": 3600,
+}
+
 # A ping every N seconds through beat and the worker, off by default: the smoke suite turns it on
 # to see that beat schedules and the worker executes (CELERY_HEARTBEAT_SECONDS=2).
 CELERY_HEARTBEAT_SECONDS = env_int("CELERY_HEARTBEAT_SECONDS", 0)

@@ -17,7 +17,6 @@ from config.api.responses import listing
 from config.api.routing import ApiView, Operation, QueryParam
 from records.components import component
 from records.filters import UtcDateTimeField, check_query_params
-from records.rules import timestamp
 
 MAX_FEED_PAGE = 1000
 DEFAULT_FEED_PAGE = 100
@@ -70,21 +69,8 @@ def event_schema() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def event_representation(event: ChangeEvent) -> dict[str, Any]:
-    return {
-        "id": Position.of(event).token(),
-        "entity": event.entity,
-        "action": event.action,
-        "recordId": event.record_id,
-        "version": event.version,
-        "at": timestamp(event.at),
-        "keys": event.keys,
-        "changedFields": event.changed_fields,
-        "changes": event.changes,
-        "actor": {"kind": event.actor_kind, "id": event.actor_id or None},
-        "requestId": event.request_id or None,
-        "jobId": event.job_id,
-    }
+#: an event as the API renders it (the feed, histories and webhook deliveries)
+event_representation = feed.render
 
 
 class FeedPage(Page):

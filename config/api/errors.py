@@ -217,6 +217,20 @@ class NotAcceptable(ApiError):
     description = "The Accept header excludes JSON."
 
 
+class WebhookNotFound(ApiError):
+    code = 10028
+    status = 404
+    description = "No webhook subscription (or delivery) with that id for this client."
+
+
+class WebhookUrlRefused(ApiError):
+    code = 10029
+    status = 422
+    description = (
+        "The webhook URL is not https, or resolves to a private, loopback or link-local address."
+    )
+
+
 # Clusters (20xxx), their configs (21xxx) and options (22xxx).
 class ClusterExists(ApiError):
     code = 20004

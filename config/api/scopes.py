@@ -17,5 +17,7 @@ SCOPES: dict[str, str] = {
     "relationships:write": "Link and unlink products and clusters to categories",
     "bulk:write": "Use bulk endpoints (with the entity's own write scope)",
     "search:read": "Search, global search and identifier resolution",
+    "webhooks:read": "Read the client's own webhook subscriptions and their deliveries",
+    "webhooks:write": "Create, change, test and delete the client's own webhook subscriptions",
 }
 ALL_SCOPES: tuple[str, ...] = tuple(SCOPES)

@@ -28,7 +28,7 @@ HUGE = 2**64
 _HUGE = "__HUGE__"
 NAMES = [{"language": "EN", "value": "Crafted"}]
 _LONG = "x" * 10_001  # one character past an attribute value's bound
-APPS = ("catalogue", "taxonomy", "clusters", "integrations", "records", "api")
+APPS = ("catalogue", "taxonomy", "clusters", "integrations", "records", "api", "webhooks")
 #: routes answering one outcome per item (SPEC 10.1), where a bad item is that item's error
 PER_ITEM = {
     "/v2/categories/{lookup_key}/{lookup_value}/add-products-clusters",
@@ -130,6 +130,15 @@ BODIES: dict[tuple[str, str], object] = {
     ("POST", "/v2/clusters/{lookup_key}/{lookup_value}/attributes"): {
         "attributes": [{"name": "COLOR", "value": "red"}, {"name": "SIZE", "value": _LONG}]
     },
+    # webhooks (SPEC 20): a valid start, then a field past its bound or one the route lacks
+    ("POST", "/v2/webhooks"): {
+        "url": "https://hooks.example.com/new",
+        "events": ["product.*"],
+        "description": _LONG,
+    },
+    ("PATCH", "/v2/webhooks/{webhook_id}"): {"events": ["category.*"], "active": _HUGE},
+    ("POST", "/v2/webhooks/{webhook_id}/test"): {"unexpected": _HUGE},
+    ("POST", "/v2/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): {"unexpected": _HUGE},
 }
 
 #: bulk routes: one item that would be created, then the crafted item

@@ -74,6 +74,9 @@ KNOWN_GAPS = {
     "POST /v2/categories/bulk/{lookupKey}": "the same as products",
     "POST /v2/clusters/bulk/{lookupKey}": "the same as products",
     "GET /v2/changes": "recordId needs exactly one entity: a rule between two query parameters",
+    "POST /v2/webhooks": "the URL's host must resolve to a public address (422 10029): DNS, not "
+    "a schema rule",
+    "PATCH /v2/webhooks/{webhook_id}": "the same as POST /v2/webhooks",
 }
 
 

@@ -20,6 +20,8 @@ from tests.clusters.factories import (
 )
 from tests.conftest import envelope_error
 from tests.taxonomy.factories import CategoryFactory
+from webhooks import signing
+from webhooks.models import Delivery, Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +47,9 @@ def write_operations():
 
 
 @pytest.fixture
-def world():
-    """One of each record, so every URL of the route table resolves."""
+def world(api):
+    """One of each record, so every URL of the route table resolves (the webhook and its
+    delivery belong to ``api``'s client)."""
     product = ProductFactory()
     category = CategoryFactory()
     setting = ClusterConfigSettingFactory()
@@ -55,7 +58,20 @@ def world():
     option = ClusterOptionFactory(cluster=cluster)
     cluster.sources.create(source="ERP", source_id=f"K-{cluster.pk}")
     option.sources.create(source="ERP", source_id=f"O-{option.pk}")
+    hook = Subscription.objects.create(
+        client_id=api.client_id,
+        url="https://hooks.example.com/in",
+        events=["product.*"],
+        secret_encrypted=signing.encrypt(signing.new_secret()),
+    )
+    sent = Delivery.objects.create(
+        subscription=hook, event_id="e1", event_type="product.created", record_key="product:1",
+        payload="{}", status="failed", attempts=1,
+    )  # fmt: skip
     return {
+        "webhooks": hook.pk,
+        "webhook_id": hook.pk,
+        "delivery_id": sent.pk,
         "products": product.pk,
         "categories": category.pk,
         "clusterconfigs": setting.config.pk,

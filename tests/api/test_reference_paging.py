@@ -19,6 +19,8 @@ from tests.clusters.factories import (
 )
 from tests.conftest import envelope_error
 from tests.taxonomy.factories import CategoryFactory
+from webhooks import signing
+from webhooks.models import Delivery, Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +42,9 @@ HISTORY_ENTITIES = {
 
 
 @pytest.fixture
-def lists():
-    """At least five rows in every list, and the concrete path of each list route."""
+def lists(api):
+    """At least five rows in every list, and the concrete path of each list route (the
+    webhooks and their deliveries belong to ``api``'s client)."""
     category = CategoryFactory()
     CategoryFactory.create_batch(5, parent=category)
     ProductFactory.create_batch(5, parent=category)
@@ -53,7 +56,22 @@ def lists():
     members(cluster, 5)
     options = ClusterOptionFactory.create_batch(5, cluster=cluster)
     OptionProductFactory.create_batch(5, option=options[0])
+    hooks = [
+        Subscription.objects.create(
+            client_id=api.client_id, url=f"https://hooks.example.com/{i}", events=["product.*"],
+            secret_encrypted=signing.encrypt(signing.new_secret()),
+        )
+        for i in range(5)
+    ]  # fmt: skip
+    Delivery.objects.bulk_create(
+        Delivery(
+            subscription=hooks[0], event_id=f"e{i}", event_type="product.created",
+            record_key=f"product:{i}", payload="{}",
+        )
+        for i in range(5)
+    )  # fmt: skip
     ids = {
+        "webhooks": hooks[0].pk,
         "categories": category.pk,
         "clusterconfigs": config.pk,
         "clusters": cluster.pk,
@@ -74,8 +92,10 @@ def lists():
                 )
                 for version in range(2, 8)
             )
-        paths[route] = route.replace("{lookup_key}", "id").replace(
-            "{lookup_value}", str(ids.get(collection, 0))
+        paths[route] = (
+            route.replace("{lookup_key}", "id")
+            .replace("{lookup_value}", str(ids.get(collection, 0)))
+            .replace("{webhook_id}", str(ids["webhooks"]))
         )
     return paths
 
