@@ -239,14 +239,19 @@ def _run_batches(job: Job, resource: BulkResource, lease: str) -> None:
 
 class _SideChannel:
     """PostgreSQL: progress and heartbeat of a one-transaction job through a second
-    connection (autocommit), so they are seen while the job's transaction is open; it also
-    tells the run when it lost its lease. Nothing on SQLite (one writer at a time)."""
+    connection (autocommit), so they are seen while the job's transaction is open (nothing on
+    SQLite: one writer at a time). Each update first checks, on the job's own connection, that
+    the run still holds the lease (a cancel clears it)."""
 
     def __init__(self, job: Job, lease: str) -> None:
         self.job, self.lease = job, lease
         self.conn = connections.create_connection("default") if _postgres() else None
 
     def update(self, counts: Counter[str], processed: int) -> None:
+        # the lease (and a cancel) as the job's own connection sees them: committed by others
+        current = Job.objects.filter(pk=self.job.pk).values("lease", "status").first()
+        if current is None or current["lease"] != self.lease:
+            raise LostLease
         if self.conn is None:
             return
         table = Job._meta.db_table
@@ -257,8 +262,6 @@ class _SideChannel:
                 "WHERE id = %s AND lease = %s",
                 [*(counts[a] for a in COUNTERS), processed, timezone.now(), self.job.pk, self.lease],
             )
-            if cursor.rowcount == 0:
-                raise LostLease
 
     def close(self) -> None:
         if self.conn is not None:
