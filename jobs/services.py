@@ -159,8 +159,12 @@ def submit_import(
     request_id: str = "",
 ) -> Job:
     """An import of a stored file (``store_upload``), run like ``import_catalogue``."""
-    parse_directives(directives, resource.schema)  # 400 before anything runs
     name, size = stored
+    try:
+        parse_directives(directives, resource.schema)  # 400 before anything runs
+    except errors.ApiError:
+        discard(name)
+        raise
     job = Job.objects.create(
         kind=Job.Kind.IMPORT,
         client_id=client_id,

@@ -415,7 +415,8 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
         operation["requestBody"] = {
             "required": True,
             "content": {
-                media: {"schema": {"type": "string", "description": "The file, streamed."}}
+                media: {"schema": _as_component({"type": "string", "description": "The file, "
+                                                  "streamed."}, f"{base}File")}
                 for media in op.raw_request
             },
         }
