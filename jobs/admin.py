@@ -33,7 +33,9 @@ def importable(user) -> list[str]:
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV (with a header row) or NDJSON, as import_catalogue reads.")
+    file = forms.FileField(
+        help_text="CSV (with a header row) or NDJSON, as import_catalogue reads."
+    )
     entity = forms.ChoiceField()
     lookup_key = forms.CharField(
         initial="sourceId",

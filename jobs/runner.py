@@ -260,7 +260,13 @@ class _SideChannel:
             cursor.execute(
                 f"UPDATE {table} SET {columns}, cursor = %s, heartbeat_at = %s "  # noqa: S608
                 "WHERE id = %s AND lease = %s",
-                [*(counts[a] for a in COUNTERS), processed, timezone.now(), self.job.pk, self.lease],
+                [
+                    *(counts[a] for a in COUNTERS),
+                    processed,
+                    timezone.now(),
+                    self.job.pk,
+                    self.lease,
+                ],
             )
 
     def close(self) -> None:
@@ -324,7 +330,9 @@ def _store(
         if rolled_back:
             _unwritten(outcome, undone)
         rows.append(
-            JobOutcome(job_id=job.pk, index=index, line=line, action=outcome["action"], outcome=outcome)
+            JobOutcome(
+                job_id=job.pk, index=index, line=line, action=outcome["action"], outcome=outcome
+            )
         )
         if len(rows) >= 1000:
             JobOutcome.objects.bulk_create(rows)
@@ -340,7 +348,9 @@ def _store(
             f"Atomic job: {counts['error']} item(s) failed, so nothing was written.",
         )
     else:
-        finish(current, Job.Status.SUCCEEDED, "Dry run: nothing was written." if job.dry_run else "")
+        finish(
+            current, Job.Status.SUCCEEDED, "Dry run: nothing was written." if job.dry_run else ""
+        )
 
 
 def _unwritten(outcome: dict[str, Any], undone: bool) -> None:

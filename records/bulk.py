@@ -392,8 +392,7 @@ def parse_body(
         raise errors.SchemaValidationException(fields={name: ["At least one item is required."]})
     if len(raw_items) > limit:
         raise errors.BulkLimitExceeded(
-            f"{len(raw_items)} {name} sent; at most {limit} per request. "
-            "Nothing was written."
+            f"{len(raw_items)} {name} sent; at most {limit} per request. Nothing was written."
         )
     return raw_items, parse_directives(body.get("directives"), resource.schema)
 

@@ -214,7 +214,12 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
         "required": False,
         "description": "respond-async (RFC 7240): run the request as a job and answer 202 at "
         "once, with the job and its URL in Location; the item limit is then ASYNC_BULK_MAX_ITEMS.",
-        "schema": {"type": "string", "minLength": 1, "pattern": NUL_FREE, "examples": ["respond-async"]},
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": NUL_FREE,
+            "examples": ["respond-async"],
+        },
     },
     "IdempotencyKey": {
         "name": "Idempotency-Key",
@@ -415,8 +420,11 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
         operation["requestBody"] = {
             "required": True,
             "content": {
-                media: {"schema": _as_component({"type": "string", "description": "The file, "
-                                                  "streamed."}, f"{base}File")}
+                media: {
+                    "schema": _as_component(
+                        {"type": "string", "description": "The file, streamed."}, f"{base}File"
+                    )
+                }
                 for media in op.raw_request
             },
         }

@@ -10,9 +10,9 @@ from django.http import StreamingHttpResponse
 from rest_framework.response import Response
 
 from config.api import errors, idempotency
-from config.api.bulk_views import BULK_QUERY, bulk_outcome_schema
-from config.api.params import BOOL, paging_params
+from config.api.bulk_views import bulk_outcome_schema
 from config.api.pagination import paginate_request
+from config.api.params import BOOL, paging_params
 from config.api.permissions import has_scope
 from config.api.responses import listing, ok
 from config.api.routing import ApiView, Operation, QueryParam
@@ -20,8 +20,8 @@ from jobs import resources, services
 from jobs.api.representations import error_line, error_line_schema, job_representation, job_schema
 from jobs.models import Job, JobOutcome
 from records.bulk import ACTIONS, BulkResource
-from records.filters import check_query_params, parse_bool_param
 from records.context import client_id_var
+from records.filters import check_query_params, parse_bool_param
 
 #: reading jobs: the scope every job's creator held (SPEC §3: jobs are read by their client)
 JOB_SCOPES = ("bulk:write",)
@@ -297,9 +297,7 @@ def _directives(raw: str | None) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise errors.SchemaValidationException(
-            fields={"directives": [f"Not JSON: {exc}"]}
-        ) from exc
+        raise errors.SchemaValidationException(fields={"directives": [f"Not JSON: {exc}"]}) from exc
 
 
 def _body_stream(request) -> Any:

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,67 +16,115 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('bulk', 'Bulk'), ('import', 'Import')], max_length=8)),
-                ('entity', models.CharField(max_length=32)),
-                ('lookup_key', models.CharField(max_length=32)),
-                ('resource', models.JSONField(default=dict)),
-                ('directives', models.JSONField(blank=True, null=True)),
-                ('dry_run', models.BooleanField(default=False)),
-                ('atomic', models.BooleanField(default=False)),
-                ('input', models.FileField(max_length=255, upload_to='jobs/%Y/%m/%d/')),
-                ('input_format', models.CharField(default='ndjson', max_length=8)),
-                ('input_bytes', models.BigIntegerField(default=0)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=10)),
-                ('request_id', models.CharField(blank=True, default='', max_length=128)),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('total', models.IntegerField(blank=True, null=True)),
-                ('cursor', models.IntegerField(default=0)),
-                ('created', models.IntegerField(default=0)),
-                ('updated', models.IntegerField(default=0)),
-                ('skipped', models.IntegerField(default=0)),
-                ('removed', models.IntegerField(default=0)),
-                ('failed_items', models.IntegerField(default=0)),
-                ('lease', models.CharField(blank=True, default='', max_length=64)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.IntegerField(default=0)),
-                ('message', models.TextField(blank=True, default='')),
-                ('client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL, to_field='client_id')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("bulk", "Bulk"), ("import", "Import")], max_length=8
+                    ),
+                ),
+                ("entity", models.CharField(max_length=32)),
+                ("lookup_key", models.CharField(max_length=32)),
+                ("resource", models.JSONField(default=dict)),
+                ("directives", models.JSONField(blank=True, null=True)),
+                ("dry_run", models.BooleanField(default=False)),
+                ("atomic", models.BooleanField(default=False)),
+                ("input", models.FileField(max_length=255, upload_to="jobs/%Y/%m/%d/")),
+                ("input_format", models.CharField(default="ndjson", max_length=8)),
+                ("input_bytes", models.BigIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("request_id", models.CharField(blank=True, default="", max_length=128)),
+                ("submitted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("total", models.IntegerField(blank=True, null=True)),
+                ("cursor", models.IntegerField(default=0)),
+                ("created", models.IntegerField(default=0)),
+                ("updated", models.IntegerField(default=0)),
+                ("skipped", models.IntegerField(default=0)),
+                ("removed", models.IntegerField(default=0)),
+                ("failed_items", models.IntegerField(default=0)),
+                ("lease", models.CharField(blank=True, default="", max_length=64)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.IntegerField(default=0)),
+                ("message", models.TextField(blank=True, default="")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+                        to_field="client_id",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'permissions': [('import_products_job', 'Can import products in the back office'), ('import_categories_job', 'Can import categories in the back office'), ('import_clusters_job', 'Can import clusters in the back office')],
+                "permissions": [
+                    ("import_products_job", "Can import products in the back office"),
+                    ("import_categories_job", "Can import categories in the back office"),
+                    ("import_clusters_job", "Can import clusters in the back office"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='JobOutcome',
+            name="JobOutcome",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('index', models.IntegerField()),
-                ('action', models.CharField(max_length=8)),
-                ('line', models.IntegerField()),
-                ('outcome', models.JSONField()),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outcomes', to='jobs.job')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("index", models.IntegerField()),
+                ("action", models.CharField(max_length=8)),
+                ("line", models.IntegerField()),
+                ("outcome", models.JSONField()),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outcomes",
+                        to="jobs.job",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['client', '-id'], name='job_client_newest'),
+            model_name="job",
+            index=models.Index(fields=["client", "-id"], name="job_client_newest"),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='job_status_heartbeat'),
+            model_name="job",
+            index=models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
         ),
         migrations.AddIndex(
-            model_name='joboutcome',
-            index=models.Index(fields=['job', 'action', 'index'], name='job_outcome_action'),
+            model_name="joboutcome",
+            index=models.Index(fields=["job", "action", "index"], name="job_outcome_action"),
         ),
         migrations.AddConstraint(
-            model_name='joboutcome',
-            constraint=models.UniqueConstraint(fields=('job', 'index'), name='job_outcome_once'),
+            model_name="joboutcome",
+            constraint=models.UniqueConstraint(fields=("job", "index"), name="job_outcome_once"),
         ),
     ]

@@ -11,7 +11,6 @@ from django.test import Client
 from catalogue.models import Product
 from jobs.models import Job
 from taxonomy.models import Category
-from tests.admin.conftest import merchandiser, merchandiser_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 IMPORT = "/admin/jobs/job/import/"
@@ -32,7 +31,8 @@ def upload(client, content: bytes, name="products.ndjson", **fields):
 
 
 def test_merchandiser_dry_runs_then_imports_products(
-    merchandiser_client, django_capture_on_commit_callbacks  # noqa: F811
+    merchandiser_client,
+    django_capture_on_commit_callbacks,
 ):
     page = merchandiser_client.get(IMPORT)
     assert page.status_code == 200
@@ -68,7 +68,7 @@ def test_merchandiser_dry_runs_then_imports_products(
     assert b"Import a file" in listing.content
 
 
-def test_a_running_job_page_refreshes_itself(merchandiser_client, merchandiser):  # noqa: F811
+def test_a_running_job_page_refreshes_itself(merchandiser_client, merchandiser):
     content = ndjson(product("A", "Chair"))
     upload(merchandiser_client, content)  # the test's transaction: it stays queued
     job = Job.objects.get()
@@ -77,12 +77,14 @@ def test_a_running_job_page_refreshes_itself(merchandiser_client, merchandiser):
     assert 'http-equiv="refresh"' in text and "queued" in text
 
 
-def test_csv_categories_and_form_errors(merchandiser_client, django_capture_on_commit_callbacks):  # noqa: F811
+def test_csv_categories_and_form_errors(merchandiser_client, django_capture_on_commit_callbacks):
     csv = b"source,sourceId,names.EN\nERP,C-1,Shoes\n"
     with django_capture_on_commit_callbacks(execute=True):
         upload(merchandiser_client, csv, name="cats.csv", entity="categories")
     assert Category.objects.filter(name_en="Shoes").exists()
-    bad_key = upload(merchandiser_client, csv, name="cats.csv", entity="categories", lookup_key="sku")
+    bad_key = upload(
+        merchandiser_client, csv, name="cats.csv", entity="categories", lookup_key="sku"
+    )
     assert bad_key.status_code == 200
     assert "not supported" in str(bad_key.context["form"].non_field_errors())
     bad_directives = upload(merchandiser_client, csv, directives="{nope")
@@ -91,7 +93,7 @@ def test_csv_categories_and_form_errors(merchandiser_client, django_capture_on_c
     assert "entity" in clusters.context["form"].errors
 
 
-def test_others_jobs_and_users_without_the_permission(merchandiser_client):  # noqa: F811
+def test_others_jobs_and_users_without_the_permission(merchandiser_client):
     other = User.objects.create_user("other", password="pw", is_staff=True)
     job = Job.objects.create(kind="import", entity="products", lookup_key="sourceId",
                              input="x.ndjson", created_by=other)  # fmt: skip

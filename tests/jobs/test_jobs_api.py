@@ -33,10 +33,14 @@ def submit(api, url, body, run_now, headers=None):
     return response
 
 
-def test_async_bulk_answers_202_and_the_job_writes_every_item(api, django_capture_on_commit_callbacks):
+def test_async_bulk_answers_202_and_the_job_writes_every_item(
+    api, django_capture_on_commit_callbacks
+):
     items = [product(f"P-{n}", f"Shirt {n}") for n in range(25)]
     items.append({"source": "ERP", "sourceId": "BAD", "names": "not a list"})
-    response = submit(api, "/v2/products/bulk/sourceId", {"products": items}, django_capture_on_commit_callbacks)
+    response = submit(
+        api, "/v2/products/bulk/sourceId", {"products": items}, django_capture_on_commit_callbacks
+    )
     assert response.status_code == 202, response.content
     assert response["Preference-Applied"] == "respond-async"
     job = response.json()["data"]
@@ -47,7 +51,13 @@ def test_async_bulk_answers_202_and_the_job_writes_every_item(api, django_captur
     done = api.get(f"/v2/jobs/{job['id']}").json()["data"]
     assert done["status"] == "succeeded", done
     assert done["progress"] == {
-        "total": 26, "processed": 26, "create": 25, "update": 0, "skip": 0, "remove": 0, "error": 1
+        "total": 26,
+        "processed": 26,
+        "create": 25,
+        "update": 0,
+        "skip": 0,
+        "remove": 0,
+        "error": 1,
     }
     assert Product.objects.count() == 25
     # the writes carry the job's id and the client as actor (SPEC §19)
@@ -79,33 +89,44 @@ def test_dry_run_and_atomic_jobs_behave_like_the_request(api, django_capture_on_
     CategoryFactory()
     items = [product("P-1"), product("P-2"), {"source": "ERP", "sourceId": "P-3", "names": 5}]
     url = "/v2/products/bulk/sourceId"
-    dry = submit(api, url + "?dryRun=true", {"products": items[:2]}, django_capture_on_commit_callbacks)
+    dry = submit(
+        api, url + "?dryRun=true", {"products": items[:2]}, django_capture_on_commit_callbacks
+    )
     job = Job.objects.get(pk=dry.json()["data"]["id"])
     assert job.status == "succeeded" and job.created == 2
     assert Product.objects.count() == 0
     outcomes = list(job.outcomes.order_by("index").values_list("outcome", flat=True))
     assert [(o["action"], o["id"], o["success"]) for o in outcomes] == [
-        ("create", None, True), ("create", None, True)
+        ("create", None, True),
+        ("create", None, True),
     ]
-    atomic = submit(api, url + "?atomic=true", {"products": items}, django_capture_on_commit_callbacks)
+    atomic = submit(
+        api, url + "?atomic=true", {"products": items}, django_capture_on_commit_callbacks
+    )
     job = Job.objects.get(pk=atomic.json()["data"]["id"])
     assert job.status == "failed" and job.failed_items == 1
     assert Product.objects.count() == 0
     outcomes = list(job.outcomes.order_by("index").values_list("outcome", flat=True))
     assert [(o["action"], o["success"], o.get("reason")) for o in outcomes] == [
-        ("create", False, "rolledBack"), ("create", False, "rolledBack"), ("error", False, None)
+        ("create", False, "rolledBack"),
+        ("create", False, "rolledBack"),
+        ("error", False, None),
     ]
 
 
 def test_async_validates_the_request_like_the_synchronous_route(api, settings):
     url = "/v2/products/bulk/sourceId"
-    envelope_error(api.post("/v2/products/bulk/nope", {"products": [product("A")]}, ASYNC), 400, 10006)
+    envelope_error(
+        api.post("/v2/products/bulk/nope", {"products": [product("A")]}, ASYNC), 400, 10006
+    )
     envelope_error(api.post(url, {"products": []}, ASYNC), 400, 10007)
     envelope_error(
         api.post(url, {"products": [product("A")], "directives": {"nope": True}}, ASYNC), 400, 10007
     )
     settings.ASYNC_BULK_MAX_ITEMS = 3
-    envelope_error(api.post(url, {"products": [product(str(n)) for n in range(4)]}, ASYNC), 413, 10013)
+    envelope_error(
+        api.post(url, {"products": [product(str(n)) for n in range(4)]}, ASYNC), 413, 10013
+    )
     # the synchronous limit does not apply to a job: 2001 items are accepted
     settings.ASYNC_BULK_MAX_ITEMS = 100_000
     big = {"products": [product(f"B-{n}") for n in range(2001)]}
@@ -116,8 +137,15 @@ def test_async_validates_the_request_like_the_synchronous_route(api, settings):
     assert Product.objects.count() == 0  # nothing ran: the request's transaction is the test's
 
 
-def test_a_client_sees_only_its_own_jobs(api, client_with_scopes, django_capture_on_commit_callbacks):
-    mine = submit(api, "/v2/products/bulk/sourceId", {"products": [product("A")]}, django_capture_on_commit_callbacks)
+def test_a_client_sees_only_its_own_jobs(
+    api, client_with_scopes, django_capture_on_commit_callbacks
+):
+    mine = submit(
+        api,
+        "/v2/products/bulk/sourceId",
+        {"products": [product("A")]},
+        django_capture_on_commit_callbacks,
+    )
     mine_id = mine.json()["data"]["id"]
     other = client_with_scopes("bulk:write", "products:write")
     envelope_error(other.get(f"/v2/jobs/{mine_id}"), 404, 10026)
@@ -125,7 +153,12 @@ def test_a_client_sees_only_its_own_jobs(api, client_with_scopes, django_capture
     envelope_error(other.get(f"/v2/jobs/{mine_id}/errors"), 404, 10026)
     envelope_error(other.delete(f"/v2/jobs/{mine_id}"), 404, 10026)
     assert other.get("/v2/jobs").json()["data"] == []
-    second = submit(api, "/v2/products/bulk/sourceId", {"products": [product("B")]}, django_capture_on_commit_callbacks)
+    second = submit(
+        api,
+        "/v2/products/bulk/sourceId",
+        {"products": [product("B")]},
+        django_capture_on_commit_callbacks,
+    )
     listed = api.get("/v2/jobs").json()["data"]
     assert [j["id"] for j in listed] == [second.json()["data"]["id"], mine_id]  # newest first
 
@@ -188,7 +221,9 @@ def test_import_ndjson_through_the_api(api, django_capture_on_commit_callbacks):
     lines.insert(3, b"{not json")
     body = b"\n".join(lines) + b"\n"
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_import(api, "entity=products&lookupKey=sourceId", body, "application/x-ndjson")
+        response = post_import(
+            api, "entity=products&lookupKey=sourceId", body, "application/x-ndjson"
+        )
     assert response.status_code == 202, response.content
     assert "Preference-Applied" not in response
     job = api.get(response["Location"]).json()["data"]
@@ -203,7 +238,7 @@ def test_import_ndjson_through_the_api(api, django_capture_on_commit_callbacks):
 
 
 def test_import_csv_with_directives(api, django_capture_on_commit_callbacks):
-    csv = "source,sourceId,names.EN,sku\nERP,C-1,Chair,SKU-1\nERP,C-2,Table,SKU-2\n".encode()
+    csv = b"source,sourceId,names.EN,sku\nERP,C-1,Chair,SKU-1\nERP,C-2,Table,SKU-2\n"
     with django_capture_on_commit_callbacks(execute=True):
         response = post_import(
             api,
@@ -257,7 +292,11 @@ def test_sub_resource_bulk_as_a_job(api, django_capture_on_commit_callbacks):
     config = api.post("/v2/clusterconfigs", {"name": "Shoes"}).json()["data"]
     cluster = api.post(
         "/v2/clusters",
-        {"code": "C1", "names": [{"language": "EN", "value": "C1"}], "clusterConfig": {"id": config["id"]}},
+        {
+            "code": "C1",
+            "names": [{"language": "EN", "value": "C1"}],
+            "clusterConfig": {"id": config["id"]},
+        },
     )
     assert cluster.status_code == 201, cluster.content
     cluster_id = cluster.json()["data"]["id"]
