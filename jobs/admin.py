@@ -53,7 +53,9 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args: Any, entities: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["entity"].choices = [(e, e.capitalize()) for e in entities]
+        entity = self.fields["entity"]
+        assert isinstance(entity, forms.ChoiceField)
+        entity.choices = [(e, e.capitalize()) for e in entities]
 
     def clean_directives(self) -> Any:
         raw = self.cleaned_data["directives"].strip()
@@ -126,7 +128,7 @@ class JobAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, self.change_form_template, context)
 
-    def errors_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+    def errors_view(self, request: HttpRequest, job_id: int) -> StreamingHttpResponse:
         job = self.get_queryset(request).filter(pk=job_id).first()
         if job is None or not self.has_view_permission(request, job):
             raise Http404("No such job.")

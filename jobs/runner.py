@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 from django.conf import settings
@@ -141,7 +141,7 @@ def batch_size(resource: BulkResource) -> int:
 @contextlib.contextmanager
 def _records(job: Job, resource: BulkResource) -> Iterator[Iterator[tuple[int, Any]]]:
     with default_storage.open(job.input.name, "rb") as stored:
-        stream: BinaryIO = getattr(stored, "file", stored)
+        stream = cast(BinaryIO, getattr(stored, "file", None) or stored)
         yield reader(job.input_format, stream, resource.schema)
 
 

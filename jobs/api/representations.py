@@ -58,7 +58,10 @@ def job_schema() -> dict[str, Any]:
 
 def job_representation(job: Job, request: HttpRequest | None) -> dict[str, Any]:
     base = f"/v2/jobs/{job.pk}"
-    url = request.build_absolute_uri if request is not None else (lambda path: path)
+
+    def url(path: str) -> str:
+        return request.build_absolute_uri(path) if request is not None else path
+
     return {
         "id": job.pk,
         "kind": job.kind,
