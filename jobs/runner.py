@@ -42,6 +42,7 @@ from integrations.management.commands.import_catalogue import analyse_catalogue_
 from jobs import resources
 from jobs.models import Job, JobOutcome
 from records.bulk import ROLLED_BACK, BulkResource, run_bulk
+from records.bulk_sql import insert_rows
 from records.context import request_id_var
 
 logger = logging.getLogger("jobs")
@@ -152,7 +153,7 @@ def _batches(records: Iterator[tuple[int, Any]], size: int) -> Iterator[Batch]:
 
 def apply_batch(
     job: Job, resource: BulkResource, batch: Batch, start: int, prepare: Callable[[Any], Any]
-) -> list[JobOutcome]:
+) -> list[dict[str, Any]]:
     """One batch through ``run_bulk`` (the bulk routes' service): its outcomes, indexed over
     the whole job. Records that do not parse are their own item errors (10005)."""
     outcomes: list[dict[str, Any] | None] = [None] * len(batch)
@@ -181,13 +182,13 @@ def apply_batch(
             outcome["index"] = start + position
             outcomes[position] = outcome
     return [
-        JobOutcome(
-            job_id=job.pk,
-            index=start + position,
-            action=outcome["action"],
-            line=batch[position][0],
-            outcome=outcome,
-        )
+        {
+            "job_id": job.pk,
+            "index": start + position,
+            "action": outcome["action"],
+            "line": batch[position][0],
+            "outcome": outcome,
+        }
         for position, outcome in enumerate(outcomes)
         if outcome is not None
     ]
@@ -199,8 +200,16 @@ def _preparer(job: Job, resource: BulkResource) -> Callable[[Any], Any]:
     return lambda record: record
 
 
-def _counts(rows: list[JobOutcome]) -> Counter[str]:
-    return Counter(row.action for row in rows)
+OUTCOME_COLUMNS = ("job_id", "index", "action", "line", "outcome")
+
+
+def _counts(rows: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(row["action"] for row in rows)
+
+
+def _insert_outcomes(rows: list[dict[str, Any]]) -> None:
+    """One statement per batch (``insert_rows``: the rows travel as one JSON parameter)."""
+    insert_rows(JobOutcome, OUTCOME_COLUMNS, rows)
 
 
 def _run_batches(job: Job, resource: BulkResource, lease: str) -> None:
@@ -217,7 +226,7 @@ def _run_batches(job: Job, resource: BulkResource, lease: str) -> None:
                 if current.status == Job.Status.CANCELLED:
                     return
                 rows = apply_batch(job, resource, batch, done, prepare)
-                JobOutcome.objects.bulk_create(rows, batch_size=1000)
+                _insert_outcomes(rows)
                 counts = _counts(rows)
                 Job.objects.filter(pk=job.pk).update(
                     cursor=F("cursor") + len(batch),
@@ -292,8 +301,7 @@ def _run_whole(job: Job, resource: BulkResource, lease: str) -> None:
                         for batch in _batches(records, batch_size(resource)):
                             rows = apply_batch(job, resource, batch, done, prepare)
                             for row in rows:
-                                spool.write(orjson.dumps([row.index, row.line, row.outcome]))
-                                spool.write(b"\n")
+                                spool.write(orjson.dumps(row) + b"\n")
                             counts.update(_counts(rows))
                             done += len(batch)
                             side.update(counts, done)
@@ -324,20 +332,16 @@ def _store(
         return
     undone = rolled_back and not job.dry_run
     spool.seek(0)
-    rows: list[JobOutcome] = []
+    rows: list[dict[str, Any]] = []
     for raw in spool:
-        index, line, outcome = orjson.loads(raw)
+        row = orjson.loads(raw)
         if rolled_back:
-            _unwritten(outcome, undone)
-        rows.append(
-            JobOutcome(
-                job_id=job.pk, index=index, line=line, action=outcome["action"], outcome=outcome
-            )
-        )
+            _unwritten(row["outcome"], undone)
+        rows.append(row)
         if len(rows) >= 1000:
-            JobOutcome.objects.bulk_create(rows)
+            _insert_outcomes(rows)
             rows = []
-    JobOutcome.objects.bulk_create(rows)
+    _insert_outcomes(rows)
     current.total = current.cursor = done
     for action, column in COUNTERS.items():
         setattr(current, column, counts[action])
