@@ -26,8 +26,8 @@ from records.filters import check_query_params, parse_bool_param
 #: reading jobs: the scope every job's creator held (SPEC §3: jobs are read by their client)
 JOB_SCOPES = ("bulk:write",)
 JOB_ERRORS = (errors.JobNotFound,)
-JOB_SORTS = {"id": "id"}
-OUTCOME_SORTS = {"index": "index"}
+JOB_SORTS = {"id": "id", "submittedAt": "submitted_at"}
+OUTCOME_SORTS = {"index": "index", "id": "id"}
 OUTCOME_ACTIONS = (*ACTIONS, "error")
 
 
