@@ -151,24 +151,79 @@ def _batches(records: Iterator[tuple[int, Any]], size: int) -> Iterator[Batch]:
         yield batch
 
 
+#: index → (the key as sent, the message of its 10020): items repeating an earlier item's key
+Repeats = dict[int, tuple[Any, str]]
+
+
+def repeated_keys(job: Job, resource: BulkResource) -> Repeats:
+    """A bulk job's items that repeat the key of an earlier item (10020), found across the
+    whole request as the synchronous route does, though each batch is its own ``run_bulk``.
+    Only bulk jobs (at most ``ASYNC_BULK_MAX_ITEMS`` keys in memory); an import, like
+    ``import_catalogue``, checks repeats within each batch and keeps memory flat."""
+    if job.kind != Job.Kind.BULK:
+        return {}
+    key = resource.key(job.lookup_key)
+    seen: dict[tuple, int] = {}
+    repeats: Repeats = {}
+    with _records(job, resource) as records:
+        for index, (_line, record) in enumerate(records):
+            if not isinstance(record, dict):
+                continue
+            errs: dict[str, list[str]] = {}
+            values = [record.get(name) for name in key.fields]
+            if any(value is None for value in values):
+                continue  # 10016, the batch says so
+            cleaned = tuple(
+                validator.clean(value, name, errs)
+                for (name, validator), value in zip(key.fields.items(), values, strict=True)
+            )
+            if errs:
+                continue  # 10007, the batch says so
+            if cleaned in seen:
+                repeats[index] = (
+                    values[0],
+                    f"The {key.name} [{values[0]}] is already used by item {seen[cleaned]} "
+                    "of this request.",
+                )
+            else:
+                seen[cleaned] = index
+    return repeats
+
+
+def _failed(job: Job, index: int, key: Any, error: ApiError) -> dict[str, Any]:
+    return {
+        "index": index,
+        "action": "error",
+        "id": None,
+        "lookupKey": job.lookup_key,
+        "key": key,
+        "success": False,
+        "error": error_object(error),
+    }
+
+
 def apply_batch(
-    job: Job, resource: BulkResource, batch: Batch, start: int, prepare: Callable[[Any], Any]
+    job: Job,
+    resource: BulkResource,
+    batch: Batch,
+    start: int,
+    prepare: Callable[[Any], Any],
+    repeats: Repeats | None = None,
 ) -> list[dict[str, Any]]:
     """One batch through ``run_bulk`` (the bulk routes' service): its outcomes, indexed over
-    the whole job. Records that do not parse are their own item errors (10005)."""
+    the whole job. Records that do not parse are their own item errors (10005), items that
+    repeat an earlier batch's key fail with 10020 before the batch runs."""
     outcomes: list[dict[str, Any] | None] = [None] * len(batch)
     items, positions = [], []
     for position, (_line, record) in enumerate(batch):
+        index = start + position
         if isinstance(record, BadRecord):
-            outcomes[position] = {
-                "index": start + position,
-                "action": "error",
-                "id": None,
-                "lookupKey": job.lookup_key,
-                "key": None,
-                "success": False,
-                "error": error_object(errors.InvalidJSONPayload(record.message)),
-            }
+            outcomes[position] = _failed(
+                job, index, None, errors.InvalidJSONPayload(record.message)
+            )
+        elif repeats and index in repeats:
+            key, message = repeats[index]
+            outcomes[position] = _failed(job, index, key, errors.DuplicateItemInRequest(message))
         else:
             items.append(prepare(record))
             positions.append(position)
@@ -214,6 +269,7 @@ def _insert_outcomes(rows: list[dict[str, Any]]) -> None:
 
 def _run_batches(job: Job, resource: BulkResource, lease: str) -> None:
     prepare = _preparer(job, resource)
+    repeats = repeated_keys(job, resource)
     done = job.cursor
     with _records(job, resource) as records:
         for _ in islice(records, done):  # committed before: skip
@@ -225,7 +281,7 @@ def _run_batches(job: Job, resource: BulkResource, lease: str) -> None:
                     raise LostLease
                 if current.status == Job.Status.CANCELLED:
                     return
-                rows = apply_batch(job, resource, batch, done, prepare)
+                rows = apply_batch(job, resource, batch, done, prepare, repeats)
                 _insert_outcomes(rows)
                 counts = _counts(rows)
                 Job.objects.filter(pk=job.pk).update(
@@ -289,6 +345,7 @@ def _postgres() -> bool:
 
 def _run_whole(job: Job, resource: BulkResource, lease: str) -> None:
     prepare = _preparer(job, resource)
+    repeats = repeated_keys(job, resource)
     counts: Counter[str] = Counter()
     done = 0
     side = _SideChannel(job, lease)
@@ -299,7 +356,7 @@ def _run_whole(job: Job, resource: BulkResource, lease: str) -> None:
                 with transaction.atomic():
                     with _records(job, resource) as records:
                         for batch in _batches(records, batch_size(resource)):
-                            rows = apply_batch(job, resource, batch, done, prepare)
+                            rows = apply_batch(job, resource, batch, done, prepare, repeats)
                             for row in rows:
                                 spool.write(orjson.dumps(row) + b"\n")
                             counts.update(_counts(rows))

@@ -311,3 +311,22 @@ def test_sub_resource_bulk_as_a_job(api, django_capture_on_commit_callbacks):
     assert job.status == "succeeded", job.message
     assert job.created == 2
     assert Product.objects.filter(cluster_membership__cluster_id=cluster_id).count() == 2
+
+
+def test_a_key_repeated_in_a_later_batch_fails_as_in_one_request(
+    api, settings, django_capture_on_commit_callbacks
+):
+    settings.JOBS_BATCH_SIZE = 2
+    items = [product("A"), product("B"), product("C"), product("A", "Again"), product("B")]
+    response = submit(
+        api, "/v2/products/bulk/sourceId", {"products": items}, django_capture_on_commit_callbacks
+    )
+    job_id = response.json()["data"]["id"]
+    failed = api.get(f"/v2/jobs/{job_id}/outcomes", {"action": "error"}).json()["data"]
+    assert [(o["index"], o["key"], o["error"]["code"]) for o in failed] == [
+        (3, "A", 10020),
+        (4, "B", 10020),
+    ]
+    assert "item 0 " in failed[0]["error"]["messages"][0]
+    assert Product.objects.count() == 3
+    assert Product.objects.filter(name_en="Again").count() == 0
