@@ -442,9 +442,11 @@ class _Worker:
              "-n", f"bench-{time.time_ns()}@%h"],
             cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text(errors="replace"):
-            if self.process.poll() is not None or time.monotonic() > deadline:
+        # bench.settings silences logging, so "ready." may never show: wait a while for it,
+        # then rely on the queue (the first, small job is not timed)
+        deadline = time.monotonic() + 15
+        while "ready." not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            if self.process.poll() is not None:
                 raise RuntimeError(f"the worker did not start: {log.read_text()[-1500:]}")
             time.sleep(0.2)
 

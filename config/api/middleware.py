@@ -87,6 +87,7 @@ CORS_REQUEST_HEADERS = (
 CORS_EXPOSED_HEADERS = (
     "ETag",
     "Location",
+    "Preference-Applied",
     "Retry-After",
     "RateLimit-Limit",
     "RateLimit-Remaining",

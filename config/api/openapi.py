@@ -422,7 +422,8 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
             "content": {
                 media: {
                     "schema": _as_component(
-                        {"type": "string", "description": "The file, streamed."}, f"{base}File"
+                        {"type": "string", "pattern": NUL_FREE, "description": "The file."},
+                        f"{base}File",
                     )
                 }
                 for media in op.raw_request

@@ -153,8 +153,8 @@ class JobOutcomesView(ApiView):
     def get(self, request, job_id):
         params = request.query_params
         check_query_params(params, {q.name for q in OUTCOME_QUERY})
-        job = _own_job(request, job_id)
-        outcomes = JobOutcome.objects.filter(job=job)
+        # the paging parameters are checked before the job is looked up (400 before 404)
+        outcomes = JobOutcome.objects.filter(job_id=int(job_id), job__client_id=_client(request))
         if "action" in params:
             actions = params["action"].split(",")
             unknown = [a for a in actions if a not in OUTCOME_ACTIONS]
@@ -164,6 +164,8 @@ class JobOutcomesView(ApiView):
                 )
             outcomes = outcomes.filter(action__in=actions)
         page = paginate_request(request, outcomes, OUTCOME_SORTS, default_sort="index")
+        if not page.rows:
+            _own_job(request, job_id)  # 10026 when it is not the client's
         return listing(page, [row.outcome for row in page.rows])
 
 

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from changes.models import ChangeEvent
 from config.api.routing import api_views
+from jobs.models import Job, JobOutcome
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import (
     ClusterConfigFactory,
@@ -39,9 +40,27 @@ HISTORY_ENTITIES = {
 }
 
 
+def own_jobs(client_id: str) -> Job:
+    """Six jobs of the client, the last with six outcomes."""
+    jobs = [
+        Job.objects.create(
+            kind="bulk", entity="products", lookup_key="sourceId", input="x", client_id=client_id
+        )
+        for _ in range(6)
+    ]
+    JobOutcome.objects.bulk_create(
+        JobOutcome(job=jobs[-1], index=n, action="create", line=n + 1,
+                   outcome={"index": n, "action": "create", "id": 100 + n, "lookupKey": "sourceId",
+                            "key": f"K-{n}", "success": True})
+        for n in range(6)
+    )  # fmt: skip
+    return jobs[-1]
+
+
 @pytest.fixture
-def lists():
+def lists(api):
     """At least five rows in every list, and the concrete path of each list route."""
+    job = own_jobs(api.client_id)
     category = CategoryFactory()
     CategoryFactory.create_batch(5, parent=category)
     ProductFactory.create_batch(5, parent=category)
@@ -74,8 +93,10 @@ def lists():
                 )
                 for version in range(2, 8)
             )
-        paths[route] = route.replace("{lookup_key}", "id").replace(
-            "{lookup_value}", str(ids.get(collection, 0))
+        paths[route] = (
+            route.replace("{lookup_key}", "id")
+            .replace("{lookup_value}", str(ids.get(collection, 0)))
+            .replace("{job_id}", str(job.pk))
         )
     return paths
 
