@@ -447,7 +447,8 @@ class Url(Str):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             max_length=2000,
-            pattern=r"https?://[^\s/$.?#][^\s]*",
+            # no NUL either (refused in every string): the document says so too
+            pattern=r"https?://[^\s/$.?#\u0000][^\s\u0000]*",
             pattern_message="Must be an http(s) URL.",
             **kwargs,
         )

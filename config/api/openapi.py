@@ -422,7 +422,12 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
             "content": {
                 media: {
                     "schema": _as_component(
-                        {"type": "string", "pattern": NUL_FREE, "description": "The file."},
+                        {
+                            "type": "string",
+                            "minLength": 1,
+                            "pattern": NUL_FREE,
+                            "description": "The file.",
+                        },
                         f"{base}File",
                     )
                 }

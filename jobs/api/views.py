@@ -22,6 +22,7 @@ from jobs.models import Job, JobOutcome
 from records.bulk import ACTIONS, BulkResource
 from records.context import client_id_var
 from records.filters import check_query_params, parse_bool_param
+from records.validation import MAX_ID
 
 #: reading jobs: the scope every job's creator held (SPEC §3: jobs are read by their client)
 JOB_SCOPES = ("bulk:write",)
@@ -74,8 +75,16 @@ def submit_bulk_job(
     return response
 
 
+def _job_pk(job_id: str) -> int:
+    """The id of the path (digits only); one past the id column's range is no job at all."""
+    pk = int(job_id)
+    if not 0 < pk <= MAX_ID:
+        raise errors.JobNotFound(f"No job {job_id} for this client.")
+    return pk
+
+
 def _own_job(request, job_id: str) -> Job:
-    job = Job.objects.filter(pk=int(job_id), client_id=_client(request)).first()
+    job = Job.objects.filter(pk=_job_pk(job_id), client_id=_client(request)).first()
     if job is None:
         raise errors.JobNotFound(f"No job {job_id} for this client.")
     return job
@@ -154,7 +163,9 @@ class JobOutcomesView(ApiView):
         params = request.query_params
         check_query_params(params, {q.name for q in OUTCOME_QUERY})
         # the paging parameters are checked before the job is looked up (400 before 404)
-        outcomes = JobOutcome.objects.filter(job_id=int(job_id), job__client_id=_client(request))
+        outcomes = JobOutcome.objects.filter(
+            job_id=_job_pk(job_id), job__client_id=_client(request)
+        )
         if "action" in params:
             actions = params["action"].split(",")
             unknown = [a for a in actions if a not in OUTCOME_ACTIONS]

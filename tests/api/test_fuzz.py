@@ -74,6 +74,8 @@ KNOWN_GAPS = {
     "POST /v2/categories/bulk/{lookupKey}": "the same as products",
     "POST /v2/clusters/bulk/{lookupKey}": "the same as products",
     "GET /v2/changes": "recordId needs exactly one entity: a rule between two query parameters",
+    "POST /v2/imports": "the lookup keys depend on the entity (a rule between two query "
+    "parameters), and directives is JSON inside a query parameter",
 }
 
 
