@@ -134,11 +134,22 @@ def import_resource(
     return route, resource, key
 
 
-def import_format(content_type: str) -> str:
-    fmt = format_for_content_type(content_type or "")
+def import_format(content_type: str, asked: str | None = None) -> str:
+    """The reader of an upload: its media type names it (``application/x-ndjson``,
+    ``text/csv``), or ``application/octet-stream`` with ``asked`` (``?format=``, default
+    ndjson: what client generators send for a file body). 415 for anything else."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    fmt = format_for_content_type(kind)
+    if fmt is None and kind == "application/octet-stream":
+        return asked or "ndjson"
     if fmt is None:
         raise errors.UnsupportedMediaType(
-            "An import body is NDJSON (Content-Type: application/x-ndjson) or CSV (text/csv)."
+            "An import body is NDJSON (Content-Type: application/x-ndjson) or CSV (text/csv), "
+            "or application/octet-stream with ?format=ndjson|csv."
+        )
+    if asked is not None and asked != fmt:
+        raise errors.SchemaValidationException(
+            fields={"format": [f"The Content-Type {kind} says {fmt}."]}
         )
     return fmt
 

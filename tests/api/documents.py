@@ -93,10 +93,10 @@ def check_response(method: str, response: Any) -> None:
     content = b"".join(response.streaming_content) if response.streaming else response.content
     if response.streaming:  # read once here: hand the test the same bytes
         response.streaming_content = [content]
-    # NDJSON (a job's error report): the schema is one line's
+    # NDJSON text (a job's error report): the schema is one line's
     bodies = (
         [orjson.loads(line) for line in content.splitlines() if line.strip()]
-        if kind == "application/x-ndjson"
+        if kind in ("application/x-ndjson", "text/plain")
         else [orjson.loads(content)]
     )
     check = _validator(languages, path, method, status, kind)

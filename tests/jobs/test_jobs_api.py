@@ -78,7 +78,7 @@ def test_async_bulk_answers_202_and_the_job_writes_every_item(
     assert [(o["index"], o["error"]["code"]) for o in failed] == [(25, 10007)]
 
     report = api.get(f"/v2/jobs/{job['id']}/errors")
-    assert report["Content-Type"].startswith("application/x-ndjson")
+    assert report["Content-Type"] == "text/plain; charset=utf-8"
     lines = [orjson.loads(line) for line in b"".join(report.streaming_content).splitlines()]
     assert len(lines) == 1
     assert lines[0]["record"] == 26 and lines[0]["key"] == "BAD"
@@ -254,6 +254,21 @@ def test_import_csv_with_directives(api, django_capture_on_commit_callbacks):
         response = post_import(api, "entity=products", csv, "text/csv; charset=utf-8")
     assert Job.objects.get(pk=response.json()["data"]["id"]).created == 2
     assert set(Product.objects.values_list("sku", flat=True)) == {"SKU-1", "SKU-2"}
+
+
+def test_import_as_octet_stream_with_format(api, django_capture_on_commit_callbacks):
+    csv = b"source,sourceId,names.EN\nERP,O-1,Lamp\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_import(api, "entity=products&format=csv", csv, "application/octet-stream")
+    assert response.status_code == 202, response.content
+    assert Job.objects.get().created == 1
+    ndjson = orjson.dumps(product("O-2")) + b"\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_import(api, "entity=products", ndjson, "application/octet-stream")
+    assert response.status_code == 202, response.content
+    assert Product.objects.count() == 2
+    clash = post_import(api, "entity=products&format=csv", ndjson, "application/x-ndjson")
+    envelope_error(clash, 400, 10007)
 
 
 def test_import_refusals(api, client_with_scopes, settings):
