@@ -102,6 +102,9 @@ def env_for(args) -> dict[str, str]:
             "GUNICORN_TIMEOUT": "900",
         }
     )
+    if getattr(args, "broker_url", None):
+        # jobs (SPEC §21): the server sends them to the broker, the scenario's worker runs them
+        env["CELERY_BROKER_URL"] = args.broker_url
     return env
 
 
@@ -287,6 +290,11 @@ def main(argv: list[str] | None = None) -> int:
         "--import-size",
         type=int,
         help="products for the import_catalogue scenario (default 200000; 0 skips; --quick: 0)",
+    )
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("BENCH_BROKER_URL", ""),
+        help="Celery broker for the job import scenario (jobimport; skipped without one)",
     )
     args = parser.parse_args(argv)
     args.products = args.products or (10_000 if args.quick else 100_000)

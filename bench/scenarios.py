@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from http.client import HTTPConnection
 from pathlib import Path
 
 import orjson
@@ -480,6 +481,124 @@ def import_catalogue(http: Http, args) -> Result:
     return result
 
 
+class _Worker:
+    """A Celery worker (one process: ``--pool=solo``) on the bench's broker, RSS sampled."""
+
+    def __init__(self, env: dict, log: Path) -> None:
+        self.log = log
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "INFO",
+             "-n", f"bench-{time.time_ns()}@%h"],
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        # bench.settings silences logging, so "ready." may never show: wait a while for it,
+        # then rely on the queue (the first, small job is not timed)
+        deadline = time.monotonic() + 15
+        while "ready." not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker did not start: {log.read_text()[-1500:]}")
+            time.sleep(0.2)
+
+    def rss(self) -> int:
+        return rss_kib(self.process.pid) or 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _api_import(http: Http, worker: _Worker, path: Path) -> tuple[float, int, dict]:
+    """POST the file to /v2/imports and wait for its job: seconds, the worker's peak RSS while
+    it ran (KiB) and the finished job."""
+    started = time.monotonic()
+    with path.open("rb") as body:
+        conn = HTTPConnection("127.0.0.1", http.port, timeout=900)
+        conn.request(
+            "POST",
+            "/v2/imports?entity=products&lookupKey=sourceId",
+            body=body,
+            headers={
+                "Authorization": f"Bearer {http.token}",
+                "Content-Type": "application/x-ndjson",
+                "Content-Length": str(path.stat().st_size),
+            },
+        )
+        response = conn.getresponse()
+        content = response.read()
+        conn.close()
+    if response.status != 202:
+        raise RuntimeError(f"POST /v2/imports -> {response.status}: {content[:300]!r}")
+    job_id = orjson.loads(content)["data"]["id"]
+    peak = 0
+    while True:
+        peak = max(peak, worker.rss())
+        status, content, _ = http.request("GET", f"/v2/jobs/{job_id}")
+        job = orjson.loads(content)["data"]
+        if job["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    if job["status"] != "succeeded" or job["progress"]["error"]:
+        raise RuntimeError(f"job {job_id} ended {job['status']}: {job}")
+    return time.monotonic() - started, peak, job
+
+
+def job_import(http: Http, args) -> Result:
+    """SPEC §21: ``POST /v2/imports`` of N new products (default 200,000) run by a Celery
+    worker, against ``import_catalogue`` of a file of the same shape and size (rows/s, from
+    the upload's first byte to the job's end); the worker's peak RSS for N against N/10.
+    Needs ``--broker-url`` (the server and the worker share it)."""
+    if not args.broker_url:
+        raise RuntimeError("the job import scenario needs --broker-url (Redis or RabbitMQ)")
+    size = args.import_size
+    env = env_for(args)
+    tag = f"j{time.time_ns() % 10**9}"
+    with tempfile.TemporaryDirectory() as tmp:
+        parent = Path(tmp) / "parent.ndjson"
+        parent.write_bytes(orjson.dumps({
+            "sourceId": "PARENT", "source": "BENCH",
+            "names": [{"language": "EN", "value": "Bench parent"}],
+        }))  # fmt: skip
+        manage(args, "import_catalogue", str(parent), "--entity", "categories", capture=True)
+        worker = _Worker(env, Path(tmp) / "worker.log")
+        try:
+            small = Path(tmp) / "small.ndjson"
+            write_file(small, size // 10, f"{tag}-small")
+            _, small_peak, _ = _api_import(http, worker, small)
+            path = Path(tmp) / "api.ndjson"
+            write_file(path, size, f"{tag}-api")
+            seconds, peak, job = _api_import(http, worker, path)
+        finally:
+            worker.stop()
+        command = Path(tmp) / "command.ndjson"
+        write_file(command, size, f"{tag}-command")
+        command_seconds, _ = _timed_process(
+            [PYTHON, "manage.py", "import_catalogue", str(command), "--entity", "products",
+             "--batch-size", "1000", "--no-progress"],
+            env,
+        )  # fmt: skip
+    result = Result(
+        f"POST /v2/imports of {size} products (job)",
+        seconds * 1000,
+        {"import_catalogue": command_seconds * 1000},
+        {
+            "import_catalogue": "rows/s >= 0.9 x import_catalogue's",
+            "rss": "worker peak N <= 1.25 x N/10",
+        },
+        notes=(
+            f"API job {size / seconds:.0f} rows/s ({job['progress']['create']} created), "
+            f"import_catalogue {size / command_seconds:.0f} rows/s; worker peak RSS "
+            f"{small_peak // 1024} MiB ({size // 10}) vs {peak // 1024} MiB ({size})"
+        ),
+    )
+    ratio_check(result, "rate api/command", command_seconds / seconds, ">=", 0.9)
+    ratio_check(result, "worker RSS N/(N/10)", peak / small_peak, "<=", 1.25)
+    return result
+
+
 def run_all(http: Http, args) -> list[Result]:
     wanted = set(args.only.split(",")) if args.only else None
     plan = [
@@ -494,6 +613,8 @@ def run_all(http: Http, args) -> list[Result]:
     ]
     if args.import_size:
         plan.append(("import", import_catalogue))
+        if args.broker_url:
+            plan.append(("jobimport", job_import))
     results: list[Result] = []
     for name, scenario in plan:
         if wanted and name not in wanted:

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import SET_NULL, F, ForeignObjectRel, Model, QuerySet
 from django.utils import timezone
 
-from changes.context import current_actor, current_request_id, job_id_var
+from changes.context import Actor, current_actor, current_request_id, job_id_var
 from changes.models import ChangeEvent
 from changes.signals import events_appended
 from records.bulk_sql import append_rows, reverse_relations
@@ -631,3 +631,45 @@ class Snapshot:
                 rows.append(event_row(self.entity, action, pk, version, keys, changes, at=now))
         append(rows)
         return len(rows)
+
+
+# -- jobs (SPEC §21) -----------------------------------------------------------------------------
+
+#: the ``entity`` / ``action`` of a job's end: not a record type, so ``/v2/changes`` (which reads
+#: the entities of ``ENTITIES`` only) never lists it; webhooks deliver it as ``job.finished``
+JOB_ENTITY, JOB_FINISHED = "job", "finished"
+
+
+def job_finished(
+    job_id: int,
+    *,
+    status: str,
+    progress: Mapping[str, Any],
+    actor: Actor | None = None,
+    request_id: str = "",
+) -> None:
+    """A job ended (succeeded, failed or cancelled): one event in the caller's transaction,
+    the one that records the end, with the job's client as actor and its id as ``jobId``."""
+    actor = actor or current_actor()
+    append(
+        [
+            {
+                "at": timezone.now(),
+                "entity": JOB_ENTITY,
+                "action": JOB_FINISHED,
+                "record_id": job_id,
+                "version": None,
+                "keys": {},
+                "sources": "",
+                "changed_fields": ["status", "progress"],
+                "changes": {
+                    "status": {"before": None, "after": status},
+                    "progress": {"before": None, "after": dict(progress)},
+                },
+                "actor_kind": actor.kind,
+                "actor_id": actor.id,
+                "request_id": request_id or current_request_id(),
+                "job_id": job_id,
+            }
+        ]
+    )

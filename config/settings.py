@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "catalogue",
     "clusters",
     "webhooks",  # deliveries of the change events (SPEC §20): above every domain app
+    "jobs",  # asynchronous bulk and imports: above every domain app
 ]
 
 MIDDLEWARE = [
@@ -412,6 +413,23 @@ CELERY_BEAT_SCHEDULE["webhooks-prune-deliveries"] = {
     "task": "webhooks.tasks.prune_deliveries",
     "schedule": 3600,
 }
+# Jobs (SPEC §21): asynchronous bulk requests and imports, run on Celery workers in batches.
+ASYNC_BULK_MAX_ITEMS = env_int("ASYNC_BULK_MAX_ITEMS", 100_000)
+MAX_IMPORT_BYTES = env_int("MAX_IMPORT_BYTES", 1024 * 1024 * 1024)
+#: records per committed batch (at most the resource's synchronous item limit)
+JOBS_BATCH_SIZE = env_int("JOBS_BATCH_SIZE", 1000)
+#: a running job whose heartbeat (each committed batch) is older than this is resumed elsewhere
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 300)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+#: PostgreSQL: ANALYZE the catalogue tables after a bulk job of at least this many items
+JOBS_ANALYZE_ROWS = env_int("JOBS_ANALYZE_ROWS", 10_000)
+CELERY_BEAT_SCHEDULE["resume-stale-jobs"] = {
+    "task": "jobs.tasks.resume_stale_jobs",
+    "schedule": env_int("JOBS_RESUME_INTERVAL_SECONDS", 60),
+}
+# Uploaded job inputs (Django's default storage): local files under var/ unless configured.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "var" / "media")
+MEDIA_URL = "/media/"
 
 # A ping every N seconds through beat and the worker, off by default: the smoke suite turns it on
 # to see that beat schedules and the worker executes (CELERY_HEARTBEAT_SECONDS=2).

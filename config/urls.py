@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("clusters.api.urls")),
     path("", include("changes.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("jobs.api.urls")),
     # Anything else answers the JSON 404 envelope, in DEBUG too (no HTML for API clients).
     re_path(r"^(?!admin/|static/)", not_found_view),
 ]

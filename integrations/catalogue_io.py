@@ -229,6 +229,40 @@ def reader(fmt: str, stream: BinaryIO, schema: Obj) -> Iterator[Record]:
     return read_csv(stream, schema)
 
 
+class RecordPreparer:
+    """Records of a file as bulk items (``import_catalogue`` and import jobs alike): fields a
+    write does not take (``id``, ``version``, ``createdAt``…) are dropped, except the ``id`` of
+    an ``id``-keyed import; with the ``sourceId`` key a record without a flat ``source`` /
+    ``sourceId`` is keyed by the first pair of its ``sources``."""
+
+    def __init__(self, schema: Obj, key: str) -> None:
+        self.key = key
+        self.read_only = {name for name, f in schema.fields.items() if f.read_only} - (
+            {"id"} if key == "id" else set()
+        )
+
+    def __call__(self, record: Any) -> Any:
+        if not isinstance(record, dict):
+            return record
+        record = {k: v for k, v in record.items() if k not in self.read_only}
+        if self.key == "sourceId" and "sourceId" not in record and "source" not in record:
+            sources = record.get("sources")
+            if isinstance(sources, list) and sources and isinstance(sources[0], dict):
+                record["sourceId"] = sources[0].get("sourceId")
+                record["source"] = sources[0].get("source")
+        return record
+
+
+def format_for_content_type(content_type: str) -> str | None:
+    """The reader for an upload's media type (``application/x-ndjson``, ``text/csv``)."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+        return "ndjson"
+    if kind == "text/csv":
+        return "csv"
+    return None
+
+
 # --- CSV column mapping ------------------------------------------------------------------------
 
 

@@ -365,8 +365,12 @@ class BulkResult:
         return [self.outcome(item, render_error) for item in self.items]
 
 
-def parse_body(body: Any, resource: BulkResource) -> tuple[list[Any], Directives]:
-    """``{"<items>": [...], "directives": ...}``: 400 when empty, 413 (10013) over the maximum."""
+def parse_body(
+    body: Any, resource: BulkResource, *, max_items: int | None = None
+) -> tuple[list[Any], Directives]:
+    """``{"<items>": [...], "directives": ...}``: 400 when empty, 413 (10013) over the maximum
+    (``max_items``, default the resource's: jobs take more, SPEC §21)."""
+    limit = resource.max_items if max_items is None else max_items
     name = resource.items_key
     if not isinstance(body, dict):
         raise errors.SchemaValidationException(fields={"body": ["Expected a JSON object."]})
@@ -386,10 +390,9 @@ def parse_body(body: Any, resource: BulkResource) -> tuple[list[Any], Directives
         )
     if not raw_items:
         raise errors.SchemaValidationException(fields={name: ["At least one item is required."]})
-    if len(raw_items) > resource.max_items:
+    if len(raw_items) > limit:
         raise errors.BulkLimitExceeded(
-            f"{len(raw_items)} {name} sent; at most {resource.max_items} per request. "
-            "Nothing was written."
+            f"{len(raw_items)} {name} sent; at most {limit} per request. Nothing was written."
         )
     return raw_items, parse_directives(body.get("directives"), resource.schema)
 

@@ -9,6 +9,7 @@ from config.api.bulk_views import BulkView, bulk_operation, key_schemas
 class ProductBulkView(BulkView):
     tag = "Products"
     resource = PRODUCTS
+    route = "products"
     path_schemas = key_schemas(PRODUCTS)
     operations = {
         "POST": bulk_operation(

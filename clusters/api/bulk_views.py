@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import ClassVar
 
 from clusters import selectors
 from clusters.api.views import (
@@ -24,11 +25,10 @@ from clusters.bulk import (
     nested_key,
     option_products_bulk,
 )
-from config.api.bulk_views import BULK_QUERY, BulkView, bulk_operation, bulk_response, key_schemas
+from config.api.bulk_views import BULK_QUERY, BulkView, bulk_operation, bulk_or_job, key_schemas
 from config.api.permissions import has_scope
 from config.api.routing import ApiView
-from records.bulk import run_bulk
-from records.filters import check_query_params, parse_bool_param
+from records.filters import check_query_params
 
 CLUSTERS_BULK = ("bulk:write", "clusters:write")
 OPTIONS_BULK = ("bulk:write", "cluster-options:write")
@@ -37,6 +37,7 @@ OPTIONS_BULK = ("bulk:write", "cluster-options:write")
 class ClusterBulkView(BulkView):
     tag = "Clusters"
     resource = CLUSTERS
+    route = "clusters"
     path_schemas = key_schemas(CLUSTERS)
     operations = {
         "POST": bulk_operation(
@@ -61,22 +62,24 @@ def _sub_operation(resource, scopes, summary, lookup_errors):
 
 
 class _SubBulkView(ApiView):
+    route: ClassVar[str]  # for jobs (``jobs.resources``)
+
     def post(self, request, lookup_key, lookup_value):
         params = request.query_params
         check_query_params(params, [*(q.name for q in BULK_QUERY), "source"])
         resource = self.resource_for(request, lookup_key, lookup_value)
-        result = run_bulk(
+        return bulk_or_job(
+            request,
             resource,
-            request.data,
             lookup_key=nested_key(lookup_key).name,
-            dry_run=parse_bool_param(params, "dryRun"),
-            atomic=parse_bool_param(params, "atomic"),
+            route=self.route,
+            owner=resource.owner.id,
         )
-        return bulk_response(result, request)
 
 
 class ClusterProductBulkView(_SubBulkView):
     tag = "Clusters"
+    route = "cluster-products"
     path_schemas = CLUSTER_PATHS
     operations = {
         "POST": _sub_operation(
@@ -97,6 +100,7 @@ class ClusterProductBulkView(_SubBulkView):
 
 class ClusterOptionBulkView(_SubBulkView):
     tag = "Clusters"
+    route = "cluster-options"
     path_schemas = CLUSTER_PATHS
     operations = {
         "POST": _sub_operation(
@@ -116,6 +120,7 @@ class ClusterOptionBulkView(_SubBulkView):
 
 class OptionProductBulkView(_SubBulkView):
     tag = "Cluster options"
+    route = "option-products"
     path_schemas = OPTION_PATHS
     operations = {
         "POST": _sub_operation(

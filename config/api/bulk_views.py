@@ -3,6 +3,8 @@ parameters, its OpenAPI shapes and its response."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.http import HttpRequest
@@ -152,10 +154,28 @@ class BulkBody(Obj):
         return item
 
 
+@dataclass
+class AsyncBulk:
+    """What ``Prefer: respond-async`` needs from the jobs app, plugged in by its ``ready()``
+    (the apps below jobs import this module, so it imports no jobs code itself)."""
+
+    submit: Callable[..., Response] | None = None  # (request, resource, route=…) → 202
+    schema: Callable[[], dict[str, Any]] | None = None  # the Job component
+
+
+ASYNC_BULK = AsyncBulk()
+
+
+def _job_schema() -> dict[str, Any]:
+    assert ASYNC_BULK.schema is not None, "the jobs app registers it (jobs.apps)"
+    return ASYNC_BULK.schema()
+
+
 def bulk_operation(resource: BulkResource, scopes: tuple[str, ...], summary: str) -> Operation:
     return Operation(
         scopes,
         summary,
+        job=_job_schema,
         request=BulkBody(resource),
         response=lambda: {"type": "array", "items": bulk_outcome_schema()},
         query=BULK_QUERY,
@@ -169,26 +189,57 @@ def bulk_operation(resource: BulkResource, scopes: tuple[str, ...], summary: str
     )
 
 
+def wants_async(request: HttpRequest) -> bool:
+    """``Prefer: respond-async`` (RFC 7240: comma-separated preferences, each maybe with
+    ``=value`` and ``;`` parameters; names are case-insensitive)."""
+    for header in request.headers.get("Prefer", "").split(","):
+        name = header.split(";")[0].split("=")[0].strip().lower()
+        if name == "respond-async":
+            return True
+    return False
+
+
+def bulk_or_job(
+    request,
+    resource: BulkResource,
+    *,
+    lookup_key: str,
+    route: str,
+    owner: int | None = None,
+) -> Response:
+    """The bulk request run now (200/422), or with ``Prefer: respond-async`` a job (202)."""
+    params = request.query_params
+    dry_run, atomic = parse_bool_param(params, "dryRun"), parse_bool_param(params, "atomic")
+    if wants_async(request) and ASYNC_BULK.submit is not None:
+        return ASYNC_BULK.submit(
+            request,
+            resource,
+            route=route,
+            owner=owner,
+            lookup_key=lookup_key,
+            dry_run=dry_run,
+            atomic=atomic,
+        )
+    result = run_bulk(resource, request.data, lookup_key=lookup_key, dry_run=dry_run, atomic=atomic)
+    return bulk_response(result, request)
+
+
 class BulkView(ApiView):
     """``POST /v2/<resource>/bulk/{lookupKey}``: the route of one bulk resource."""
 
     resource: ClassVar[BulkResource]
+    #: the route's name for jobs (``jobs.resources``)
+    route: ClassVar[str]
 
     def resource_for(self, request) -> BulkResource:
         """The resource this request writes (narrowed to what the token may reach, SPEC §11)."""
         return self.resource
 
     def post(self, request, lookupKey):  # noqa: N803 - the route's parameter name (SPEC §9)
-        params = request.query_params
-        check_query_params(params, (q.name for q in BULK_QUERY))
-        result = run_bulk(
-            self.resource_for(request),
-            request.data,
-            lookup_key=lookupKey,
-            dry_run=parse_bool_param(params, "dryRun"),
-            atomic=parse_bool_param(params, "atomic"),
+        check_query_params(request.query_params, (q.name for q in BULK_QUERY))
+        return bulk_or_job(
+            request, self.resource_for(request), lookup_key=lookupKey, route=self.route
         )
-        return bulk_response(result, request)
 
 
 def bulk_response(result: BulkResult, request: HttpRequest) -> Response:

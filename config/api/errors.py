@@ -231,6 +231,18 @@ class WebhookUrlRefused(ApiError):
     )
 
 
+class JobNotFound(ApiError):
+    code = 10026
+    status = 404
+    description = "No job with that id for this client."
+
+
+class JobNotCancellable(ApiError):
+    code = 10027
+    status = 409
+    description = "The job already finished."
+
+
 # Clusters (20xxx), their configs (21xxx) and options (22xxx).
 class ClusterExists(ApiError):
     code = 20004

@@ -46,8 +46,9 @@ class Claim:
     record_id: int
 
 
-def fingerprint(request) -> str:
-    """What makes two requests the same: method, path, query string and body."""
+def fingerprint(request, body_digest: str | None = None) -> str:
+    """What makes two requests the same: method, path, query string and body (or the body's
+    SHA-256 when the view streamed it: ``body_digest``)."""
     digest = hashlib.sha256()
     for part in (
         request.method.encode(),
@@ -55,11 +56,11 @@ def fingerprint(request) -> str:
         request.META.get("QUERY_STRING", "").encode(),
     ):
         digest.update(part + b"\n")
-    digest.update(request.body)
+    digest.update(request.body if body_digest is None else body_digest.encode())
     return digest.hexdigest()
 
 
-def claim(request, client_id: str) -> Claim | None:
+def claim(request, client_id: str, *, body_digest: str | None = None) -> Claim | None:
     """Claim the key for this request, or raise ``Replay`` / 409 / 422. None without a key.
 
     Must run inside the request's transaction (``ApiView.dispatch``).
@@ -69,7 +70,7 @@ def claim(request, client_id: str) -> Claim | None:
         return None
     if not key.strip() or len(key) > 255:
         raise SchemaValidationException(fields={HEADER: ["Must be 1 to 255 characters."]})
-    print_ = fingerprint(request)
+    print_ = fingerprint(request, body_digest)
     for _ in range(2):  # a second round only after removing an expired record
         record_id = _insert(client_id, key, print_)
         if record_id is not None:

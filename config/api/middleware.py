@@ -54,12 +54,14 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _limited(request: HttpRequest) -> HttpResponse | None:
-        limit = settings.MAX_REQUEST_BYTES
+        # an import streams its body to storage itself, up to its own limit (SPEC §21)
+        streamed = is_import(request)
+        limit = settings.MAX_IMPORT_BYTES if streamed else settings.MAX_REQUEST_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if not length and _is_chunked(request):
+        if not length and _is_chunked(request) and not streamed:
             length = _buffer_chunked_body(request, limit)
         if length > limit:
             from config.api.exceptions import error_response
@@ -85,6 +87,7 @@ CORS_REQUEST_HEADERS = (
 CORS_EXPOSED_HEADERS = (
     "ETag",
     "Location",
+    "Preference-Applied",
     "Retry-After",
     "RateLimit-Limit",
     "RateLimit-Remaining",
@@ -127,6 +130,11 @@ class CorsMiddleware:
             response["Access-Control-Allow-Origin"] = origin
         patch_vary_headers(response, ("Origin",))
         return response
+
+
+def is_import(request: HttpRequest) -> bool:
+    """``POST /v2/imports``: a body the view streams to storage (never buffered here)."""
+    return request.method == "POST" and request.path.rstrip("/") == "/v2/imports"
 
 
 def _is_chunked(request: HttpRequest) -> bool:

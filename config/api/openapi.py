@@ -210,6 +210,19 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
         "refused with 412 (10009) and nothing is written. * matches any version.",
         "schema": {"type": "string", "minLength": 1, "pattern": NUL_FREE, "examples": ['"3"']},
     },
+    "Prefer": {
+        "name": "Prefer",
+        "in": "header",
+        "required": False,
+        "description": "respond-async (RFC 7240): run the request as a job and answer 202 at "
+        "once, with the job and its URL in Location; the item limit is then ASYNC_BULK_MAX_ITEMS.",
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": NUL_FREE,
+            "examples": ["respond-async"],
+        },
+    },
     "IdempotencyKey": {
         "name": "Idempotency-Key",
         "in": "header",
@@ -249,6 +262,11 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
         "required": True,
         "schema": {"type": "string", "format": "uri"},
     },
+    "Preference-Applied": {
+        "description": "respond-async: the request became a job (RFC 7240).",
+        "required": True,
+        "schema": {"type": "string", "enum": ["respond-async"]},
+    },
     "Retry-After": {
         "description": "Seconds to wait before trying again.",
         "schema": {"type": "integer", "minimum": 0},
@@ -277,6 +295,8 @@ def _request_headers(method: str, op: Operation) -> list[dict[str, Any]]:
         names.append("IfMatch")
     if _takes_idempotency_key(method, op):
         names.append("IdempotencyKey")
+    if op.job is not None:
+        names.append("Prefer")
     # written out, not referenced: tools that read parameters by ``name`` see them like any
     return [REQUEST_HEADERS[name] for name in names]
 
@@ -293,8 +313,10 @@ def _response_headers(op: Operation, status: int, data: dict[str, Any]) -> dict[
         names.append("Retry-After")
     if 200 <= status < 300 and _is_record(data):
         names.append("ETag")
-    if status == 201:
+    if status in (201, 202):
         names.append("Location")
+    if status == 202 and op.job is not None:
+        names.append("Preference-Applied")
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
@@ -340,13 +362,24 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
     if _takes_idempotency_key(method, op):
         failures |= set(IDEMPOTENCY_ERRORS)
     success = _success(op, base)
+    if op.raw_response is not None and op.response is not None:
+        content = {op.raw_response: {"schema": _as_component(op.response(), f"{base}Line")}}
+    else:
+        content = {"application/json": {"schema": success}}
     responses: dict[str, Any] = {
         str(op.status): {
             "description": op.summary,
             "headers": _response_headers(op, op.status, success),
-            "content": {"application/json": {"schema": success}},
+            "content": content,
         }
     }
+    if op.job is not None:
+        accepted = _success(Operation(op.scopes, op.summary, response=op.job), f"{base}Job")
+        responses["202"] = {
+            "description": "Prefer: respond-async: the request runs as a job (GET Location).",
+            "headers": _response_headers(op, 202, accepted),
+            "content": {"application/json": {"schema": accepted}},
+        }
     for status in sorted({e.status for e in failures}):
         kinds = sorted((e for e in failures if e.status == status), key=lambda e: e.code)
         responses[str(status)] = {
@@ -385,6 +418,24 @@ def _operation(path: str, view: type[ApiView], method: str, op: Operation) -> di
     if op.scopes:
         joined = " or ".join(op.scopes) if op.any_scope else ", ".join(op.scopes)
         operation["description"] = f"Scopes: {joined}."
+    if op.raw_request:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                media: {
+                    "schema": _as_component(
+                        {
+                            "type": "string",
+                            "minLength": 1,
+                            "pattern": NUL_FREE,
+                            "description": "The file.",
+                        },
+                        f"{base}File",
+                    )
+                }
+                for media in op.raw_request
+            },
+        }
     if op.request is not None:
         needed = bool(op.request.required) or any("minProperties" in r for r in op.request.rules)
         operation["requestBody"] = {

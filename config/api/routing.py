@@ -53,6 +53,12 @@ class Operation:
     extra_response: dict[str, Callable[[], dict[str, Any]]] = field(default_factory=dict)
     # other statuses answered with the success shape: ``((422, "why"),)`` (bulk ``?atomic=true``)
     also: tuple[tuple[int, str], ...] = ()
+    #: ``Prefer: respond-async`` is honoured: 202 with ``{"data": <this schema>}`` (a job, §21)
+    job: Callable[[], dict[str, Any]] | None = None
+    #: a body in these media types instead of JSON, read as a stream (imports)
+    raw_request: tuple[str, ...] = ()
+    #: the success answer is this media type, ``response`` the schema of one line (NDJSON)
+    raw_response: str | None = None
 
 
 #: methods that write: each runs in one transaction with its idempotency record
@@ -74,6 +80,9 @@ class ApiView(APIView):
     tag: ClassVar[str] = ""
     #: JSON schemas of path parameters beyond a plain string (e.g. the lookup keys' enum)
     path_schemas: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: the view streams its body itself and claims the ``Idempotency-Key`` once it has read
+    #: it (imports: the body is never held in memory); ``idempotency.claim`` is not run here
+    streams_body: ClassVar[bool] = False
 
     @property
     def allowed_methods(self) -> list[str]:
@@ -88,7 +97,8 @@ class ApiView(APIView):
         self.check_no_nul(request, kwargs)
         client_id = client_id_var.get()
         request.rate_budget = request_budget(client_id)
-        self.idempotency_claim = idempotency.claim(request, client_id)
+        if not self.streams_body:
+            self.idempotency_claim = idempotency.claim(request, client_id)
 
     def dispatch(self, request, *args, **kwargs):
         if request.method not in WRITE_METHODS:

@@ -9,6 +9,7 @@ from taxonomy.bulk import CATEGORIES
 class CategoryBulkView(BulkView):
     tag = "Categories"
     resource = CATEGORIES
+    route = "categories"
     path_schemas = key_schemas(CATEGORIES)
     operations = {
         "POST": bulk_operation(

@@ -51,6 +51,8 @@ def test_the_migration_creates_the_merchandiser_group():
             )
             for action in ("view", "add", "change", "delete")
         ),
+        # the back office's import page (SPEC §21): products and categories, not clusters
+        *(("jobs", f"{a}_job") for a in ("view", "add", "import_products", "import_categories")),
     }
 
 
@@ -65,6 +67,7 @@ def test_merchandiser_sees_catalogue_but_not_clients_or_users(merchandiser_clien
         "catalogue": {"Product"},
         "taxonomy": {"Category"},
         "clusters": {"ClusterConfig", "Cluster", "ClusterOption"},
+        "jobs": {"Job"},
     }
     for url in (
         "/admin/oauth2_provider/application/",

@@ -37,6 +37,8 @@ PER_ITEM = {
 
 #: (method, route) → the body: parts that would write, then the crafted last part
 BODIES: dict[tuple[str, str], object] = {
+    # an import's body is a file (NDJSON or CSV): a JSON body is refused before anything runs
+    ("POST", "/v2/imports"): {"products": [{"names": NAMES, "sku": "NEW"}], "x": _HUGE},
     ("POST", "/v2/products"): {"names": NAMES, "sku": "NEW", "parent": {"id": _HUGE}},
     ("PATCH", "/v2/products/{lookup_key}/{lookup_value}"): {
         "priority": 9,

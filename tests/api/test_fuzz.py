@@ -77,6 +77,8 @@ KNOWN_GAPS = {
     "POST /v2/webhooks": "the URL's host must resolve to a public address (422 10029): DNS, not "
     "a schema rule",
     "PATCH /v2/webhooks/{webhook_id}": "the same as POST /v2/webhooks",
+    "POST /v2/imports": "the lookup keys depend on the entity (a rule between two query "
+    "parameters), and directives is JSON inside a query parameter",
 }
 
 

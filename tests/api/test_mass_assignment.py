@@ -10,6 +10,7 @@ import pytest
 from catalogue.models import Product
 from config.api.bulk_views import BulkBody
 from config.api.routing import api_views
+from jobs.models import Job
 from taxonomy.models import Category
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import (
@@ -82,6 +83,14 @@ def world(api):
         "option_id": option.pk,
         "language": "nl",
         "attribute_name": "COLOR",
+        # a job of the ``api`` client (another client's token gets 10026)
+        "job_id": Job.objects.create(
+            kind="bulk",
+            entity="products",
+            lookup_key="sourceId",
+            input="world.ndjson",
+            client_id=api.client_id,
+        ).pk,
     }
 
 

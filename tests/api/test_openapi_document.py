@@ -62,7 +62,8 @@ def test_operations_refer_to_named_components(document):
                 refs = [schema] if "$ref" in schema else schema.get("oneOf", [])
                 assert refs and all("$ref" in r for r in refs), (operation["operationId"], status)
         if "requestBody" in operation:
-            assert "$ref" in operation["requestBody"]["content"]["application/json"]["schema"]
+            for media in operation["requestBody"]["content"].values():  # JSON, or a file
+                assert "$ref" in media["schema"]
     # the tree's nodes are the same component all the way down
     children = schemas["CategoryTreeNode"]["properties"]["children"]
     assert children["items"] == {"$ref": "#/components/schemas/CategoryTreeNode"}

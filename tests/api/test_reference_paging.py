@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from changes.models import ChangeEvent
 from config.api.routing import api_views
+from jobs.models import Job, JobOutcome
 from tests.catalogue.factories import ProductFactory
 from tests.clusters.factories import (
     ClusterConfigFactory,
@@ -41,10 +42,28 @@ HISTORY_ENTITIES = {
 }
 
 
+def own_jobs(client_id: str) -> Job:
+    """Six jobs of the client, the last with six outcomes."""
+    jobs = [
+        Job.objects.create(
+            kind="bulk", entity="products", lookup_key="sourceId", input="x", client_id=client_id
+        )
+        for _ in range(6)
+    ]
+    JobOutcome.objects.bulk_create(
+        JobOutcome(job=jobs[-1], index=n, action="create", line=n + 1,
+                   outcome={"index": n, "action": "create", "id": 100 + n, "lookupKey": "sourceId",
+                            "key": f"K-{n}", "success": True})
+        for n in range(6)
+    )  # fmt: skip
+    return jobs[-1]
+
+
 @pytest.fixture
 def lists(api):
     """At least five rows in every list, and the concrete path of each list route (the
     webhooks and their deliveries belong to ``api``'s client)."""
+    job = own_jobs(api.client_id)
     category = CategoryFactory()
     CategoryFactory.create_batch(5, parent=category)
     ProductFactory.create_batch(5, parent=category)
@@ -96,6 +115,7 @@ def lists(api):
             route.replace("{lookup_key}", "id")
             .replace("{lookup_value}", str(ids.get(collection, 0)))
             .replace("{webhook_id}", str(ids["webhooks"]))
+            .replace("{job_id}", str(job.pk))
         )
     return paths
 

@@ -32,7 +32,14 @@ from tqdm import tqdm
 
 from config.api.errors import ApiError
 from config.api.outcomes import error_object
-from integrations.catalogue_io import FORMATS, BadRecord, JsonArrayError, guess_format, reader
+from integrations.catalogue_io import (
+    FORMATS,
+    BadRecord,
+    JsonArrayError,
+    RecordPreparer,
+    guess_format,
+    reader,
+)
 from records.bulk import ACTIONS, Entity, entities, run_bulk
 
 SHOWN_ERRORS = 20  # printed on stderr when there is no --errors file
@@ -160,9 +167,7 @@ class _Job:
             bar,
             totals,
         )
-        self.read_only = {
-            name for name, f in entity.resource.schema.fields.items() if f.read_only
-        } - ({"id"} if key == "id" else set())
+        self.prepare = RecordPreparer(entity.resource.schema, key)
         self.records = 0
         self.shown = 0
 
@@ -193,17 +198,6 @@ class _Job:
         reset_queries()  # DEBUG keeps every statement otherwise
         self.bar.update(len(batch))
         self.bar.set_postfix({a: self.totals[a] for a in (*ACTIONS, "error")}, refresh=False)
-
-    def prepare(self, record: Any) -> Any:
-        if not isinstance(record, dict):
-            return record
-        record = {k: v for k, v in record.items() if k not in self.read_only}
-        if self.key == "sourceId" and "sourceId" not in record and "source" not in record:
-            sources = record.get("sources")
-            if isinstance(sources, list) and sources and isinstance(sources[0], dict):
-                record["sourceId"] = sources[0].get("sourceId")
-                record["source"] = sources[0].get("source")
-        return record
 
     def fail(self, line: int, outcome: dict | None, error: dict, number: int | None = None) -> None:
         self.totals["error"] += 1
