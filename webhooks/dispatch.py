@@ -25,7 +25,7 @@ from django.utils import timezone
 from changes import feed
 from changes.feed import Position
 from changes.models import ChangeEvent
-from changes.outbox import BY_NAME
+from changes.outbox import BY_NAME, JOB_ENTITY
 from config.api.errors import ChangesCursorExpired
 from integrations.models import ClientProfile
 from records.rules import timestamp
@@ -35,7 +35,8 @@ from webhooks.models import Delivery, DispatchCursor, Subscription
 log = logging.getLogger(__name__)
 
 PAGE = 1000
-ENTITIES = list(BY_NAME)
+#: the record entities, and the end of a job (``job.finished``, its client's subscriptions only)
+ENTITIES = [*BY_NAME, JOB_ENTITY]
 #: how long a process trusts "no active subscription" before asking the database again
 ACTIVE_CACHE_SECONDS = 2.0
 _active: dict[str, float] = {}
@@ -65,6 +66,7 @@ def fan_out(
             s
             for s in subscriptions
             if event.at >= s.created_at
+            and (event.entity != JOB_ENTITY or event.actor_id == s.client_id)
             and events.matches(s.events, event_type)
             and events.readable(event_type, scopes.get(s.client_id, ()))
         ]

@@ -1,8 +1,8 @@
 """Which events a subscription may name and which ones it matches (SPEC §20).
 
 An event's type is ``<entity>.<action>`` of the change feed (``product.updated``); a subscription
-names types or ``<entity>.*``. ``job.finished`` is reserved for the jobs of SPEC §21 (delivered
-through ``webhooks.services.publish`` once jobs report their end); ``webhook.test`` is sent by
+names types or ``<entity>.*``. ``job.finished`` is the end of one of the subscriber's own jobs
+(SPEC §21: the outbox's ``job`` event, delivered to its client's subscriptions only); ``webhook.test`` is sent by
 ``POST /v2/webhooks/{id}/test`` only. Subscribing to an entity's events needs its read scope.
 """
 

@@ -107,7 +107,7 @@ def subscription_delete(*, client_id: str, subscription_id: int) -> None:
 
 
 def publish(subscription: Subscription, event_type: str, data: dict[str, Any]) -> Delivery:
-    """A delivery that does not come from the outbox (``webhook.test``; ``job.finished``), sent
+    """A delivery that does not come from the outbox (``webhook.test``), sent
     by a worker after the caller's transaction commits. It waits for no other delivery."""
     message_id = f"msg_{uuid.uuid4().hex}"
     now = timezone.now()

@@ -220,3 +220,25 @@ def test_finished_deliveries_are_pruned_after_the_retention(api, hook, receiver,
     assert prune_deliveries.delay().get() == 2
     left = set(Delivery.objects.values_list("status", "created_at"))
     assert ("pending", old) in left and len(left) == 4
+
+
+def test_job_finished_reaches_the_jobs_client_only(
+    api, client_with_scopes, allow_private, receiver, make_receiver
+):
+    """A job's end (SPEC §21) is the outbox's ``job.finished`` event: delivered to the
+    subscriptions of the job's own client, never to another client's."""
+    other = client_with_scopes("products:read", "webhooks:write", "webhooks:read")
+    theirs = make_receiver()
+    for client, url in ((api, receiver.url), (other, theirs.url)):
+        response = client.post("/v2/webhooks", {"url": url, "events": ["job.finished"]})
+        assert response.status_code == 201, response.content
+    body = {"products": [{"source": "ERP", "sourceId": "J1", "names": name("From a job")}]}
+    response = api.post("/v2/products/bulk/sourceId", body, headers={"Prefer": "respond-async"})
+    assert response.status_code == 202, response.content
+    job = response.json()["data"]["id"]
+    [sent] = [orjson.loads(r.body) for r in receiver.wait_for(1)]
+    assert sent["type"] == "job.finished"
+    assert sent["data"]["recordId"] == job and sent["data"]["jobId"] == job
+    assert sent["data"]["changes"]["status"]["after"] == "succeeded"
+    sweep()
+    assert theirs.received == []
