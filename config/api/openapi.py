@@ -313,8 +313,8 @@ def _response_headers(op: Operation, status: int, data: dict[str, Any]) -> dict[
         names.append("Retry-After")
     if 200 <= status < 300 and _is_record(data):
         names.append("ETag")
-    if status in (201, 202):
-        names.append("Location")
+    if status == 201 or (status == 202 and _data_component(data) == "Job"):
+        names.append("Location")  # the record made; the job to follow
     if status == 202 and op.job is not None:
         names.append("Preference-Applied")
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
@@ -323,10 +323,14 @@ def _response_headers(op: Operation, status: int, data: dict[str, Any]) -> dict[
 def _is_record(envelope: dict[str, Any]) -> bool:
     """Whether a success envelope carries one versioned record (``responses.record`` adds its
     ``ETag``)."""
-    schemas = _components().schemas
-    body = schemas.get(_component_name(envelope) or "", {})
-    data = schemas.get(_component_name(body.get("properties", {}).get("data", {})) or "", {})
+    data = _components().schemas.get(_data_component(envelope) or "", {})
     return "version" in data.get("required", ())
+
+
+def _data_component(envelope: dict[str, Any]) -> str | None:
+    """The component name of a success envelope's ``data`` (``Job``, ``Product``…)."""
+    body = _components().schemas.get(_component_name(envelope) or "", {})
+    return _component_name(body.get("properties", {}).get("data", {}))
 
 
 def _components():
