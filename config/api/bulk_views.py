@@ -69,6 +69,8 @@ def summary_schema() -> dict[str, Any]:
 def directives_schema(field_names: list[str]) -> dict[str, Any]:
     """Both forms of ``directives`` (``parse_directives``) over one resource's field names."""
     field_list = {"type": "array", "items": {"type": "string", "enum": field_names}}
+    with_fields = [name for name, takes in DIRECTIVES.items() if takes]
+    without_fields = [name for name, takes in DIRECTIVES.items() if not takes]
     return {
         "description": "[{operation, fields}] or {directive: fields | true}. skipIfNotEmpty "
         "takes field names of the item; the others take no fields.",
@@ -76,13 +78,23 @@ def directives_schema(field_names: list[str]) -> dict[str, Any]:
             {
                 "type": "array",
                 "items": {
-                    "type": "object",
-                    "required": ["operation"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "operation": {"type": "string", "enum": list(DIRECTIVES)},
-                        "fields": field_list,
-                    },
+                    "oneOf": [  # fields with the directive that takes them, none with the others
+                        {
+                            "type": "object",
+                            "required": ["operation", "fields"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "operation": {"type": "string", "enum": with_fields},
+                                "fields": field_list,
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "required": ["operation"],
+                            "additionalProperties": False,
+                            "properties": {"operation": {"type": "string", "enum": without_fields}},
+                        },
+                    ]
                 },
             },
             {

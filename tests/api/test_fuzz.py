@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.core.failures import FailureGroup
 
 from catalogue.models import Product
 from clusters.models import Cluster, ClusterConfig
@@ -178,6 +179,17 @@ def test_openapi_stateful_links(transactional_db, api):
             cache.clear()  # the rate limit counts fuzz requests too
             return {"headers": {"Authorization": f"Bearer {api.token}"}}
 
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            """Schemathesis' known false positive (schemathesis#4332): a negative case whose
+            shrinking removed the only invalid part — here every part: no body for an optional
+            body, no parameters — is still reported as "schema-violating request accepted".
+            Such a request is valid; only that one report is dropped."""
+            try:
+                super().validate_response(response, case, additional_checks, **kwargs)
+            except FailureGroup as group:
+                if not (_emptied_negative(case) and _only_accepted_negative(group)):
+                    raise
+
     Workflow.run(
         settings=settings(
             max_examples=STATEFUL_EXAMPLES,
@@ -187,6 +199,21 @@ def test_openapi_stateful_links(transactional_db, api):
             suppress_health_check=list(HealthCheck),
         )
     )
+
+
+def _emptied_negative(case) -> bool:
+    body = case.operation.definition.raw.get("requestBody", {})
+    return (
+        case.body is None
+        and not body.get("required", False)
+        and not case.query
+        and not case.path_parameters
+        and not {k for k in (case.headers or {}) if k.lower() != "authorization"}
+    )
+
+
+def _only_accepted_negative(group: FailureGroup) -> bool:
+    return all(type(failure).__name__ == "AcceptedNegativeData" for failure in group.exceptions)
 
 
 def test_the_stateful_bodies_keep_one_entry_per_language_and_a_text_where_there_is_one():
