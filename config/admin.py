@@ -107,6 +107,32 @@ class StrictChangeList(ChangeList):
         return super().get_filters(request)
 
 
+class StrictAdmin(admin.ModelAdmin):
+    """A plain model admin whose change list refuses NUL like the records' (``StrictChangeList``)."""
+
+    def get_changelist(self, request, **kwargs):
+        return StrictChangeList
+
+
+class SuperuserOnly:
+    """Every permission of the admin for superusers only (API clients, webhooks)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 class IndexedChangeList(StrictChangeList):
     """Orders ties by ``pk`` in the direction of the main sort column.
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from oauth2_provider.admin import ApplicationAdmin
 from oauth2_provider.models import Application
 
-from config.admin import StrictChangeList
+from config.admin import StrictChangeList, SuperuserOnly
 from config.api.scopes import SCOPES
 from integrations.models import ClientProfile
 from integrations.oauth import access_tokens_narrow
@@ -34,23 +34,6 @@ class ClientProfileInline(admin.StackedInline):
     form = ClientProfileForm
     can_delete = False
     verbose_name = "API scopes"
-
-
-class SuperuserOnly:
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request, *args):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 class ApiClientAdmin(SuperuserOnly, ApplicationAdmin):

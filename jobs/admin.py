@@ -19,6 +19,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from config.admin import StrictAdmin
 from config.api.errors import ApiError
 from integrations.catalogue_io import guess_format
 from jobs import services
@@ -68,7 +69,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(StrictAdmin):
     list_display = ("id", "kind", "entity", "status", "progress_text", "submitted_at", "owner")
     list_filter = ("status", "kind", "entity")
     ordering = ("-id",)

@@ -8,30 +8,19 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.admin import StrictAdmin, SuperuserOnly
 from config.api.errors import ApiError
 from webhooks import services
 from webhooks.models import Delivery, Subscription
 
 
-class SuperuserOnly:
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
+class NoAdd(SuperuserOnly):
     def has_add_permission(self, request, *args):
         return False  # subscriptions are made through the API (the secret is shown there once)
 
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
 
 @admin.register(Subscription)
-class SubscriptionAdmin(SuperuserOnly, admin.ModelAdmin):
+class SubscriptionAdmin(NoAdd, StrictAdmin):
     list_display = ("id", "client_id", "url", "active", "failing_since", "created_at", "log")
     list_filter = ("active",)
     search_fields = ("url", "client_id", "description")
@@ -51,7 +40,7 @@ class SubscriptionAdmin(SuperuserOnly, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(SuperuserOnly, admin.ModelAdmin):
+class DeliveryAdmin(NoAdd, StrictAdmin):
     list_display = (
         "id", "subscription", "event_type", "event_id", "status", "attempts",
         "last_status_code", "last_duration_ms", "last_error", "next_attempt_at", "created_at",
