@@ -51,7 +51,8 @@ def broker(monkeypatch):
     if not _redis_up():
         pytest.skip(f"no Redis at {BROKER}")
     redis.Redis.from_url(BROKER).flushdb()  # our own db index: stale test messages only
-    sender = Celery("jobs-test", broker=BROKER)
+    # not the current app: shared tasks sent later in this process (webhooks) stay on ours
+    sender = Celery("jobs-test", broker=BROKER, set_as_current=False)
     monkeypatch.setattr(
         services, "enqueue", lambda job_id: sender.send_task("jobs.tasks.run_job", args=[job_id])
     )
