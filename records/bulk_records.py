@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ from records.bulk_sql import (
     advisory_lock,
     delete_records,
     insert_rows,
+    reserve_ids,
     rows_by_pairs,
     update_rows,
 )
@@ -576,13 +578,9 @@ class RecordBulk(BulkResource):
             written = update_rows(self.model, update_columns, rows, guard="version")
             if len(written) != len(updates):
                 raise Retry(f"{len(updates) - len(written)} {self.items_key} changed meanwhile")
-        # Creates keep request order (ids follow the file in an import); the unique keys that
-        # concurrent requests can fight over are the source links, inserted sorted below.
         creates = plan.live("create")
         if creates:
-            ids = insert_rows(self.model, columns, [item.row for item in creates])
-            for item, pk in zip(creates, ids, strict=True):
-                item.id = pk
+            self._insert(creates, columns)
         self._write_links(plan)
         self.write_extra(plan)
         removes = self.records_to_delete(plan)
@@ -590,6 +588,26 @@ class RecordBulk(BulkResource):
             with deleting(self.model, removes):  # a default product's cluster changes too
                 delete_records(self.model, removes)
         record_bulk(self, plan)  # the change events, one statement
+
+    def _insert(self, creates: list[Item], columns: list[str]) -> None:
+        """Ids follow request order (and so the file in an import), but on PostgreSQL the rows go
+        in sorted by their unique slugs, as the source links below go in sorted by key: two
+        requests creating overlapping records then meet at their first shared slug — the later
+        waits for the earlier, then retries on the conflict — instead of each holding a slug the
+        other needs (a deadlock, which PostgreSQL breaks only after ``deadlock_timeout``)."""
+        rows = [item.row for item in creates]
+        if connection.vendor != "postgresql" or "slug" not in self.spec.localized:
+            ids = insert_rows(self.model, columns, rows)
+        else:
+            ids = reserve_ids(self.model, len(rows))
+            slugs = [column("slug", language) for language in settings.CATALOGUE_LANGUAGES]
+            ordered = sorted(
+                ({**row, "id": pk} for row, pk in zip(rows, ids, strict=True)),
+                key=lambda row: tuple(row[slug] or "" for slug in slugs),
+            )
+            insert_rows(self.model, ["id", *columns], ordered)
+        for item, pk in zip(creates, ids, strict=True):
+            item.id = pk
 
     def _write_links(self, plan: RecordPlan) -> None:
         spec = self.spec

@@ -175,6 +175,15 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Row])
     return ids
 
 
+def reserve_ids(model: type[Model], count: int) -> list[int]:
+    """``count`` new primary keys from ``model``'s sequence (PostgreSQL), ascending: rows can
+    then be inserted in another order than the one their ids follow."""
+    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [model._meta.db_table, model._meta.pk.column, count])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def append_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Row]) -> None:
     """Append rows nobody reads back (no ids returned, column defaults fill the rest): one
     ``COPY … FROM STDIN`` on PostgreSQL — half the time of ``insert_rows`` for a bulk's change

@@ -167,6 +167,24 @@ def test_insert_rows_returns_ids_in_row_order_and_adapts_values():
     assert created.name_en == "Ünï" and created.language == "en"
 
 
+@pytest.mark.postgres
+def test_creates_take_ids_in_request_order_and_their_slugs_in_sorted_order():
+    """Two requests creating overlapping products must lock the shared slugs in one order, or
+    each can hold a slug the other waits for (a deadlock; seen in the four-writer test). The
+    heap order of a fresh table is the insert order."""
+    names = ["Zeta", "Alpha", "Mid", "Beta"]
+    result = run_bulk(
+        PRODUCTS, {"products": [item(f"k{n}", name) for n, name in enumerate(names)]},
+        lookup_key="sourceId",
+    )  # fmt: skip
+    ids = [i.id for i in result.items]
+    assert ids == sorted(ids)  # request order
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name_en FROM {Product._meta.db_table} ORDER BY ctid")
+        assert [row[0] for row in cursor.fetchall()] == sorted(names)  # slug order
+    assert dict(Product.objects.values_list("pk", "name_en")) == dict(zip(ids, names, strict=True))
+
+
 def test_rows_by_pairs_and_oneof_match_exactly():
     for source, source_id in [("ERP", "1"), ("ERP", "2"), ("PIM", "1")]:
         ProductSourceFactory(source=source, source_id=source_id)
