@@ -438,6 +438,26 @@ def _timed_process(command: list[str], env: dict) -> tuple[float, int]:
     return time.monotonic() - started, peak
 
 
+def _import_parent(args, tmp: str) -> None:
+    """The category every imported bench product names as its parent."""
+    parent = Path(tmp) / "parent.ndjson"
+    parent.write_bytes(orjson.dumps({
+        "sourceId": "PARENT", "source": "BENCH",
+        "names": [{"language": "EN", "value": "Bench parent"}],
+    }))  # fmt: skip
+    manage(args, "import_catalogue", str(parent), "--entity", "categories", capture=True)
+
+
+def _run_import_catalogue(path: Path, count: int, tag: str, env: dict) -> tuple[float, int]:
+    """Write ``count`` products to ``path`` and time ``manage.py import_catalogue`` of them."""
+    write_file(path, count, tag)
+    return _timed_process(
+        [PYTHON, "manage.py", "import_catalogue", str(path), "--entity", "products",
+         "--batch-size", "1000", "--no-progress"],
+        env,
+    )  # fmt: skip
+
+
 def import_catalogue(http: Http, args) -> Result:
     """``manage.py import_catalogue`` of N new products (default 200,000) against the floor's
     COPY merge of the same file; peak RSS of N records against N/10 records."""
@@ -445,21 +465,10 @@ def import_catalogue(http: Http, args) -> Result:
     env = env_for(args)
     tag = f"i{time.time_ns() % 10**9}"
     with tempfile.TemporaryDirectory() as tmp:
-        parent = Path(tmp) / "parent.ndjson"
-        parent.write_bytes(orjson.dumps({
-            "sourceId": "PARENT", "source": "BENCH",
-            "names": [{"language": "EN", "value": "Bench parent"}],
-        }))  # fmt: skip
-        manage(args, "import_catalogue", str(parent), "--entity", "categories", capture=True)
+        _import_parent(args, tmp)
 
         def ours(count: int, name: str) -> tuple[float, int]:
-            path = Path(tmp) / f"{name}.ndjson"
-            write_file(path, count, f"{tag}-{name}")
-            return _timed_process(
-                [PYTHON, "manage.py", "import_catalogue", str(path), "--entity", "products",
-                 "--batch-size", "1000", "--no-progress"],
-                env,
-            )  # fmt: skip
+            return _run_import_catalogue(Path(tmp) / f"{name}.ndjson", count, f"{tag}-{name}", env)
 
         _, small_peak = ours(size // 10, "small")
         seconds, peak = ours(size, "ours")
@@ -557,29 +566,20 @@ def job_import(http: Http, args) -> Result:
     env = env_for(args)
     tag = f"j{time.time_ns() % 10**9}"
     with tempfile.TemporaryDirectory() as tmp:
-        parent = Path(tmp) / "parent.ndjson"
-        parent.write_bytes(orjson.dumps({
-            "sourceId": "PARENT", "source": "BENCH",
-            "names": [{"language": "EN", "value": "Bench parent"}],
-        }))  # fmt: skip
-        manage(args, "import_catalogue", str(parent), "--entity", "categories", capture=True)
+        _import_parent(args, tmp)
         worker = _Worker(env, Path(tmp) / "worker.log")
         try:
             small = Path(tmp) / "small.ndjson"
             write_file(small, size // 10, f"{tag}-small")
             _, small_peak, _ = _api_import(http, worker, small)
+            # the command first: the API job then writes into the larger tables (the harder side)
+            command = Path(tmp) / "command.ndjson"
+            command_seconds, _ = _run_import_catalogue(command, size, f"{tag}-command", env)
             path = Path(tmp) / "api.ndjson"
             write_file(path, size, f"{tag}-api")
             seconds, peak, job = _api_import(http, worker, path)
         finally:
             worker.stop()
-        command = Path(tmp) / "command.ndjson"
-        write_file(command, size, f"{tag}-command")
-        command_seconds, _ = _timed_process(
-            [PYTHON, "manage.py", "import_catalogue", str(command), "--entity", "products",
-             "--batch-size", "1000", "--no-progress"],
-            env,
-        )  # fmt: skip
     result = Result(
         f"POST /v2/imports of {size} products (job)",
         seconds * 1000,
