@@ -427,6 +427,9 @@ CELERY_BEAT_SCHEDULE["resume-stale-jobs"] = {
     "task": "jobs.tasks.resume_stale_jobs",
     "schedule": env_int("JOBS_RESUME_INTERVAL_SECONDS", 60),
 }
+#: finished jobs (their outcomes and stored inputs) are kept this long, then pruned hourly
+JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE["prune-jobs"] = {"task": "jobs.tasks.prune_jobs", "schedule": 3600}
 # Uploaded job inputs (Django's default storage): local files under var/ unless configured.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 MEDIA_URL = "/media/"

@@ -1,4 +1,5 @@
-"""Submitting and cancelling jobs (SPEC §21): the only writes of ``Job`` besides the runner.
+"""Submitting, cancelling and pruning jobs (SPEC §21): the only writes of ``Job`` besides the
+runner.
 
 A job is validated like the synchronous request it stands for (lookup key, body shape, item
 limit, directives: the same 400 / 413 answers) before it is stored; item-level validation
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 import orjson
@@ -223,3 +225,27 @@ def cancel(job: Job) -> Job:
             )
         finish(current, Job.Status.CANCELLED, "Cancelled.")
     return current
+
+
+def prune(now: datetime | None = None, *, chunk: int = 100) -> int:
+    """Delete jobs finished more than ``JOBS_RETENTION_DAYS`` ago with their outcomes and, once
+    that committed, their stored inputs; returns how many jobs went. Queued and running jobs
+    stay whatever their age (a stale one is resumed, not pruned)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.JOBS_RETENTION_DAYS)
+    old = Job.objects.filter(status__in=Job.FINISHED, finished_at__lt=cutoff).order_by("pk")
+    pruned = 0
+    while batch := list(old.values_list("pk", "input")[:chunk]):
+        ids, names = [pk for pk, _ in batch], [name for _, name in batch if name]
+        with transaction.atomic():
+            Job.objects.filter(pk__in=ids).delete()  # the outcomes go with them (one DELETE)
+            transaction.on_commit(lambda names=names: _delete_inputs(names))
+        pruned += len(ids)
+    return pruned
+
+
+def _delete_inputs(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # a missing or unreadable file must not stop the rest
+            logger.warning("job input not deleted", extra={"input": name}, exc_info=True)

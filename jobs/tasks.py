@@ -1,4 +1,4 @@
-"""Celery tasks of jobs (SPEC §21): run one job; resume jobs whose worker died."""
+"""Celery tasks of jobs (SPEC §21): run one job; resume jobs whose worker died; prune old ones."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs import runner
+from jobs import runner, services
 from jobs.models import Job
 
 
@@ -31,3 +31,9 @@ def resume_stale_jobs() -> int:
     for job_id in stale:
         run_job.delay(job_id)
     return len(stale)
+
+
+@shared_task(name="jobs.tasks.prune_jobs")
+def prune_jobs() -> int:
+    """Delete jobs finished more than ``JOBS_RETENTION_DAYS`` ago, outcomes and inputs (hourly)."""
+    return services.prune()
