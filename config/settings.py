@@ -389,6 +389,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # (docs/api-notes/webhooks.md). WEBHOOK_ALLOW_PRIVATE=1 (development, tests) admits http:// and
 # private, loopback and link-local targets, at subscribe and at delivery time.
 WEBHOOK_SECRET_KEY = os.environ.get("WEBHOOK_SECRET_KEY", "")
+#: after POST /v2/webhooks/{id}/rotate-secret the replaced secret still signs this long (24 h)
+WEBHOOK_SECRET_OVERLAP_SECONDS = env_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 #: a receiver answers within this or the attempt failed (SPEC §20: 10 s)
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS") or 10)

@@ -116,7 +116,7 @@ class Sender:
             known = self.targets[url] = targets.resolve(url)
         return known
 
-    def send(self, url: str, secret: str, message_id: str, body: bytes) -> Attempt:
+    def send(self, url: str, secrets: list[str], message_id: str, body: bytes) -> Attempt:
         started = time.monotonic()
 
         def took() -> int:
@@ -133,7 +133,7 @@ class Sender:
             "User-Agent": USER_AGENT,
             "webhook-id": message_id,
             "webhook-timestamp": str(stamp),
-            "webhook-signature": signing.signature(secret, message_id, stamp, body),
+            "webhook-signature": signing.signature(secrets, message_id, stamp, body),
         }
         try:
             response = self._pool(target).urlopen(
@@ -250,8 +250,8 @@ def _release(subscription_id: int) -> None:
     Subscription.objects.filter(pk=subscription_id).update(lease_until=None)
 
 
-def _send(sender: Sender, url: str, secret: str, delivery: Delivery) -> Attempt:
-    return sender.send(url, secret, delivery.event_id, delivery.payload.encode())
+def _send(sender: Sender, url: str, secrets: list[str], delivery: Delivery) -> Attempt:
+    return sender.send(url, secrets, delivery.event_id, delivery.payload.encode())
 
 
 def drain(subscription_id: int, *, budget: float = DRAIN_BUDGET_SECONDS) -> tuple[int, bool]:
@@ -271,9 +271,9 @@ def drain(subscription_id: int, *, budget: float = DRAIN_BUDGET_SECONDS) -> tupl
                 batch = due(subscription_id, timezone.now(), parallel * BATCH_PER_SENDER)
                 if not batch:
                     break
-                secret = signing.decrypt(subscription.secret_encrypted)
+                secrets = subscription.signing_secrets(timezone.now())
                 results = pool.map(
-                    functools.partial(_send, sender, subscription.url, secret), batch
+                    functools.partial(_send, sender, subscription.url, secrets), batch
                 )
                 record(subscription_id, list(zip(batch, results, strict=True)), timezone.now())
                 made += len(batch)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
+
+from webhooks import signing
 
 
 class Subscription(models.Model):
     """A client's subscription: where to POST which events, signed with its secret.
 
     ``secret_encrypted`` is the ``whsec_…`` secret encrypted with ``WEBHOOK_SECRET_KEY``
-    (``webhooks.signing``); the plain secret is shown once, in the answer that created it.
+    (``webhooks.signing``); the plain secret is shown once, in the answer that created (or
+    rotated) it. A rotation keeps the replaced secret ``WEBHOOK_SECRET_OVERLAP_SECONDS``: every
+    delivery meanwhile carries both signatures, so a receiver can switch without losing one.
     ``failing_since`` is the first failed attempt since the last success (deactivation after
     ``WEBHOOK_DEACTIVATE_AFTER_SECONDS``); ``lease_until`` marks the one worker draining it.
     """
@@ -21,6 +27,9 @@ class Subscription(models.Model):
     description = models.CharField(max_length=500, blank=True, default="")
     active = models.BooleanField(default=True)
     secret_encrypted = models.TextField(editable=False)
+    #: after a rotation the replaced secret still signs (a second signature) until this moment
+    previous_secret_encrypted = models.TextField(editable=False, blank=True, default="")
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     failing_since = models.DateTimeField(null=True, blank=True)
@@ -33,6 +42,14 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.url}"
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The plain secrets a delivery is signed with now: the current one, and the replaced
+        one while its overlap lasts."""
+        kept = [self.secret_encrypted]
+        if self.previous_secret_until is not None and now < self.previous_secret_until:
+            kept.append(self.previous_secret_encrypted)
+        return [signing.decrypt(token) for token in kept]
 
 
 class Delivery(models.Model):

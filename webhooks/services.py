@@ -8,8 +8,10 @@ scopes, passed by the view); its URL must pass ``webhooks.targets`` (422 10029).
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -98,6 +100,24 @@ def subscription_update(
     subscription.save()
     transaction.on_commit(dispatch.forget_active)
     return subscription
+
+
+@transaction.atomic
+def rotate_secret(*, client_id: str, subscription_id: int) -> tuple[Subscription, str]:
+    """A new signing secret (shown once); the replaced one keeps signing beside it for
+    ``WEBHOOK_SECRET_OVERLAP_SECONDS`` (0: at once only the new one). A rotation during an
+    overlap drops the secret replaced before: at most two secrets sign."""
+    subscription = subscription_for(client_id, subscription_id)
+    secret = signing.new_secret()
+    now = timezone.now()
+    subscription.previous_secret_encrypted = subscription.secret_encrypted
+    subscription.previous_secret_until = now + timedelta(
+        seconds=settings.WEBHOOK_SECRET_OVERLAP_SECONDS
+    )
+    subscription.secret_encrypted = signing.encrypt(secret)
+    subscription.updated_at = now
+    subscription.save()
+    return subscription, secret
 
 
 @transaction.atomic

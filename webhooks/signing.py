@@ -14,6 +14,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -50,9 +51,15 @@ def decrypt(token: str) -> str:
     return _box().decrypt(token.encode()).decode()
 
 
-def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The ``webhook-signature`` header value for one attempt."""
-    key = base64.b64decode(secret.removeprefix(PREFIX))
+def signature(secrets: Sequence[str], message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` header value for one attempt: one ``v1,…`` per secret,
+    space separated (two during a rotation's overlap; a receiver accepts any that it can check)."""
     signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(key, signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
+    return " ".join(
+        "v1," + base64.b64encode(hmac.new(_key(s), signed, hashlib.sha256).digest()).decode()
+        for s in secrets
+    )
+
+
+def _key(secret: str) -> bytes:
+    return base64.b64decode(secret.removeprefix(PREFIX))

@@ -7,6 +7,7 @@ import socket
 
 import orjson
 import pytest
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from config.api.scopes import ALL_SCOPES
@@ -252,3 +253,56 @@ def test_a_replayed_create_does_not_keep_the_secret_in_clear(api, allow_private,
     assert Subscription.objects.count() == 1
     stored = bytes(IdempotencyRecord.objects.get().content)
     assert secret.encode() not in stored and secret[6:].encode() not in stored
+
+
+def test_a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends(
+    api, client_with_scopes, allow_private, receiver
+):
+    made = subscribe(api, receiver.url)
+    path = f"/v2/webhooks/{made['id']}/rotate-secret"
+    rotated = api.post(path)
+    assert rotated.status_code == 200, rotated.content
+    new = rotated.json()["data"]["secret"]
+    assert new.startswith("whsec_") and new != made["secret"]
+    assert rotated.json()["data"]["previousSecretExpiresAt"] is not None
+    assert "secret" not in api.get(f"/v2/webhooks/{made['id']}").json()["data"]
+
+    api.post(f"/v2/webhooks/{made['id']}/test")
+    (request,) = receiver.wait_for(1)
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    assert verify(new, request)["type"] == "webhook.test"  # the receiver may switch now…
+    assert verify(made["secret"], request)["type"] == "webhook.test"  # …or later
+
+    Subscription.objects.filter(pk=made["id"]).update(previous_secret_until=timezone.now())
+    assert api.get(f"/v2/webhooks/{made['id']}").json()["data"]["previousSecretExpiresAt"] is None
+    api.post(f"/v2/webhooks/{made['id']}/test")
+    request = receiver.wait_for(2)[-1]
+    assert verify(new, request)["type"] == "webhook.test"
+    with pytest.raises(Exception, match="(?i)signature"):
+        verify(made["secret"], request)  # the overlap is over: the old secret no longer signs
+
+    envelope_error(client_with_scopes(*ALL_SCOPES).post(path), 404, NOT_FOUND)
+    envelope_error(api.post(path, {"secret": "mine"}), 400, 10007)
+
+
+def test_a_second_rotation_drops_the_first_secret_and_a_replay_shows_no_secret(
+    api, allow_private, receiver
+):
+    from config.api.models import IdempotencyRecord
+
+    made = subscribe(api, receiver.url)
+    path = f"/v2/webhooks/{made['id']}/rotate-secret"
+    second = api.post(path).json()["data"]["secret"]
+    headers = {"Idempotency-Key": "rotate-1"}
+    first_try, retry = api.post(path, headers=headers), api.post(path, headers=headers)
+    third = first_try.json()["data"]["secret"]
+    assert retry.json()["data"] == {**first_try.json()["data"], "secret": None}
+    stored = bytes(IdempotencyRecord.objects.get().content)
+    assert third.encode() not in stored and third[6:].encode() not in stored
+    api.post(f"/v2/webhooks/{made['id']}/test")
+    (request,) = receiver.wait_for(1)
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    verify(third, request)
+    verify(second, request)  # the retry rotated nothing
+    with pytest.raises(Exception, match="(?i)signature"):
+        verify(made["secret"], request)

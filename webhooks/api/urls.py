@@ -7,6 +7,7 @@ urlpatterns = [
     api_path("webhooks", views.WebhookCollectionView, "webhooks"),
     api_path(WEBHOOK, views.WebhookDetailView, "webhook"),
     api_path(f"{WEBHOOK}/test", views.WebhookTestView, "webhook-test"),
+    api_path(f"{WEBHOOK}/rotate-secret", views.WebhookSecretView, "webhook-rotate-secret"),
     api_path(f"{WEBHOOK}/deliveries", views.WebhookDeliveriesView, "webhook-deliveries"),
     api_path(
         rf"{WEBHOOK}/deliveries/(?P<delivery_id>\d+)/replay",

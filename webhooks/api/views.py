@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import orjson
 from django.http import HttpResponse
+from django.utils import timezone
 
 from config.api import errors, idempotency
 from config.api.pagination import paginate_request
@@ -71,6 +72,11 @@ def _webhook_properties() -> dict[str, Any]:
         "failingSince": {**_STAMP_OR_NULL, "description": "First failure since the last success."},
         "deactivatedAt": _STAMP_OR_NULL,
         "deactivatedReason": {"type": ["string", "null"]},
+        "previousSecretExpiresAt": {
+            **_STAMP_OR_NULL,
+            "description": "After a secret rotation: until then deliveries carry a second "
+            "signature, made with the replaced secret.",
+        },
     }
 
 
@@ -92,8 +98,9 @@ def webhook_created_schema() -> dict[str, Any]:
         "secret": {
             "type": ["string", "null"],
             "pattern": "^whsec_[A-Za-z0-9+/=]+$",
-            "description": "The signing secret (Standard Webhooks), shown in this answer only; "
-            "null in a replay of it (Idempotency-Key): the secret is never kept in clear.",
+            "description": "The signing secret (Standard Webhooks), shown in this answer only "
+            "(of a create or a rotation); null in a replay of it (Idempotency-Key): the secret "
+            "is never kept in clear.",
         },
     }
     return {
@@ -144,7 +151,13 @@ def webhook_representation(subscription: Subscription) -> dict[str, Any]:
         "failingSince": _stamp(subscription.failing_since),
         "deactivatedAt": _stamp(subscription.deactivated_at),
         "deactivatedReason": subscription.deactivated_reason or None,
+        "previousSecretExpiresAt": _overlap_end(subscription),
     }
+
+
+def _overlap_end(subscription: Subscription) -> str | None:
+    until = subscription.previous_secret_until
+    return timestamp(until) if until is not None and until > timezone.now() else None
 
 
 def delivery_representation(delivery: Delivery) -> dict[str, Any]:
@@ -185,6 +198,30 @@ DELIVERY_FILTERS = (QueryParam("status", {"type": "string", "enum": list(Deliver
 WRITE_ERRORS = (*BODY_ERRORS, errors.WebhookUrlRefused, errors.InsufficientScope)
 
 
+def _with_secret(
+    view: ApiView,
+    subscription: Subscription,
+    secret: str,
+    message: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The answer that shows a secret once. The kept answer a retry with the same
+    Idempotency-Key replays must not hold the secret in clear: it is kept with ``null``."""
+    shown = webhook_representation(subscription)
+    if view.idempotency_claim is not None:
+        claim, view.idempotency_claim = view.idempotency_claim, None
+        kept = HttpResponse(
+            orjson.dumps({"data": {**shown, "secret": None}, "messages": [message]}),
+            status=status,
+            content_type="application/json",
+            headers=headers,
+        )
+        idempotency.store(claim, kept)
+    return ok({**shown, "secret": secret}, message, status=status, headers=headers)
+
+
 class WebhookCollectionView(ApiView):
     tag = TAG
     operations = {
@@ -219,18 +256,7 @@ class WebhookCollectionView(ApiView):
         )
         message = "Webhook created; keep the secret, it is not shown again"
         headers = {"Location": _location(request, subscription)}
-        shown = webhook_representation(subscription)
-        if self.idempotency_claim is not None:
-            # the kept answer a retry replays must not hold the secret in clear: keep it without
-            claim, self.idempotency_claim = self.idempotency_claim, None
-            kept = HttpResponse(
-                orjson.dumps({"data": {**shown, "secret": None}, "messages": [message]}),
-                status=201,
-                content_type="application/json",
-                headers=headers,
-            )
-            idempotency.store(claim, kept)
-        return ok({**shown, "secret": secret}, message, status=201, headers=headers)
+        return _with_secret(self, subscription, secret, message, status=201, headers=headers)
 
 
 class WebhookDetailView(ApiView):
@@ -291,6 +317,29 @@ class WebhookTestView(ApiView):
         body(request, NO_FIELDS)
         made = services.send_test(client_id=client_id_var.get(), subscription_id=int(webhook_id))
         return ok(delivery_representation(made), "Test event queued", status=202)
+
+
+class WebhookSecretView(ApiView):
+    tag = TAG
+    path_schemas = PATHS
+    operations = {
+        "POST": Operation(
+            WRITE,
+            "Rotate the signing secret (the answer shows the new one, once); the old one "
+            "keeps signing beside it for WEBHOOK_SECRET_OVERLAP_SECONDS (24 h)",
+            request=NO_FIELDS,
+            response=webhook_created_schema,
+            errors=(errors.WebhookNotFound, *BODY_ERRORS),
+        )
+    }
+
+    def post(self, request, webhook_id):
+        body(request, NO_FIELDS)
+        subscription, secret = services.rotate_secret(
+            client_id=client_id_var.get(), subscription_id=int(webhook_id)
+        )
+        message = "Secret rotated; keep the new one, it is not shown again"
+        return _with_secret(self, subscription, secret, message)
 
 
 class WebhookDeliveriesView(ApiView):
