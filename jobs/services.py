@@ -10,6 +10,7 @@ submitting transaction commits (in-process at that point when there is no broker
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import uuid
@@ -238,7 +239,7 @@ def prune(now: datetime | None = None, *, chunk: int = 100) -> int:
         ids, names = [pk for pk, _ in batch], [name for _, name in batch if name]
         with transaction.atomic():
             Job.objects.filter(pk__in=ids).delete()  # the outcomes go with them (one DELETE)
-            transaction.on_commit(lambda names=names: _delete_inputs(names))
+            transaction.on_commit(functools.partial(_delete_inputs, names))
         pruned += len(ids)
     return pruned
 

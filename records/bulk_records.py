@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.db import connection
@@ -595,7 +595,7 @@ class RecordBulk(BulkResource):
         requests creating overlapping records then meet at their first shared slug — the later
         waits for the earlier, then retries on the conflict — instead of each holding a slug the
         other needs (a deadlock, which PostgreSQL breaks only after ``deadlock_timeout``)."""
-        rows = [item.row for item in creates]
+        rows = cast(list[dict[str, Any]], [item.row for item in creates])  # planned: a row each
         if connection.vendor != "postgresql" or "slug" not in self.spec.localized:
             ids = insert_rows(self.model, columns, rows)
         else:

@@ -177,7 +177,8 @@ def test_creates_take_ids_in_request_order_and_their_slugs_in_sorted_order():
         PRODUCTS, {"products": [item(f"k{n}", name) for n, name in enumerate(names)]},
         lookup_key="sourceId",
     )  # fmt: skip
-    ids = [i.id for i in result.items]
+    ids = [i.id for i in result.items if i.id is not None]
+    assert len(ids) == len(names)
     assert ids == sorted(ids)  # request order
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT name_en FROM {Product._meta.db_table} ORDER BY ctid")
