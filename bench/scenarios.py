@@ -118,14 +118,10 @@ def product_lists(http: Http, args) -> list[Result]:
     ratio_check(deep, "naive/ours", naive_d / ours_deep, ">=", 20)
     ratio_check(deep, "ours/floor", ours_deep / floor_d, "<=", 2.5)
     ratio_check(deep, "deep/first", ours_deep / ours_first, "<=", 1.5)
-    counts = Result(
-        "List query count: first page == deep page",
-        float(queries_deep),
-        {"first page queries": float(queries_first)},
-        {"equal": "same statements at any depth"},
-        deterministic=True,
-    )
-    counts.passed = queries_first == queries_deep
+    counts = same_statements(
+        "List query count: first page == deep page", queries_deep,
+        ("first page queries", queries_first), "same statements at any depth",
+    )  # fmt: skip
     return [first, deep, counts]
 
 
@@ -228,14 +224,10 @@ def bulk_upsert(http: Http, args) -> list[Result]:
         return int(http.timed("POST", "/v2/products/bulk/sourceId", body)[1]["X-Query-Count"])
 
     small, large = statements(100), statements(BULK_SIZE)
-    counts = Result(
-        "Bulk statements: 100 items == 2000 items",
-        float(large),
-        {"100 items": float(small)},
-        {"equal": "same statements whatever the item count"},
-        deterministic=True,
-    )
-    counts.passed = small == large
+    counts = same_statements(
+        "Bulk statements: 100 items == 2000 items", large, ("100 items", small),
+        "same statements whatever the item count",
+    )  # fmt: skip
     return [result, counts]
 
 
@@ -275,15 +267,12 @@ def change_events(http: Http, args) -> list[Result]:
         return len(orjson.loads(content)["data"]), int(headers["X-Query-Count"])
 
     (one, one_statements), (full, full_statements) = page(1), page(1000)
-    feed = Result(
-        "Change feed: a page of 1000 events == a page of 1 in statements",
-        float(full_statements),
-        {"page of 1": float(one_statements)},
-        {"equal": "one read whatever the page size"},
-        deterministic=True,
+    feed = same_statements(
+        "Change feed: a page of 1000 events == a page of 1 in statements", full_statements,
+        ("page of 1", one_statements), "one read whatever the page size",
         notes=f"{full} events read",
-    )
-    feed.passed = one == 1 and full == 1000 and full_statements == one_statements
+    )  # fmt: skip
+    feed.passed = feed.passed and one == 1 and full == 1000
     return [result, feed]
 
 
@@ -362,14 +351,10 @@ def category_tree(http: Http, args) -> list[Result]:
     ratio_check(tree, "ours/floor", ours / floor, "<=", 3)
     queries = int(http.timed("GET", "/v2/categories/tree")[1]["X-Query-Count"])
     top_only = int(http.timed("GET", "/v2/categories/tree?depth=0")[1]["X-Query-Count"])
-    tree_queries = Result(
-        "Tree query count: whole tree == top level",
-        float(queries),
-        {"top level": float(top_only)},
-        {"equal": "same statements whatever the tree size"},
-        deterministic=True,
-    )
-    tree_queries.passed = queries == top_only
+    tree_queries = same_statements(
+        "Tree query count: whole tree == top level", queries, ("top level", top_only),
+        "same statements whatever the tree size",
+    )  # fmt: skip
     return [tree, tree_queries, category_move(http, args, count)]
 
 
@@ -419,6 +404,19 @@ def category_move(http: Http, args, count: int) -> Result:
     )
     ratio_check(result, "naive/ours", naive / ours, ">=", 3)
     ratio_check(result, "ours/floor", ours / floor, "<=", 3)
+    return result
+
+
+def same_statements(
+    scenario: str, ours: int, baseline: tuple[str, int], target: str, notes: str = ""
+) -> Result:
+    """A deterministic check: ``ours`` statements equal the ``baseline``'s (count, not time)."""
+    name, count = baseline
+    result = Result(
+        scenario, float(ours), {name: float(count)}, {"equal": target},
+        deterministic=True, notes=notes,
+    )  # fmt: skip
+    result.passed = ours == count
     return result
 
 

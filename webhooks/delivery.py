@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import urllib3
 from django.conf import settings
@@ -83,28 +84,17 @@ class Sender:
         if known is None:
             seconds = settings.WEBHOOK_TIMEOUT_SECONDS
             timeout = urllib3.Timeout(connect=min(5.0, seconds), read=seconds, total=seconds)
+            common: dict[str, Any] = {
+                "timeout": timeout, "retries": False, "maxsize": self.parallel, "block": False,
+            }  # fmt: skip
             pool: urllib3.HTTPConnectionPool
-            if target.scheme == "https":
+            if target.scheme == "https":  # TLS names the URL's host, not the checked address
                 pool = urllib3.HTTPSConnectionPool(
-                    target.address,
-                    target.port,
-                    timeout=timeout,
-                    retries=False,
-                    maxsize=self.parallel,
-                    block=False,
-                    server_hostname=target.host,
-                    assert_hostname=target.host,
-                    cert_reqs="CERT_REQUIRED",
-                )
+                    target.address, target.port, **common, server_hostname=target.host,
+                    assert_hostname=target.host, cert_reqs="CERT_REQUIRED",
+                )  # fmt: skip
             else:
-                pool = urllib3.HTTPConnectionPool(
-                    target.address,
-                    target.port,
-                    timeout=timeout,
-                    retries=False,
-                    maxsize=self.parallel,
-                    block=False,
-                )
+                pool = urllib3.HTTPConnectionPool(target.address, target.port, **common)
             self.pools[key] = known = pool
         return known
 

@@ -33,6 +33,18 @@ def changeform_data(response, **changes) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+#: a product change form's inline edit: its one source (ERP 1) replaced by PIM 9, an attribute added
+INLINE_EDIT = {
+    "sources-0-DELETE": "on",
+    "sources-TOTAL_FORMS": "2",
+    "sources-1-source": "PIM",
+    "sources-1-source_id": "9",
+    "attributes-TOTAL_FORMS": "1",
+    "attributes-0-name": "SIZES",
+    "attributes-0-value": '["S", "M"]',
+}
+
+
 def admin_login(client: Client, username: str, password: str):
     """Log in through the admin's login form, as a browser does (django-axes counts it)."""
     return client.post("/admin/login/", {"username": username, "password": password})

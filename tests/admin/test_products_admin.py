@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from catalogue import services
 from catalogue.models import Product, ProductAttribute, ProductSource
 from config.api import errors
-from tests.admin.conftest import changeform_data
+from tests.admin.conftest import INLINE_EDIT, changeform_data
 from tests.catalogue.factories import ProductFactory, ProductSourceFactory
 from tests.taxonomy.factories import CategoryFactory
 
@@ -256,17 +256,7 @@ def test_inline_edits_replace_sources_and_attributes(admin_client):
     product = ProductFactory()
     ProductSourceFactory(product=product, source="ERP", source_id="1")
     data = changeform_data(admin_client.get(change_url(product)))
-    data.update(
-        {
-            "sources-0-DELETE": "on",
-            "sources-TOTAL_FORMS": "2",
-            "sources-1-source": "PIM",
-            "sources-1-source_id": "9",
-            "attributes-TOTAL_FORMS": "1",
-            "attributes-0-name": "SIZES",
-            "attributes-0-value": '["S", "M"]',
-        }
-    )
+    data.update(INLINE_EDIT)
     assert admin_client.post(change_url(product), data).status_code == 302
     product.refresh_from_db()
     assert list(product.sources.values_list("source", "source_id")) == [("PIM", "9")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from changes.models import ChangeEvent
-from tests.admin.conftest import changeform_data
+from tests.admin.conftest import INLINE_EDIT, changeform_data
 from tests.admin.test_categories_admin import drop
 from tests.catalogue.factories import ProductFactory
 from tests.taxonomy.factories import CategoryFactory
@@ -68,17 +68,7 @@ def test_admin_inlines_write_one_event_with_sources_and_attributes(admin_client)
     product = ProductFactory()
     product.sources.create(source="ERP", source_id="1")
     data = changeform_data(admin_client.get(change_url(product)))
-    data.update(
-        {
-            "sources-0-DELETE": "on",
-            "sources-TOTAL_FORMS": "2",
-            "sources-1-source": "PIM",
-            "sources-1-source_id": "9",
-            "attributes-TOTAL_FORMS": "1",
-            "attributes-0-name": "SIZES",
-            "attributes-0-value": '["S", "M"]',
-        }
-    )
+    data.update(INLINE_EDIT)
     assert admin_client.post(change_url(product), data).status_code == 302
     event = ChangeEvent.objects.get()
     assert (event.action, event.actor_kind, event.version) == ("updated", "user", 2)

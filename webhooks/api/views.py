@@ -80,15 +80,20 @@ def _webhook_properties() -> dict[str, Any]:
     }
 
 
-@component("Webhook")
-def webhook_schema() -> dict[str, Any]:
-    properties = _webhook_properties()
+def _closed(properties: dict[str, Any]) -> dict[str, Any]:
+    """An answer object: every property present, nothing else."""
     return {
         "type": "object",
         "required": list(properties),
         "properties": properties,
         "additionalProperties": False,
     }
+
+
+@component("Webhook")
+def webhook_schema() -> dict[str, Any]:
+    properties = _webhook_properties()
+    return _closed(properties)
 
 
 @component("WebhookWithSecret")
@@ -103,12 +108,7 @@ def webhook_created_schema() -> dict[str, Any]:
             "is never kept in clear.",
         },
     }
-    return {
-        "type": "object",
-        "required": list(properties),
-        "properties": properties,
-        "additionalProperties": False,
-    }
+    return _closed(properties)
 
 
 @component("WebhookDelivery")
@@ -127,12 +127,7 @@ def delivery_schema() -> dict[str, Any]:
         "lastAttemptAt": _STAMP_OR_NULL,
         "deliveredAt": _STAMP_OR_NULL,
     }
-    return {
-        "type": "object",
-        "required": list(properties),
-        "properties": properties,
-        "additionalProperties": False,
-    }
+    return _closed(properties)
 
 
 def _stamp(value) -> str | None:
