@@ -140,6 +140,7 @@ BODIES: dict[tuple[str, str], object] = {
     },
     ("PATCH", "/v2/webhooks/{webhook_id}"): {"events": ["category.*"], "active": _HUGE},
     ("POST", "/v2/webhooks/{webhook_id}/test"): {"unexpected": _HUGE},
+    ("POST", "/v2/webhooks/{webhook_id}/rotate-secret"): {"unexpected": _HUGE},
     ("POST", "/v2/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): {"unexpected": _HUGE},
 }
 

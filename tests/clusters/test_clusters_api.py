@@ -122,7 +122,7 @@ CLUSTER = Resource(
             **{"source": "ERP", "sourceId": f"B{i}", "names": localized(EN=f"Cluster {i}")},
             "clusterConfig": {"name": ctx.config.name},
         },
-        statements=13,  # PostgreSQL (the change events: one INSERT); SQLite runs 11
+        statements=14,  # PostgreSQL (+ the events' COPY, the creates' ids); SQLite runs 11
     ),
 )
 
