@@ -374,7 +374,7 @@ def test_statement_count_does_not_grow_with_the_number_of_clusters():
             counts[n, phase] = len(queries.captured_queries)
     for phase in ("create", "update"):
         assert counts[1, phase] == counts[100, phase] == counts[1000, phase], counts
-    assert max(counts.values()) <= 30, counts  # 18 when measured
+    assert max(counts.values()) <= 32, counts  # PostgreSQL: 32 creating, 23 updating
     assert Cluster.objects.count() == 1101 and Product.objects.count() == 2202
     assert ClusterProduct.objects.count() == 1101 and OptionProduct.objects.count() == 1101
     assert Product.objects.filter(priority=5).count() == 2202
