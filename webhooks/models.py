@@ -47,9 +47,14 @@ class Subscription(models.Model):
         """The plain secrets a delivery is signed with now: the current one, and the replaced
         one while its overlap lasts."""
         kept = [self.secret_encrypted]
-        if self.previous_secret_until is not None and now < self.previous_secret_until:
+        if self.overlap_until(now) is not None:
             kept.append(self.previous_secret_encrypted)
         return [signing.decrypt(token) for token in kept]
+
+    def overlap_until(self, now: datetime) -> datetime | None:
+        """Until when the replaced secret still signs (None: only the current one signs)."""
+        until = self.previous_secret_until
+        return until if until is not None and now < until else None
 
 
 class Delivery(models.Model):

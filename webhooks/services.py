@@ -29,10 +29,11 @@ class SubscriptionData(TypedDict, total=False):
     active: bool
 
 
-def subscription_for(client_id: str, subscription_id: int) -> Subscription:
+def subscription_for(client_id: str, subscription_id: int, *, lock: bool = False) -> Subscription:
     found = None
     if 1 <= subscription_id <= MAX_ID:  # a larger number names no row (and binds nowhere)
-        found = Subscription.objects.filter(pk=subscription_id, client_id=client_id).first()
+        rows = Subscription.objects.filter(pk=subscription_id, client_id=client_id)
+        found = (rows.select_for_update() if lock else rows).first()
     if found is None:
         raise WebhookNotFound(f"No webhook subscription {subscription_id} for this client.")
     return found
@@ -106,8 +107,10 @@ def subscription_update(
 def rotate_secret(*, client_id: str, subscription_id: int) -> tuple[Subscription, str]:
     """A new signing secret (shown once); the replaced one keeps signing beside it for
     ``WEBHOOK_SECRET_OVERLAP_SECONDS`` (0: at once only the new one). A rotation during an
-    overlap drops the secret replaced before: at most two secrets sign."""
-    subscription = subscription_for(client_id, subscription_id)
+    overlap drops the secret replaced before: at most two secrets sign. The row is locked, so
+    of two rotations at once the second replaces the first's secret (both shown secrets sign),
+    and only the secret columns are written (a drainer's lease and failure state stay)."""
+    subscription = subscription_for(client_id, subscription_id, lock=True)
     secret = signing.new_secret()
     now = timezone.now()
     subscription.previous_secret_encrypted = subscription.secret_encrypted
@@ -116,7 +119,11 @@ def rotate_secret(*, client_id: str, subscription_id: int) -> tuple[Subscription
     )
     subscription.secret_encrypted = signing.encrypt(secret)
     subscription.updated_at = now
-    subscription.save()
+    subscription.save(
+        update_fields=[
+            "secret_encrypted", "previous_secret_encrypted", "previous_secret_until", "updated_at"
+        ]
+    )  # fmt: skip
     return subscription, secret
 
 

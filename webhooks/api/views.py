@@ -151,8 +151,7 @@ def webhook_representation(subscription: Subscription) -> dict[str, Any]:
 
 
 def _overlap_end(subscription: Subscription) -> str | None:
-    until = subscription.previous_secret_until
-    return timestamp(until) if until is not None and until > timezone.now() else None
+    return _stamp(subscription.overlap_until(timezone.now()))
 
 
 def delivery_representation(delivery: Delivery) -> dict[str, Any]:
